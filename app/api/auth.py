@@ -1,0 +1,71 @@
+"""Optional API keys: with `api_keys` set, every API route needs `Authorization: Bearer <key>`.
+
+Open without a key: the probes (/health/*, /v2/health/*), /metrics, the browser UI's pages and
+static files, and the OpenAPI docs (the UI asks for the key and sends it on its API calls).
+CORS preflights never reach this middleware (CORSMiddleware sits outside it)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.errors import error_body
+
+PUBLIC_PATHS = frozenset({"/", "/metrics", "/docs", "/redoc", "/openapi.json", "/favicon.ico"})
+PUBLIC_PREFIXES = ("/health/", "/v2/health/", "/static/", "/ui/", "/docs/")
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def bearer_token(scope: Scope) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else None
+    return None
+
+
+def key_matches(token: str, keys: tuple[bytes, ...]) -> bool:
+    """Compare against every key in constant time (no early exit on the first match)."""
+    candidate = token.encode("utf-8", "replace")
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(candidate, key)
+    return matched
+
+
+class APIKeyMiddleware:
+    """Pure ASGI middleware: 401 with `WWW-Authenticate: Bearer` unless the key is right."""
+
+    def __init__(self, app: ASGIApp, keys: tuple[str, ...]) -> None:
+        self.app = app
+        self.keys = tuple(key.encode() for key in keys)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or not self.keys
+            or is_public(scope["path"])
+            or key_matches(bearer_token(scope) or "", self.keys)
+        ):
+            await self.app(scope, receive, send)
+            return
+        await _send_401(scope, send, bearer_token(scope) is not None)
+
+
+async def _send_401(scope: Scope, send: Send, had_token: bool) -> None:
+    message = "The API key is not valid." if had_token else "Send 'Authorization: Bearer <key>'."
+    body = {"error": message} if scope["path"].startswith("/v2") else error_body("unauthorized", message)
+    payload = json.dumps(body).encode()
+    challenge = b'Bearer realm="lantern"' + (b', error="invalid_token"' if had_token else b"")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"www-authenticate", challenge),
+    ]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,135 @@
+"""Images from a request: multipart field `file` (one or more), a raw image body, or JSON base64."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from app.errors import ApiError
+
+RAW_TYPES = ("image/", "application/octet-stream")
+
+# The request body /predict and /explain accept, for the OpenAPI schema.
+IMAGE_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "One or more images; several make one batch.",
+                    }
+                },
+                "required": ["file"],
+            }
+        },
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "image": {"type": "string", "description": "base64 image (or a data: URL)"},
+                    "images": {"type": "array", "items": {"type": "string"}},
+                },
+            }
+        },
+        "image/*": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The encoded images of a request, in order, and an optional `baseline` image."""
+
+    images: list[bytes]
+    baseline: bytes | None = None
+
+
+async def read_upload(request: Request, max_images: int) -> Upload:
+    """The images of a request; the body's shape is checked here, not the pixels."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        upload = await _from_multipart(request, max_images)
+    elif content_type == "application/json":
+        upload = _from_json(await request.body())
+    elif content_type.startswith(RAW_TYPES):
+        upload = Upload([await request.body()])
+    else:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Send the image as multipart field 'file', a raw image body, "
+            'or JSON {"image": "<base64>"}.',
+        )
+    if len(upload.images) > max_images:
+        raise ApiError(422, "too_many_images", f"At most {max_images} images per request.")
+    return upload
+
+
+async def read_images(request: Request, max_images: int) -> list[bytes]:
+    """The encoded images of a request, in order."""
+    return (await read_upload(request, max_images)).images
+
+
+async def _from_multipart(request: Request, max_images: int) -> Upload:
+    try:
+        form = await request.form(max_files=max_images + 1, max_fields=max_images + 16)
+    except ApiError:
+        raise
+    except Exception as error:  # malformed multipart, too many files
+        raise ApiError(
+            400, "malformed_body", f"The multipart body could not be parsed ({error})."
+        ) from error
+    try:
+        files = [item for item in form.getlist("file") if isinstance(item, UploadFile)]
+        if not files:
+            raise ApiError(
+                400, "missing_file", "The multipart body has no 'file' field with an image."
+            )
+        baseline = form.get("baseline")
+        return Upload(
+            [await upload.read() for upload in files],
+            await baseline.read() if isinstance(baseline, UploadFile) else None,
+        )
+    finally:
+        await form.close()
+
+
+def _from_json(body: bytes) -> Upload:
+    try:
+        document = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ApiError(400, "malformed_body", "The body is not valid JSON.") from error
+    if isinstance(document, dict) and isinstance(document.get("image"), str):
+        encoded = [document["image"]]
+    elif isinstance(document, dict) and isinstance(document.get("images"), list):
+        encoded = document["images"]
+    else:
+        raise ApiError(
+            400, "malformed_body", 'Expected {"image": "<base64>"} or {"images": [...]}.'
+        )
+    baseline = document.get("baseline")
+    return Upload(
+        [_decode_base64(item) for item in encoded],
+        _decode_base64(baseline) if baseline is not None else None,
+    )
+
+
+def _decode_base64(text: object) -> bytes:
+    if not isinstance(text, str):
+        raise ApiError(400, "invalid_base64", "Each image must be a base64 string.")
+    if text.startswith("data:") and "," in text:
+        text = text.split(",", 1)[1]
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ApiError(400, "invalid_base64", "The image is not valid base64.") from error

@@ -1,0 +1,224 @@
+"""The Open Inference Protocol (KServe v2) REST API beside Lantern's own, so tritonclient and
+KServe gateways work unchanged: server and model metadata, health, readiness and inference
+with the classification and binary tensor data extensions.
+
+An infer request has one input, named as the model's input: FP32 (N, C, H, W) tensors taken
+as they are, or BYTES (N) encoded images preprocessed as /predict does. The output is the
+model's raw output (N, K). Errors here are the protocol's `{"error": "..."}`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api.backpressure import request_deadline
+from app.api.health import readiness_problem
+from app.api.v2_schemas import (
+    BYTES,
+    FP32,
+    InferRequest,
+    ModelMetadata,
+    ModelReady,
+    RequestInput,
+    ServerMetadata,
+    TensorMetadata,
+)
+from app.api.v2_tensors import (
+    HEADER_LENGTH,
+    BinaryReader,
+    bad_request,
+    bytes_elements,
+    encode_response,
+    fp32_tensor,
+    output_tensor,
+    parse_request,
+)
+from app.config import Settings
+from app.errors import ApiError
+from app.inference import preprocess_batch
+from app.store.loader import LoadedModel
+
+EXTENSIONS = ["classification", "binary_tensor_data"]
+PLATFORM = "onnxruntime_onnx"
+
+
+def v2_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+class V2Route(APIRoute):
+    """A route whose errors take the protocol's shape, `{"error": "..."}`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def v2_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as error:
+                return v2_error(error.status, error.message, error.headers)
+            except RequestValidationError as error:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+                return v2_error(400, problems)
+            except StarletteHTTPException as error:
+                return v2_error(error.status_code, str(error.detail), getattr(error, "headers", None))
+
+        return v2_handler
+
+
+router = APIRouter(prefix="/v2", tags=["v2 (Open Inference Protocol)"], route_class=V2Route)
+
+
+@router.get("", response_model=ServerMetadata)
+def server_metadata(request: Request) -> ServerMetadata:
+    """Server name, version and the protocol extensions it supports."""
+    return ServerMetadata(name="lantern", version=request.app.version, extensions=EXTENSIONS)
+
+
+@router.get("/health/live")
+def server_live() -> dict[str, bool]:
+    """The process is up."""
+    return {"live": True}
+
+
+@router.get("/health/ready", responses={503: {"description": "not ready"}})
+def server_ready(request: Request) -> dict[str, bool]:
+    """Every loadable model is loaded and the server is not shutting down."""
+    problem = readiness_problem(request.app.state)
+    if problem:
+        raise ApiError(503, "not_ready", problem)
+    return {"ready": True}
+
+
+@router.get("/models/{model_name}", response_model=ModelMetadata)
+@router.get("/models/{model_name}/versions/{model_version}", response_model=ModelMetadata)
+def model_metadata(request: Request, model_name: str, model_version: str | None = None) -> ModelMetadata:
+    """A model's versions, platform, input and output tensors."""
+    model = find_model(request, model_name, model_version)
+    spec = model.manifest.input
+    dims = [spec.channels, spec.height, spec.width]
+    if spec.layout == "NHWC":
+        dims = [spec.height, spec.width, spec.channels]
+    return ModelMetadata(
+        name=model.name,
+        versions=[str(v) for v in sorted(request.app.state.registry.models[model.name])],
+        platform=PLATFORM,
+        inputs=[TensorMetadata(name=spec.name, datatype=FP32, shape=[-1, *dims])],
+        outputs=[TensorMetadata(name=output_name(model), datatype=FP32, shape=[-1, classes(model)])],
+    )
+
+
+@router.get("/models/{model_name}/ready", response_model=ModelReady)
+@router.get("/models/{model_name}/versions/{model_version}/ready", response_model=ModelReady)
+def model_ready(request: Request, model_name: str, model_version: str | None = None) -> ModelReady:
+    """The model is loaded and can take requests."""
+    model = find_model(request, model_name, model_version)
+    return ModelReady(name=model.name, ready=readiness_problem(request.app.state) is None)
+
+
+@router.post("/models/{model_name}/infer")
+@router.post("/models/{model_name}/versions/{model_version}/infer")
+async def infer(request: Request, model_name: str, model_version: str | None = None) -> Response:
+    """Run the model on FP32 tensors or encoded images (BYTES); see the module docstring."""
+    state = request.app.state
+    model = find_model(request, model_name, model_version)
+    if request.headers.get("content-encoding", "identity") != "identity":
+        raise ApiError(415, "unsupported_encoding", "Compressed request bodies are not supported.")
+    batcher = state.batchers.for_model(model)
+    with batcher.admission():
+        deadline = request_deadline(state.settings)
+        body = await request.body()
+        header = request.headers.get(HEADER_LENGTH)
+        parsed, batch = await run_in_threadpool(decode_infer, model, body, header, state.settings)
+        outputs = await batcher.logits(batch, deadline)
+    return infer_response(model, parsed, outputs)
+
+
+@router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
+def unknown_route(path: str) -> None:
+    raise ApiError(404, "not_found", f"No v2 route /v2/{path}.")
+
+
+def find_model(request: Request, name: str, version: str | None) -> LoadedModel:
+    if version is not None and not version.isdigit():
+        raise bad_request(f"Model version '{version}' is not a number.")
+    return request.app.state.registry.get(name, int(version) if version else None)
+
+
+def output_name(model: LoadedModel) -> str:
+    return model.onnx_model.graph.output[0].name
+
+
+def classes(model: LoadedModel) -> int:
+    dims = model.onnx_model.graph.output[0].type.tensor_type.shape.dim
+    last = dims[-1].dim_value if len(dims) > 1 else 0
+    return last or len(model.manifest.labels)
+
+
+def decode_infer(
+    model: LoadedModel, body: bytes, header: str | None, settings: Settings
+) -> tuple[InferRequest, np.ndarray]:
+    """The request and its input batch (N, C, H, W), checked against the model."""
+    parsed, binary = parse_request(body, header)
+    if len(parsed.inputs) != 1:
+        raise bad_request(f"Expected one input, got {len(parsed.inputs)}.")
+    tensor = parsed.inputs[0]
+    spec = model.manifest.input
+    if tensor.name != spec.name:
+        raise bad_request(f"Unknown input '{tensor.name}'; the model's input is '{spec.name}'.")
+    if tensor.datatype not in (FP32, BYTES):
+        raise bad_request(f"Input datatype {tensor.datatype} is not supported; send FP32 or BYTES.")
+    batch = input_batch(model, tensor, binary, settings)
+    binary.check_consumed()
+    return parsed, batch
+
+
+def input_batch(
+    model: LoadedModel, tensor: RequestInput, binary: BinaryReader, settings: Settings
+) -> np.ndarray:
+    spec = model.manifest.input
+    count = tensor.shape[0] if tensor.shape else 0
+    if not 1 <= count <= settings.max_images_per_request:
+        raise bad_request(f"The batch must hold 1 to {settings.max_images_per_request} items.")
+    if tensor.datatype == BYTES:
+        if tensor.shape not in ([count], [count, 1]):
+            raise bad_request(f"A BYTES input has shape [N] or [N, 1], not {tensor.shape}.")
+        return preprocess_batch(model, bytes_elements(tensor, binary), settings.image_limits)
+    expected = [count, spec.channels, spec.height, spec.width]
+    if spec.layout == "NHWC":
+        expected = [count, spec.height, spec.width, spec.channels]
+    if tensor.shape != expected:
+        raise bad_request(f"Input shape {tensor.shape} does not match the model's {expected}.")
+    return fp32_tensor(tensor, binary)
+
+
+def infer_response(model: LoadedModel, parsed: InferRequest, outputs: np.ndarray) -> Response:
+    """JSON, or JSON then binary chunks with Inference-Header-Content-Length."""
+    name = output_name(model)
+    wanted = parsed.outputs or [None]
+    unknown = [w.name for w in wanted if w is not None and w.name != name]
+    if unknown:
+        raise bad_request(f"Unknown output '{unknown[0]}'; the model's output is '{name}'.")
+    binary = parsed.parameters.get("binary_data_output", False)
+    entries, chunks = [], []
+    for requested in wanted:
+        entry, raw = output_tensor(name, outputs, requested, binary, model.manifest.labels)
+        entries.append(entry)
+        chunks += [raw] if raw is not None else []
+    header: dict[str, Any] = {"model_name": model.name, "model_version": str(model.version)}
+    if parsed.id is not None:
+        header["id"] = parsed.id
+    body, json_length = encode_response({**header, "outputs": entries}, chunks)
+    if json_length is None:
+        return Response(body, media_type="application/json")
+    return Response(
+        body, media_type="application/octet-stream", headers={HEADER_LENGTH: str(json_length)}
+    )

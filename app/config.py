@@ -1,0 +1,79 @@
+"""Settings: the only reader of environment variables (prefix LANTERN_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.imaging import ImageLimits
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every limit is a setting with a sane default; impossible values are refused at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="LANTERN_", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    model_store: Path = PROJECT_ROOT / "model_store"
+    default_model: str = "mnist_cnn"
+    log_level: str = "info"
+
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_images_per_request: int = Field(default=64, ge=1, le=4096)
+    max_image_pixels: int = Field(default=40_000_000, ge=1)
+    max_image_side: int = Field(default=12_000, ge=1)
+    max_aspect_ratio: float = Field(default=20.0, ge=1.0)
+
+    ort_intra_op_threads: int = Field(default=0, ge=0, description="0: onnxruntime decides")
+    warmup_runs: int = Field(default=1, ge=0)
+
+    max_activation_steps: int = Field(default=1024, ge=1, le=100_000)
+    max_running_jobs: int = Field(default=2, ge=1, le=64)
+    max_queued_jobs: int = Field(default=8, ge=0, le=10_000)
+    job_ttl_seconds: float = Field(default=600.0, gt=0)
+    max_forward_passes: int = Field(
+        default=4096, ge=1, description="forward runs one explanation request may spend"
+    )
+
+    # Serving: batching, back-pressure, auth, CORS, logs, shutdown (see README "Serving").
+    max_batch: int = Field(default=32, ge=1, le=4096, description="images per onnxruntime run")
+    max_batch_delay_ms: float = Field(default=2.0, ge=0, le=1000)
+    queue_size: int = Field(default=64, ge=1, description="requests admitted per model")
+    explain_concurrency: int = Field(default=1, ge=1, le=64)
+    explain_queue_size: int = Field(default=4, ge=0, description="explanations waiting")
+    request_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    retry_after_seconds: int = Field(default=1, ge=1, le=3600)
+    api_keys: Annotated[tuple[str, ...], NoDecode] = ()
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    log_format: Literal["json", "text"] = "json"
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_are_long_enough(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        if any(len(key) < 16 or not key.isascii() or not key.isprintable() for key in keys):
+            raise ValueError("each API key must be at least 16 printable ASCII characters")
+        return keys
+
+    @model_validator(mode="after")
+    def _store_is_a_folder(self) -> Settings:
+        if self.model_store.exists() and not self.model_store.is_dir():
+            raise ValueError(f"model_store {self.model_store} is not a folder")
+        return self
+
+    @property
+    def image_limits(self) -> ImageLimits:
+        return ImageLimits(self.max_image_pixels, self.max_image_side, self.max_aspect_ratio)

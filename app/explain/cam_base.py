@@ -1,0 +1,42 @@
+"""What the class-activation-map family shares (after pytorch-grad-cam's base class).
+
+One run of the explain graph gives the chosen layer's activations A and the gradients G of
+the target logit with respect to them, (T, K, h, w). A subclass turns (A, G) into a map
+(T, h, w); here the map goes through a ReLU and is upsampled to the input size with bilinear
+interpolation (half-pixel centres, as torch's `align_corners=False`). Convention: ReLU first,
+then upsampling, as Captum `LayerGradCam(relu_attributions=True)` followed by
+`LayerAttribution.interpolate(..., "bilinear")`; maps are not min-max normalised (the
+picture is).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import numpy as np
+
+from app.explain.base import ExplainInput, Explanation, Method, MethodParams
+from app.explain.smoothing import resize_bilinear
+
+
+class CAMMethod(Method):
+    family = "cam"
+    uses_layer = True
+
+    def explain(self, given: ExplainInput, params: MethodParams) -> Explanation:
+        activations, gradients = layer_activations_and_gradients(given)
+        maps = np.maximum(self.layer_map(activations, gradients), 0.0)  # (T, h, w)
+        height, width = given.nchw(given.image).shape[2:]
+        return Explanation(resize_bilinear(maps, height, width))
+
+    @abstractmethod
+    def layer_map(self, activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+        """(T, K, h, w) activations and gradients -> (T, h, w) map before ReLU."""
+
+
+def layer_activations_and_gradients(given: ExplainInput) -> tuple[np.ndarray, np.ndarray]:
+    """The CAM layer's activations and target-logit gradients, (T, K, h, w) each."""
+    assert given.layer is not None
+    batch = np.repeat(given.image, len(given.targets), axis=0)
+    result = given.engine.run(batch, given.seeds(), layers=(given.layer,))
+    return result.activations[given.layer], result.gradients[given.layer]

@@ -1,0 +1,93 @@
+"""One model's gradient engine: its explain graphs, built once per layer set and cached."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from app.errors import ApiError
+from app.gradients import (
+    ExplainResult,
+    ExplainSession,
+    UnsupportedOpError,
+    build_explain_graph,
+)
+
+MAX_CACHED_LAYER_SETS = 8
+
+
+@dataclass(frozen=True)
+class EngineStats:
+    build_seconds: float
+    session_bytes: int
+
+
+def resident_bytes() -> int:
+    """This process's resident memory, from /proc (0 where there is none)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * 4096
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class GradientEngine:
+    """Runs the explain graph of one model. When the model has an op without a backward rule,
+    `error` names it and every run answers 422 with that message."""
+
+    def __init__(
+        self, model: onnx.ModelProto, default_layers: tuple[str, ...] = (), threads: int = 0
+    ) -> None:
+        self.model = model
+        self.default_layers = default_layers
+        self.threads = threads
+        self.error: str | None = None
+        self.stats = EngineStats(0.0, 0)
+        self._sessions: dict[tuple[str, ...], ExplainSession] = {}
+        self._lock = threading.Lock()
+        try:
+            self._session(default_layers)
+        except UnsupportedOpError as error:
+            self.error = str(error)
+        except Exception as error:  # a graph the engine cannot differentiate must not stop serving
+            self.error = f"the explain graph could not be built ({type(error).__name__}: {error})"
+
+    @property
+    def available(self) -> bool:
+        return self.error is None
+
+    def run(
+        self, image: np.ndarray, seed: np.ndarray, relu_rule: int = 0, layers: tuple[str, ...] = ()
+    ) -> ExplainResult:
+        """Logits, input gradient, and the activations and gradients of `layers`."""
+        if self.error is not None:
+            raise ApiError(422, "gradients_unsupported", self.error)
+        return self._session(layers or self.default_layers).run(image, seed, relu_rule)
+
+    def _session(self, layers: tuple[str, ...]) -> ExplainSession:
+        with self._lock:
+            session = self._sessions.get(layers)
+            if session is None:
+                session = self._build(layers)
+                if len(self._sessions) >= MAX_CACHED_LAYER_SETS:
+                    self._sessions.pop(next(iter(self._sessions)))
+                self._sessions[layers] = session
+            return session
+
+    def _build(self, layers: tuple[str, ...]) -> ExplainSession:
+        started, memory = time.perf_counter(), resident_bytes()
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = self.threads
+        options.log_severity_level = 3
+        session = ExplainSession(build_explain_graph(self.model, list(layers)), options)
+        if not self._sessions:
+            self.stats = EngineStats(
+                time.perf_counter() - started, max(0, resident_bytes() - memory)
+            )
+        return session

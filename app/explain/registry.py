@@ -1,0 +1,36 @@
+"""The explanation methods, by the key that names their module, URL and test file."""
+
+from __future__ import annotations
+
+from app.explain.base import Method
+from app.explain.deconvnet import Deconvnet
+from app.explain.grad_cam import GradCAM
+from app.explain.grad_cam_plus_plus import GradCAMPlusPlus
+from app.explain.gradient_x_input import GradientXInput
+from app.explain.guided_backprop import GuidedBackprop
+from app.explain.guided_grad_cam import GuidedGradCAM
+from app.explain.hires_cam import HiResCAM
+from app.explain.integrated_gradients import IntegratedGradients
+from app.explain.layer_cam import LayerCAM
+from app.explain.occlusion import Occlusion
+from app.explain.rise import RISE
+from app.explain.saliency import Saliency
+from app.explain.score_cam import ScoreCAM
+from app.explain.smoothgrad import SmoothGrad
+
+METHODS: dict[str, Method] = {
+    "saliency": Saliency(),
+    "guided_backprop": GuidedBackprop(),
+    "deconvnet": Deconvnet(),
+    "gradient_x_input": GradientXInput(),
+    "smoothgrad": SmoothGrad(),
+    "integrated_gradients": IntegratedGradients(),
+    "grad_cam": GradCAM(),
+    "grad_cam_plus_plus": GradCAMPlusPlus(),
+    "hires_cam": HiResCAM(),
+    "layer_cam": LayerCAM(),
+    "guided_grad_cam": GuidedGradCAM(),
+    "occlusion": Occlusion(),
+    "score_cam": ScoreCAM(),
+    "rise": RISE(),
+}

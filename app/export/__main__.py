@@ -1,0 +1,143 @@
+"""python -m app.export train <arch> --data <dir> --out model_store
+python -m app.export samples --data <dir> --out static/samples"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from app.export import onnx_export
+from app.export.architectures import ARCHITECTURES, Architecture
+from app.export.datasets import MNIST_LABELS, load_mnist, read_idx
+from app.export.train import TrainConfig, TrainResult, model_inputs, seed_everything, train
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m app.export", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    trainer = commands.add_parser("train", help="train a shipped architecture and store it")
+    trainer.add_argument("arch", choices=sorted(ARCHITECTURES))
+    trainer.add_argument("--data", type=Path, required=True, help="folder of the training data")
+    trainer.add_argument("--out", type=Path, default=Path("model_store"), help="model store")
+    trainer.add_argument("--name", help="store name (default: the architecture's)")
+    trainer.add_argument("--epochs", type=int, help="override the architecture's epoch count")
+    trainer.add_argument("--seed", type=int, default=0)
+    trainer.add_argument("--validation", type=int, default=5000, help="held-out images")
+    trainer.add_argument("--limit", type=int, help="train on the first N images only")
+    trainer.add_argument("--threads", type=int, default=torch.get_num_threads())
+    samples = commands.add_parser("samples", help="write held-out MNIST digits for the web UI")
+    samples.add_argument("--data", type=Path, required=True, help="folder of the MNIST files")
+    samples.add_argument("--out", type=Path, default=Path("static/samples"), help="samples folder")
+    samples.add_argument("--models", nargs="+", default=["mnist_cnn", "lenet5"])
+    samples.add_argument("--per-class", type=int, default=1, help="digits of each class")
+    samples.add_argument("--validation", type=int, default=5000, help="held-out images")
+    return parser.parse_args(argv)
+
+
+def write_samples(args: argparse.Namespace) -> list[Path]:
+    """The first held-out digits of each class as 28x28 PNGs named <label>_<mnist index>.png,
+    one copy per model folder (the server normalises them like any upload)."""
+    images = read_idx(args.data / "train-images-idx3-ubyte.gz")  # (N, 28, 28) uint8
+    labels = read_idx(args.data / "train-labels-idx1-ubyte.gz")  # (N,)
+    held_out = np.arange(len(labels) - args.validation, len(labels))
+    chosen = [
+        int(index)
+        for digit in range(10)
+        for index in held_out[labels[held_out] == digit][: args.per_class]
+    ]
+    written = []
+    for model in args.models:
+        folder = args.out / model
+        folder.mkdir(parents=True, exist_ok=True)
+        for index in chosen:
+            path = folder / f"{labels[index]}_{index}.png"
+            Image.fromarray(images[index]).save(path, optimize=True)
+            written.append(path)
+    print(f"wrote {len(written)} samples under {args.out}")
+    return written
+
+
+def run_train(args: argparse.Namespace, command: str) -> Path:
+    arch = ARCHITECTURES[args.arch]
+    torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+    data, validation = load_mnist(args.data, args.validation, args.limit)
+    config = TrainConfig(
+        epochs=args.epochs or arch.epochs,
+        batch_size=arch.batch_size,
+        learning_rate=arch.learning_rate,
+        seed=args.seed,
+        mean=MNIST_MEAN,
+        std=MNIST_STD,
+    )
+    result = train(arch.build(), data, validation, arch.input_size, config)
+    batch = model_inputs(torch.from_numpy(validation.images[:64]), arch.input_size, config)
+    onnx_bytes = onnx_export.export_onnx(result.model, batch[:2])
+    check = onnx_export.check_against_torch(result.model, onnx_bytes, batch)
+    print(f"ONNX matches torch on {len(batch)} images: max abs diff {check.max_abs_diff:.2e}")
+    data_note = f"MNIST training digits ({args.data}), the last {args.validation} held out"
+    fields = digit_manifest(args.name or args.arch, arch, result, config, command, data_note)
+    folder = onnx_export.write_entry(onnx_bytes, fields, args.out)
+    print(f"validation accuracy {result.validation_accuracy:.4f}; wrote {folder}")
+    return folder
+
+
+def digit_manifest(
+    name: str,
+    arch: Architecture,
+    result: TrainResult,
+    config: TrainConfig,
+    command: str,
+    data_note: str,
+) -> dict:
+    """Manifest fields (all but the checksum) of an MNIST digit model."""
+    return {
+        "name": name,
+        "description": f"{arch.summary} Trained on MNIST digits.",
+        "labels": MNIST_LABELS,
+        "input": {
+            "name": onnx_export.INPUT_NAME,
+            "channels": 1,
+            "height": arch.input_size,
+            "width": arch.input_size,
+        },
+        "preprocess": {
+            "mean": [MNIST_MEAN],
+            "std": [MNIST_STD],
+            "background": "contrast",
+            "digit": {"box": 20, "canvas": 28},
+        },
+        "layers": {"cam": arch.cam_layer, "features": list(arch.feature_layers)},
+        "provenance": {
+            "architecture": name,
+            "data": data_note,
+            "epochs": config.epochs,
+            "validation_accuracy": round(result.validation_accuracy, 5),
+            "train_seconds": round(result.train_seconds, 1),
+            "parameters": sum(p.numel() for p in result.model.parameters()),
+            "export_command": command,
+            "created": onnx_export.utc_now(),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    command = shlex.join(["python", "-m", "app.export", *argv])
+    if args.command == "train":
+        run_train(args, command)
+    elif args.command == "samples":
+        write_samples(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The CNNs Lantern trains and ships, by name. Each builder returns a fresh torch module."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import nn
+
+
+def mnist_cnn() -> nn.Module:
+    """The classic Keras MNIST example, layer for layer (1,199,882 parameters)."""
+    return _named(
+        conv1=nn.Conv2d(1, 32, 3), relu1=nn.ReLU(),  # 32@26x26
+        conv2=nn.Conv2d(32, 64, 3), relu2=nn.ReLU(),  # 64@24x24
+        pool=nn.MaxPool2d(2),  # 64@12x12
+        dropout1=nn.Dropout(0.25),
+        flatten=nn.Flatten(),
+        dense1=nn.Linear(9216, 128), relu3=nn.ReLU(),
+        dropout2=nn.Dropout(0.5),
+        dense2=nn.Linear(128, 10),
+    )  # fmt: skip
+
+
+def lenet5() -> nn.Module:
+    """LeNet-5 (LeCun et al. 1998) on a 32x32 input: C1 6@28x28, S2, C3 16@10x10, S4, C5 120,
+    F6 84, 10 outputs. Modernised: ReLU for the scaled tanh, max pooling for the trainable
+    subsampling, a full C3 connection table, and a linear output with softmax cross-entropy
+    in place of the RBF units (see the README)."""
+    return _named(
+        c1=nn.Conv2d(1, 6, 5), relu1=nn.ReLU(),  # 6@28x28
+        s2=nn.MaxPool2d(2),  # 6@14x14
+        c3=nn.Conv2d(6, 16, 5), relu3=nn.ReLU(),  # 16@10x10
+        s4=nn.MaxPool2d(2),  # 16@5x5
+        c5=nn.Conv2d(16, 120, 5), relu5=nn.ReLU(),  # 120@1x1
+        flatten=nn.Flatten(),
+        f6=nn.Linear(120, 84), relu6=nn.ReLU(),
+        output=nn.Linear(84, 10),
+    )  # fmt: skip
+
+
+def _named(**layers: nn.Module) -> nn.Sequential:
+    """A Sequential whose layer names become readable ONNX tensor names (`/conv2/Conv_output_0`)."""
+    return nn.Sequential(OrderedDict(layers))
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A shipped architecture and what its store entry needs to know."""
+
+    build: Callable[[], nn.Module]
+    summary: str
+    input_size: int
+    cam_layer: str  # ONNX tensor name of the last conv block's output
+    feature_layers: tuple[str, ...]
+    epochs: int
+    batch_size: int
+    learning_rate: float
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "mnist_cnn": Architecture(
+        build=mnist_cnn,
+        summary="The classic Keras MNIST CNN: two 3x3 convolutions, max pooling, two dense layers.",
+        input_size=28,
+        cam_layer="/relu2/Relu_output_0",
+        feature_layers=("/relu1/Relu_output_0", "/relu2/Relu_output_0", "/pool/MaxPool_output_0"),
+        epochs=12,
+        batch_size=128,
+        learning_rate=2e-3,
+    ),
+    "lenet5": Architecture(
+        build=lenet5,
+        summary="LeNet-5 (LeCun et al. 1998), modernised with ReLU and max pooling.",
+        input_size=32,
+        cam_layer="/relu3/Relu_output_0",
+        feature_layers=(
+            "/relu1/Relu_output_0",
+            "/s2/MaxPool_output_0",
+            "/relu3/Relu_output_0",
+            "/s4/MaxPool_output_0",
+        ),
+        epochs=15,
+        batch_size=128,
+        learning_rate=3e-3,
+    ),
+}

@@ -1,0 +1,29 @@
+"""The gradient engine: an ONNX model's backward pass, as a new graph of standard ONNX ops.
+
+`build_explain_graph(model, layers)` returns an ExplainGraph whose model takes the image,
+`seed` (weights on the logits) and `relu_rule` (see ReluRule) and gives `logits`,
+`input_grad` and, per requested layer L, `act:L` and `grad:L`. `ExplainSession` runs it.
+"""
+
+from app.gradients.errors import UnsupportedOpError
+from app.gradients.graph import (
+    ExplainGraph,
+    LayerOutputs,
+    ReluRule,
+    build_explain_graph,
+    supported_ops,
+    unsupported_ops,
+)
+from app.gradients.session import ExplainResult, ExplainSession
+
+__all__ = [
+    "ExplainGraph",
+    "ExplainResult",
+    "ExplainSession",
+    "LayerOutputs",
+    "ReluRule",
+    "UnsupportedOpError",
+    "build_explain_graph",
+    "supported_ops",
+    "unsupported_ops",
+]

@@ -1,0 +1,192 @@
+"""build_explain_graph: the forward graph plus its backward pass, in standard ONNX ops."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import onnx
+from onnx import TensorProto, helper
+
+from app.gradients.analysis import (
+    collect_facts,
+    default_opset,
+    gradient_path,
+    image_input,
+    prepare,
+)
+from app.gradients.context import BackwardContext, GraphFacts
+from app.gradients.errors import UnsupportedOpError
+from app.gradients.ops import BACKWARD_RULES
+
+MIN_OPSET = 17  # ScatterElements(reduction="add") needs 16; Shape(start, end) needs 15
+SEED, RELU_RULE, LOGITS, INPUT_GRAD = "seed", "relu_rule", "logits", "input_grad"
+
+
+class ReluRule(IntEnum):
+    """Value of the `relu_rule` input: how Relu nodes pass the gradient back."""
+
+    GRADIENT = 0  # where the forward input > 0
+    GUIDED = 1  # where the forward input > 0 and the incoming gradient > 0
+    DECONVNET = 2  # where the incoming gradient > 0
+
+
+@dataclass(frozen=True)
+class LayerOutputs:
+    """Output names of one requested layer in the explain graph."""
+
+    activation: str
+    gradient: str
+
+
+@dataclass
+class ExplainGraph:
+    """The explain graph and the names of its inputs and outputs."""
+
+    model: onnx.ModelProto
+    input_name: str
+    layer_outputs: dict[str, LayerOutputs] = field(default_factory=dict)
+    build_seconds: float = 0.0
+    seed_name: str = SEED
+    relu_rule_name: str = RELU_RULE
+    logits_name: str = LOGITS
+    input_grad_name: str = INPUT_GRAD
+    objective: str | None = None  # the tensor `seed` weighs (None: the logits)
+
+
+def supported_ops() -> frozenset[str]:
+    """Op types that have a backward rule."""
+    return frozenset(BACKWARD_RULES)
+
+
+def unsupported_ops(model: onnx.ModelProto) -> list[tuple[str, str]]:
+    """(op_type, node_name) of every node on the gradient path without a backward rule."""
+    model = prepare(model)
+    _, elem_types = collect_facts(model.graph)
+    source = image_input(model.graph).name
+    path, _ = gradient_path(model.graph, source, model.graph.output[0].name, elem_types)
+    return [(n.op_type, n.name) for n in path if n.op_type not in BACKWARD_RULES]
+
+
+def build_explain_graph(
+    model: onnx.ModelProto, layers: Sequence[str] = (), objective: str | None = None
+) -> ExplainGraph:
+    """Derive the explain graph of an image classifier (one image input, logits output).
+
+    With `objective` (a tensor of the model), the backward pass starts there instead of at the
+    logits: `seed` is shaped like that tensor and the gradients are of sum(seed * objective).
+    Raises UnsupportedOpError naming the first op on the gradient path without a rule.
+    """
+    started = time.perf_counter()
+    model = prepare(model)
+    graph = model.graph
+    source, logits = image_input(graph).name, graph.output[0].name
+    sink = objective or logits
+    facts, elem_types = collect_facts(graph)
+    facts.opset = default_opset(model)
+    _check_names(facts, logits, [*layers, *([objective] if objective else [])])
+    path, requires = gradient_path(graph, source, sink, elem_types)
+    for op_type, node_name in [(n.op_type, n.name) for n in path]:
+        if op_type not in BACKWARD_RULES:
+            raise UnsupportedOpError(op_type, node_name)
+    ctx = BackwardContext(facts, RELU_RULE)
+    ctx.requires = requires
+    totals = backpropagate(ctx, path, requires, sink, SEED)
+    outputs = _emit_outputs(ctx, source, logits, layers, totals)
+    explain = _assemble(model, ctx, outputs, sink)
+    onnx.checker.check_model(explain)
+    layer_outputs = {name: LayerOutputs(f"act:{name}", f"grad:{name}") for name in layers}
+    elapsed = time.perf_counter() - started
+    return ExplainGraph(explain, source, layer_outputs, elapsed, objective=objective)
+
+
+def backpropagate(
+    ctx: BackwardContext, path: list[onnx.NodeProto], requires: set[str], sink: str, seed: str
+) -> dict[str, str]:
+    """Walk `path` in reverse; returns the total gradient of every tensor reached."""
+    pending: dict[str, list[str]] = {sink: [seed]}
+    totals: dict[str, str] = {}
+    for node in reversed(path):
+        grads_out = [_total(ctx, name, pending.pop(name, []), totals) for name in node.output]
+        if all(grad is None for grad in grads_out):
+            continue
+        grads_in = BACKWARD_RULES[node.op_type](ctx, node, grads_out)
+        for index, name in enumerate(node.input):
+            if name not in requires:
+                continue
+            grad = grads_in[index] if index < len(grads_in) else None
+            if grad is None:
+                detail = f"no gradient for input {index} ('{name}')"
+                raise UnsupportedOpError(node.op_type, node.name, detail)
+            pending.setdefault(name, []).append(grad)
+    for name, grads in list(pending.items()):
+        _total(ctx, name, grads, totals)
+    return totals
+
+
+def _total(ctx: BackwardContext, name: str, grads: list[str], totals: dict[str, str]):
+    if not grads:
+        return None
+    totals[name] = grads[0] if len(grads) == 1 else ctx.emit("Sum", grads)
+    return totals[name]
+
+
+def _check_names(facts: GraphFacts, sink: str, layers: Sequence[str]) -> None:
+    for layer in layers:
+        if layer not in facts.names:
+            raise ValueError(f"layer '{layer}' is not a tensor of the model")
+    taken = {SEED, RELU_RULE, INPUT_GRAD} | ({LOGITS} - {sink})
+    taken |= {f"{prefix}:{layer}" for layer in layers for prefix in ("act", "grad")}
+    clashes = sorted(taken & facts.names)
+    if clashes:
+        raise ValueError(f"model tensors clash with explain graph names: {clashes}")
+
+
+def _emit_outputs(ctx, source, sink, layers, totals) -> list[tuple[str, str]]:
+    """Identity nodes naming the outputs; returns (output name, shape source) pairs."""
+
+    def named(tensor: str, output: str) -> None:
+        if tensor != output:
+            ctx.nodes.append(helper.make_node("Identity", [tensor], [output], ctx.fresh("out")))
+
+    def grad_of(tensor: str) -> str:
+        return totals[tensor] if tensor in totals else ctx.zeros_like(tensor)
+
+    named(sink, LOGITS)
+    named(grad_of(source), INPUT_GRAD)
+    pairs = [(LOGITS, sink), (INPUT_GRAD, source)]
+    for layer in layers:
+        named(layer, f"act:{layer}")
+        named(grad_of(layer), f"grad:{layer}")
+        pairs += [(f"act:{layer}", layer), (f"grad:{layer}", layer)]
+    return pairs
+
+
+def _assemble(model: onnx.ModelProto, ctx: BackwardContext, outputs, sink: str) -> onnx.ModelProto:
+    graph = model.graph
+    sink_shape = ctx.shape(sink)
+    inputs = [
+        *graph.input,
+        helper.make_tensor_value_info(SEED, TensorProto.FLOAT, sink_shape),
+        helper.make_tensor_value_info(RELU_RULE, TensorProto.INT64, []),
+    ]
+    values = [helper.make_tensor_value_info(o, TensorProto.FLOAT, ctx.shape(s)) for o, s in outputs]
+    new_graph = helper.make_graph(
+        [*graph.node, *ctx.nodes],
+        f"{graph.name}_explain",
+        inputs,
+        values,
+        [*graph.initializer, *ctx.initializers],
+    )
+    opsets = [_upgraded(opset) for opset in model.opset_import]
+    explain = helper.make_model(new_graph, opset_imports=opsets, producer_name="lantern")
+    explain.ir_version = max(model.ir_version, helper.find_min_ir_version_for(opsets))
+    return explain
+
+
+def _upgraded(opset: onnx.OperatorSetIdProto) -> onnx.OperatorSetIdProto:
+    if opset.domain in ("", "ai.onnx"):
+        return helper.make_opsetid(opset.domain, max(opset.version, MIN_OPSET))
+    return opset

@@ -1,0 +1,51 @@
+"""Running an explain graph with a stock onnxruntime session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnxruntime as ort
+
+from app.gradients.graph import ExplainGraph
+
+
+@dataclass
+class ExplainResult:
+    """One run of the explain graph."""
+
+    logits: np.ndarray  # (N, K)
+    input_grad: np.ndarray  # like the input
+    activations: dict[str, np.ndarray] = field(default_factory=dict)
+    gradients: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class ExplainSession:
+    """An onnxruntime session on an explain graph (graph optimisation on)."""
+
+    def __init__(self, graph: ExplainGraph, options: ort.SessionOptions | None = None) -> None:
+        self.graph = graph
+        if options is None:
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            graph.model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+
+    def run(self, image: np.ndarray, seed: np.ndarray, relu_rule: int = 0) -> ExplainResult:
+        """Logits, input gradient and layer activations/gradients of sum(seed * logits)."""
+        g = self.graph
+        feeds = {
+            g.input_name: np.asarray(image, dtype=np.float32, order="C"),
+            g.seed_name: np.asarray(seed, dtype=np.float32, order="C"),
+            g.relu_rule_name: np.asarray(int(relu_rule), dtype=np.int64),
+        }
+        layers = list(g.layer_outputs.items())
+        names = [g.logits_name, g.input_grad_name]
+        names += [n for _, outs in layers for n in (outs.activation, outs.gradient)]
+        values = self.session.run(names, feeds)
+        result = ExplainResult(values[0], values[1])
+        for index, (layer, _) in enumerate(layers):
+            result.activations[layer] = values[2 + 2 * index]
+            result.gradients[layer] = values[3 + 2 * index]
+        return result

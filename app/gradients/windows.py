@@ -1,0 +1,65 @@
+"""Sliding-window geometry shared by Conv and AveragePool backward rules."""
+
+from __future__ import annotations
+
+import onnx
+
+from app.gradients.context import BackwardContext, node_attr
+from app.gradients.errors import UnsupportedOpError
+
+
+def window_attrs(node: onnx.NodeProto, kernel: list[int]) -> tuple[list[int], list[int]]:
+    """(strides, dilations) of a windowed op, with ONNX defaults."""
+    n = len(kernel)
+    return list(node_attr(node, "strides", [1] * n)), list(node_attr(node, "dilations", [1] * n))
+
+
+def resolve_pads(
+    node: onnx.NodeProto, sizes: list[int], kernel: list[int], strides: list[int], dilations
+) -> list[int]:
+    """Explicit [begins..., ends...] pads, resolving auto_pad."""
+    n = len(kernel)
+    auto_pad = node_attr(node, "auto_pad", "NOTSET")
+    if auto_pad == "NOTSET":
+        return list(node_attr(node, "pads", [0] * (2 * n)))
+    if auto_pad == "VALID":
+        return [0] * (2 * n)
+    if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
+        raise UnsupportedOpError(node.op_type, node.name, f"auto_pad {auto_pad}")
+    begins, ends = [], []
+    for size, k, s, d in zip(sizes, kernel, strides, dilations, strict=True):
+        out = -(-size // s)
+        total = max(0, (out - 1) * s + (k - 1) * d + 1 - size)
+        small, large = total // 2, total - total // 2
+        begins.append(small if auto_pad == "SAME_UPPER" else large)
+        ends.append(large if auto_pad == "SAME_UPPER" else small)
+    return begins + ends
+
+
+def scatter_windows(
+    ctx: BackwardContext,
+    grad: str,  # (N, M, *out_sizes)
+    weight: str,  # (M, C / group, *kernel)
+    sizes: list[int],
+    out_sizes: list[int],
+    geometry: dict,
+) -> str:
+    """ConvTranspose sending every output position's gradient back over its window.
+
+    `geometry` holds kernel, strides, pads, dilations and group of the forward op. Input
+    positions past the last window get zeros (output_padding); windows running past the
+    padded input (ceil_mode) are cropped by extra end padding. Returns (N, C, *sizes).
+    """
+    kernel, strides, dilations = geometry["kernel"], geometry["strides"], geometry["dilations"]
+    n = len(kernel)
+    begins, ends = list(geometry["pads"][:n]), list(geometry["pads"][n:])
+    output_padding = []
+    for i in range(n):
+        covered = strides[i] * (out_sizes[i] - 1) + (kernel[i] - 1) * dilations[i] + 1
+        spare = sizes[i] + begins[i] + ends[i] - covered
+        output_padding.append(max(spare, 0))
+        ends[i] += max(-spare, 0)
+    attrs = {"strides": strides, "dilations": dilations, "group": geometry["group"]}
+    return ctx.emit(
+        "ConvTranspose", [grad, weight], pads=begins + ends, output_padding=output_padding, **attrs
+    )

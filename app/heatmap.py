@@ -1,0 +1,78 @@
+"""Heatmaps as pictures: colour maps, overlays on the input, PNG bytes."""
+
+from __future__ import annotations
+
+import io
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+Colormap = Literal["viridis", "inferno", "jet", "gray", "bwr"]
+
+# Anchor colours, spread evenly over [0, 1] and interpolated linearly to 256 entries.
+_ANCHORS: dict[str, tuple[str, ...]] = {
+    "viridis": ("440154", "482878", "3e4989", "31688e", "26828e", "1f9e89", "35b779", "6ece58", "b5de2b", "fde725"),
+    "inferno": ("000004", "1b0c41", "4a0c6b", "781c6d", "a52c60", "cf4446", "ed6925", "fb9b06", "f7d13d", "fcffa4"),
+    "jet": ("00007f", "0000ff", "007fff", "00ffff", "7fff7f", "ffff00", "ff7f00", "ff0000", "7f0000"),
+    "gray": ("000000", "ffffff"),
+    "bwr": ("0000ff", "ffffff", "ff0000"),
+}  # fmt: skip
+SIGNED_COLORMAPS = frozenset({"bwr"})
+DISPLAY_SIZE = 224  # shortest side of the pictures sent back, in pixels
+
+
+def lookup_table(name: str) -> np.ndarray:
+    """(256, 3) uint8 colours of a colour map."""
+    anchors = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in _ANCHORS[name]], float)
+    positions = np.linspace(0, 1, len(anchors))
+    grid = np.linspace(0, 1, 256)
+    table = [np.interp(grid, positions, anchors[:, channel]) for channel in range(3)]
+    return np.round(np.stack(table, axis=1)).astype(np.uint8)
+
+
+def scale_unit(heatmap: np.ndarray, signed: bool = False) -> np.ndarray:
+    """Heatmap (H, W) -> [0, 1]: min-max, or for signed maps symmetric about 0 -> 0.5."""
+    heatmap = np.nan_to_num(heatmap.astype(np.float64))
+    if signed:
+        peak = float(np.abs(heatmap).max())
+        return 0.5 + 0.5 * heatmap / peak if peak > 0 else np.full(heatmap.shape, 0.5)
+    low, high = float(heatmap.min()), float(heatmap.max())
+    return (heatmap - low) / (high - low) if high > low else np.zeros(heatmap.shape)
+
+
+def colourise(heatmap: np.ndarray, colormap: str) -> np.ndarray:
+    """Heatmap (H, W) -> RGB uint8 (H, W, 3)."""
+    unit = scale_unit(heatmap, signed=colormap in SIGNED_COLORMAPS)
+    return lookup_table(colormap)[np.round(unit * 255).astype(np.intp)]
+
+
+def display_size(height: int, width: int) -> tuple[int, int]:
+    """(width, height) of a picture whose shorter side is at least DISPLAY_SIZE."""
+    factor = max(1, int(np.ceil(DISPLAY_SIZE / min(height, width))))
+    return width * factor, height * factor
+
+
+def overlay(base: np.ndarray, heatmap: np.ndarray, colormap: str, alpha: float) -> Image.Image:
+    """The coloured heatmap over the input picture base (H, W, 3) uint8, enlarged for display."""
+    colours = colourise(heatmap, colormap).astype(np.float64)  # (H, W, 3)
+    mixed = (1 - alpha) * base.astype(np.float64) + alpha * colours
+    picture = Image.fromarray(np.round(mixed).clip(0, 255).astype(np.uint8))
+    return picture.resize(display_size(*heatmap.shape), Image.Resampling.NEAREST)
+
+
+def enlarged(picture: np.ndarray) -> Image.Image:
+    """An RGB picture (H, W, 3) enlarged for display like the maps, pixels kept sharp."""
+    return Image.fromarray(picture).resize(display_size(*picture.shape[:2]), Image.Resampling.NEAREST)
+
+
+def colour_picture(heatmap: np.ndarray, colormap: str) -> Image.Image:
+    """The coloured heatmap alone, enlarged for display."""
+    picture = Image.fromarray(colourise(heatmap, colormap))
+    return picture.resize(display_size(*heatmap.shape), Image.Resampling.NEAREST)
+
+
+def png(picture: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=False, compress_level=3)
+    return buffer.getvalue()

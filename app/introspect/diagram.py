@@ -1,0 +1,185 @@
+"""An SVG drawing of a network, made from its graph: a layered top-down graph.
+
+Every node (except Constant) is one block showing its op (with kernel and stride) and output
+shape (`C@HxW`). Blocks are placed in rows by depth (the longest path from the input), side by
+side when they share a depth (branches), and the rows wrap into columns so that a 60-layer
+network stays legible. Edges: a curve between consecutive rows, a path through the column's
+right gutter for skips (residuals), and a path over the top between columns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import onnx
+
+from app.introspect.layers import kind_of, static_shapes
+
+BLOCK_W, BLOCK_H, ROW_GAP, LANE_GAP, GUTTER, MARGIN = 176, 44, 28, 16, 56, 40
+MAX_ROWS = 14  # depth levels per column before wrapping
+COLOURS: dict[str, str] = {
+    "conv": "#dbe9f6",
+    "pool": "#dff0d8",
+    "activation": "#fcefdc",
+    "dense": "#e8dff5",
+    "other": "#eeeeee",
+    "input": "#ffffff",
+}
+INPUT = "input"
+
+
+@dataclass
+class Block:
+    """One drawn node: its id (node name), two lines of text, kind and position."""
+
+    key: str
+    title: str
+    label: str
+    shape: str
+    kind: str
+    depth: int
+    x: float = 0.0
+    y: float = 0.0
+    column: int = 0
+
+
+def blocks_and_edges(model: onnx.ModelProto) -> tuple[list[Block], list[tuple[str, str]]]:
+    """Blocks in graph order (the input first) and (from, to) edges between them."""
+    shapes = static_shapes(model)
+    initializers = {init.name for init in model.graph.initializer}
+    image = next(v for v in model.graph.input if v.name not in initializers)
+    producer = {image.name: INPUT}
+    blocks = {
+        INPUT: Block(INPUT, image.name, "Input", _shape_text(shapes.get(image.name)), "input", 0)
+    }
+    edges: list[tuple[str, str]] = []
+    for index, node in enumerate(n for n in model.graph.node if n.op_type != "Constant"):
+        key = node.name or f"{node.op_type}_{index}"
+        sources = list(dict.fromkeys(producer[n] for n in node.input if n in producer))
+        depth = 1 + max((blocks[s].depth for s in sources), default=0)
+        shape = _shape_text(shapes.get(node.output[0])) if node.output else ""
+        blocks[key] = Block(key, key, _op_text(node), shape, kind_of(node.op_type), depth)
+        edges += [(source, key) for source in sources]
+        producer.update({name: key for name in node.output})
+    return list(blocks.values()), edges
+
+
+def _op_text(node: onnx.NodeProto) -> str:
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    text = node.op_type
+    kernel = attrs.get("kernel_shape")
+    if kernel:
+        text += " " + "×".join(str(k) for k in kernel)
+    strides = attrs.get("strides")
+    if strides and any(s != 1 for s in strides):
+        text += (
+            " /" + "×".join(str(s) for s in strides) if len(set(strides)) > 1 else f" /{strides[0]}"
+        )
+    return text
+
+
+def _shape_text(shape: tuple[int, ...] | None) -> str:
+    if not shape:
+        return ""
+    dims = shape[1:]
+    if len(dims) == 3:
+        return f"{dims[0]}@{dims[1]}×{dims[2]}"
+    return "×".join(str(d) for d in dims)
+
+
+def layout(blocks: list[Block]) -> tuple[float, float]:
+    """Place every block; returns the drawing's (width, height)."""
+    depths = max(block.depth for block in blocks) + 1
+    columns = math.ceil(depths / MAX_ROWS)
+    per_column = math.ceil(depths / columns)
+    rows: dict[int, list[Block]] = {}
+    for block in blocks:
+        rows.setdefault(block.depth, []).append(block)
+    left = float(MARGIN)
+    for column in range(columns):
+        levels = range(column * per_column, min(depths, (column + 1) * per_column))
+        lanes = max(len(rows.get(level, [])) for level in levels)
+        width = lanes * (BLOCK_W + LANE_GAP) - LANE_GAP
+        for row, level in enumerate(levels):
+            _place_row(rows.get(level, []), left, width, row, column)
+        left += width + GUTTER
+    height = 2 * MARGIN + per_column * (BLOCK_H + ROW_GAP) - ROW_GAP
+    return left - GUTTER + MARGIN, height
+
+
+def _place_row(row: list[Block], left: float, width: float, index: int, column: int) -> None:
+    used = len(row) * (BLOCK_W + LANE_GAP) - LANE_GAP
+    start = left + (width - used) / 2
+    for lane, block in enumerate(row):
+        block.x = start + lane * (BLOCK_W + LANE_GAP)
+        block.y = MARGIN + index * (BLOCK_H + ROW_GAP)
+        block.column = column
+
+
+def edge_path(source: Block, target: Block, column_right: dict[int, float], offset: int) -> str:
+    """SVG path data of one edge: a curve between consecutive rows of a column; otherwise
+    down into the gap under the source, along the gap to the column's right gutter, down (or
+    over the top to the target's column) and along the gap above the target. Horizontal runs
+    stay in gaps and vertical runs in gutters, so no edge crosses a block."""
+    sx, sy = source.x + BLOCK_W / 2, source.y + BLOCK_H
+    tx, ty = target.x + BLOCK_W / 2, target.y
+    if source.column == target.column and ty - sy <= ROW_GAP + 1:
+        middle = (sy + ty) / 2
+        return f"M{sx:.1f},{sy:.1f} C{sx:.1f},{middle:.1f} {tx:.1f},{middle:.1f} {tx:.1f},{ty:.1f}"
+    below, above = sy + ROW_GAP / 2 - offset / 2, ty - ROW_GAP / 2 + offset / 2
+    gutter = column_right[source.column] + GUTTER / 4 + offset
+    path = f"M{sx:.1f},{sy:.1f} V{below:.1f} H{gutter:.1f}"
+    if source.column != target.column:
+        entry = column_right[target.column - 1] + 3 * GUTTER / 4 - offset
+        path += f" V{MARGIN / 2 - offset:.1f} H{entry:.1f}"
+    return path + f" V{above:.1f} H{tx:.1f} V{ty:.1f}"
+
+
+def render_svg(model: onnx.ModelProto, title: str = "") -> str:
+    """The network as a standalone SVG document."""
+    blocks, edges = blocks_and_edges(model)
+    width, height = layout(blocks)
+    by_key = {block.key: block for block in blocks}
+    column_right: dict[int, float] = {}
+    for block in blocks:
+        column_right[block.column] = max(column_right.get(block.column, 0.0), block.x + BLOCK_W)
+    paths = [
+        f'<path class="edge" d="{edge_path(by_key[a], by_key[b], column_right, i % 4 * 4)}"/>'
+        for i, (a, b) in enumerate(edges)
+    ]
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+            f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="12">',
+            f"<title>{escape(title)}</title>",
+            '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
+            'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#555"/>'
+            "</marker></defs>",
+            "<style>.edge{fill:none;stroke:#555;stroke-width:1.2;marker-end:url(#arrow)}"
+            ".block rect{stroke:#333;stroke-width:1}.op{font-weight:bold}</style>",
+            *paths,
+            *(_block_svg(block) for block in blocks),
+            "</svg>",
+        ]
+    )
+
+
+def _block_svg(block: Block) -> str:
+    kind = "io" if block.kind == "input" else "layer"
+    cx = block.x + BLOCK_W / 2
+    return (
+        f'<g class="block {kind}" data-node={quoteattr(block.key)}>'
+        f"<title>{escape(block.title)}</title>"
+        f'<rect x="{block.x:.1f}" y="{block.y:.1f}" width="{BLOCK_W}" height="{BLOCK_H}" '
+        f'rx="5" fill="{COLOURS[block.kind]}"/>'
+        f'<text class="op" x="{cx:.1f}" y="{block.y + 18:.1f}" text-anchor="middle">'
+        f"{escape(_fit(block.label))}</text>"
+        f'<text x="{cx:.1f}" y="{block.y + 35:.1f}" text-anchor="middle">'
+        f"{escape(_fit(block.shape))}</text></g>"
+    )
+
+
+def _fit(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

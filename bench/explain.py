@@ -1,0 +1,101 @@
+"""Explanation speed: Lantern's gradient engine (onnxruntime) against Captum (torch autograd)
+on the same model, input and thread count, side by side in one run; and our explain run
+against our forward run. Baselines: Captum's time, and the forward time, of the same run.
+Usage: python -m bench.explain [--repeats 5] [--threads 2]"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import numpy as np
+import onnx
+import torch
+from captum.attr import GuidedBackprop as CaptumGuided
+from captum.attr import IntegratedGradients as CaptumIG
+from captum.attr import LayerGradCam
+from captum.attr import Saliency as CaptumSaliency
+
+from app.config import PROJECT_ROOT
+from app.explain.base import ExplainInput
+from app.explain.engine import GradientEngine
+from app.explain.registry import METHODS
+from app.export.architectures import mnist_cnn
+from app.store.sessions import create_session
+from bench.resnet18 import resnet18, to_onnx
+
+
+def best_of(run: Callable[[], object], repeats: int) -> float:
+    run()  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def shipped_mnist_cnn() -> tuple[torch.nn.Module, onnx.ModelProto, str]:
+    """The shipped mnist_cnn in ONNX, and the same weights loaded into the torch layout."""
+    model = onnx.load(str(PROJECT_ROOT / "model_store" / "mnist_cnn" / "1" / "model.onnx"))
+    weights = {t.name: torch.from_numpy(onnx.numpy_helper.to_array(t).copy()) for t in model.graph.initializer}
+    net = mnist_cnn()
+    state = {key: weights[key] for key in net.state_dict()}
+    net.load_state_dict(state)
+    return net.eval(), model, "/relu2/Relu_output_0"
+
+
+def cases() -> dict[str, tuple[torch.nn.Module, onnx.ModelProto, str, torch.nn.Module]]:
+    net, model, layer = shipped_mnist_cnn()
+    big = resnet18()
+    big_model = to_onnx(big, big.input_shape)
+    big_layer = [n.output[0] for n in big_model.graph.node if n.op_type == "Relu"][-1]
+    return {
+        "mnist_cnn": (net, model, layer, net.relu2),
+        "resnet18@224": (big, big_model, big_layer, big.layer4[1].relu2),
+    }
+
+
+def measure(name: str, net, model, layer: str, module, repeats: int, threads: int) -> None:  # type: ignore[no-untyped-def]
+    shape = tuple(d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:])
+    image = np.random.default_rng(0).normal(0, 1, (1, *shape)).astype(np.float32)
+    engine = GradientEngine(model, (layer,), threads)
+    given = ExplainInput(image=image, targets=[3], engine=engine, classes=int(net(torch.from_numpy(image)).shape[1]), layer=layer)
+    session = create_session(model.SerializeToString(), threads)
+    x = torch.from_numpy(image)
+    ours = {
+        "saliency": lambda: METHODS["saliency"].explain(given, METHODS["saliency"].Params()),
+        "guided_backprop": lambda: METHODS["guided_backprop"].explain(given, METHODS["guided_backprop"].Params()),
+        "integrated_gradients(32)": lambda: METHODS["integrated_gradients"].explain(given, METHODS["integrated_gradients"].Params(steps=32)),
+        "grad_cam": lambda: METHODS["grad_cam"].explain(given, METHODS["grad_cam"].Params()),
+    }
+    theirs = {
+        "saliency": lambda: CaptumSaliency(net).attribute(x.clone().requires_grad_(), target=3, abs=False),
+        "guided_backprop": lambda: CaptumGuided(net).attribute(x.clone().requires_grad_(), target=3),
+        "integrated_gradients(32)": lambda: CaptumIG(net).attribute(x.clone(), target=3, n_steps=32, method="riemann_trapezoid", internal_batch_size=32),
+        "grad_cam": lambda: LayerGradCam(net, module).attribute(x.clone(), target=3),
+    }
+    forward = best_of(lambda: session.run(None, {"input": image}), repeats)
+    explain_run = best_of(lambda: engine.run(image, given.seeds()), repeats)
+    print(f"\n{name}: forward {forward * 1000:.2f} ms, explain run {explain_run * 1000:.2f} ms, "
+          f"explain / forward = {explain_run / forward:.2f}")
+    print(f"  {'method':<26} {'ours ms':>9} {'Captum ms':>10} {'ours/Captum':>12}")
+    for method in ours:
+        mine, reference = best_of(ours[method], repeats), best_of(theirs[method], repeats)
+        print(f"  {method:<26} {mine * 1000:>9.2f} {reference * 1000:>10.2f} {mine / reference:>12.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"threads: torch {torch.get_num_threads()}, onnxruntime {args.threads}")
+    for name, (net, model, layer, module) in cases().items():
+        measure(name, net, model, layer, module, args.repeats, args.threads)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""A ResNet-18 (He et al. 2016) in torch with random weights, for the benchmarks: the
+ImageNet layout at 224x224, 1000 classes, 11.7 M parameters."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import onnx
+import torch
+from torch import nn
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, inputs: int, outputs: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inputs, outputs, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(outputs)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(outputs, outputs, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(outputs)
+        self.relu2 = nn.ReLU()
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or inputs != outputs:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(inputs, outputs, 1, stride, bias=False), nn.BatchNorm2d(outputs)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu1(self.bn1(self.conv1(x)))
+        return self.relu2(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class ResNet18(nn.Module):
+    input_shape = (3, 224, 224)
+    cam_layer = "layer4.1.relu2"
+
+    def __init__(self, classes: int = 1000) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.MaxPool2d(3, 2, 1),
+        )  # fmt: skip
+        widths, blocks, inputs = (64, 128, 256, 512), [], 64
+        for stage, width in enumerate(widths):
+            stride = 1 if stage == 0 else 2
+            blocks.append(nn.Sequential(BasicBlock(inputs, width, stride), BasicBlock(width, width, 1)))
+            inputs = width
+        self.layer1, self.layer2, self.layer3, self.layer4 = blocks
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(512, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x)))))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+def resnet18(seed: int = 0) -> ResNet18:
+    torch.manual_seed(seed)
+    return ResNet18().eval()
+
+
+def to_onnx(net: nn.Module, shape: tuple[int, ...]) -> onnx.ModelProto:
+    """Legacy-exporter ONNX (opset 17, dynamic batch), input `input`, output `logits`."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net, (torch.zeros(1, *shape),), buffer, dynamo=False, opset_version=17,
+            input_names=["input"], output_names=["logits"],
+            dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+        )  # fmt: skip
+    return onnx.load_from_string(buffer.getvalue())

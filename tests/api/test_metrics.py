@@ -1,0 +1,76 @@
+"""GET /metrics: Prometheus text with requests by route template, latency, batches, models
+and jobs, from a registry of the app's own."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.metrics import running_jobs
+from app.main import create_app
+
+PNG = {"content-type": "image/png"}
+
+
+def samples(client: TestClient) -> dict[str, float]:
+    text = client.get("/metrics").text
+    rows = (line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+    return {name: float(value) for name, value in rows}
+
+
+def test_metrics_count_requests_by_route_template_and_status(settings, digit_png):
+    with TestClient(create_app(settings)) as client:
+        client.post("/predict", content=digit_png, headers=PNG)
+        client.get("/models/tiny_rgb")
+        client.get("/models/nope")
+        client.get("/no/such/page")
+        seen = samples(client)
+    assert seen['lantern_requests_total{method="POST",route="/predict",status="200"}'] == 1
+    assert seen['lantern_requests_total{method="GET",route="/models/{name}",status="200"}'] == 1
+    assert seen['lantern_requests_total{method="GET",route="/models/{name}",status="404"}'] == 1
+    assert seen['lantern_requests_total{method="GET",route="unmatched",status="404"}'] == 1
+    assert seen['lantern_request_duration_seconds_count{method="POST",route="/predict"}'] == 1
+
+
+def test_metrics_show_batches_queue_wait_and_loaded_models(settings, digit_png):
+    with TestClient(create_app(settings)) as client:
+        client.post("/predict?model=tiny_rgb", content=digit_png, headers=PNG)
+        seen = samples(client)
+    assert seen['lantern_batch_size_sum{model="tiny_rgb"}'] == 1
+    assert seen['lantern_queue_wait_seconds_count{model="tiny_rgb"}'] == 1
+    assert seen["lantern_models_loaded"] == 3
+    assert seen["lantern_jobs_running"] == 0
+
+
+def test_two_apps_keep_separate_metrics(settings, digit_png):
+    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
+        one.post("/predict", content=digit_png, headers=PNG)
+        key = 'lantern_requests_total{method="POST",route="/predict",status="200"}'
+        assert samples(one)[key] == 1
+        assert key not in samples(two)
+
+
+def test_metrics_are_in_the_prometheus_text_format(client):
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "# TYPE lantern_request_duration_seconds histogram" in response.text
+
+
+@pytest.mark.parametrize(
+    ("jobs", "running"),
+    [
+        (None, 0),
+        (SimpleNamespace(running_count=lambda: 3), 3),
+        (SimpleNamespace(count_running=lambda: 2), 2),
+        (SimpleNamespace(running=["a", "b"]), 2),
+        (SimpleNamespace(running=lambda: 1), 1),
+        (SimpleNamespace(running_count=lambda: 1 / 0), 0),
+        (object(), 0),
+        (SimpleNamespace(_jobs={"a": SimpleNamespace(status="running"), "b": object()}), 1),
+    ],
+)
+def test_running_jobs_reads_any_job_registry_defensively(jobs, running):
+    assert running_jobs(jobs) == running

@@ -1,0 +1,71 @@
+"""Fixtures: a tiny model store built during the session, the app, a client."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from app.config import PROJECT_ROOT, Settings
+from app.main import create_app
+from tests.tiny_models import manifest_fields, tiny_cnn, write_store_entry
+
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+SHIPPED_STORE = PROJECT_ROOT / "model_store"
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tiny_digits (1x28x28, MNIST-style) v1 and v2, and tiny_rgb (3x16x16, centre crop)."""
+    store = tmp_path_factory.mktemp("store")
+    digits = manifest_fields("tiny_digits", 1, 28, 10, digit={"box": 20, "canvas": 28})
+    write_store_entry(store, tiny_cnn(1, 28, 10, seed=1), digits, version=1)
+    write_store_entry(store, tiny_cnn(1, 28, 10, seed=2), digits, version=2)
+    rgb = manifest_fields("tiny_rgb", 3, 16, 4, resize="center_crop", resize_shorter_to=18)
+    write_store_entry(store, tiny_cnn(3, 16, 4, seed=3), rgb)
+    return store
+
+
+@pytest.fixture(scope="session")
+def settings(tiny_store: Path) -> Settings:
+    return Settings(model_store=tiny_store, default_model="tiny_digits", max_body_bytes=64 * 1024)
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def shipped_client() -> Iterator[TestClient]:
+    """The app serving the committed model_store/."""
+    with TestClient(
+        create_app(Settings(model_store=SHIPPED_STORE)), raise_server_exceptions=False
+    ) as client:
+        yield client
+
+
+def png_bytes(image: Image.Image, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", **options)
+    return buffer.getvalue()
+
+
+def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def digit_png() -> bytes:
+    """A white '1'-like stroke on black, 28x28."""
+    pixels = np.zeros((28, 28), dtype=np.uint8)
+    pixels[4:24, 13:16] = 255
+    return png_bytes(Image.fromarray(pixels))

@@ -1,0 +1,77 @@
+"""Conv backward (ConvTranspose) against torch autograd, over its attribute variants."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from onnx import helper
+
+from tests.gradients.reference import assert_gradient_matches, constant, op_model, random_input
+
+# (id, x shape, weight shape, onnx attributes, torch pads (left, right, top, bottom), bias)
+CASES = [
+    ("plain", (2, 3, 9, 9), (4, 3, 3, 3), {}, (0, 0, 0, 0), True),
+    ("no_bias", (2, 3, 9, 9), (4, 3, 3, 3), {}, (0, 0, 0, 0), False),
+    ("stride_2_odd", (2, 3, 9, 9), (4, 3, 3, 3), {"strides": [2, 2]}, (0, 0, 0, 0), True),
+    ("stride_2_uneven", (2, 3, 10, 11), (4, 3, 3, 3), {"strides": [2, 3]}, (0, 0, 0, 0), True),
+    ("pads", (1, 2, 8, 8), (3, 2, 3, 3), {"pads": [1, 1, 1, 1]}, (1, 1, 1, 1), True),
+    ("pads_asym", (1, 2, 8, 8), (3, 2, 3, 3), {"pads": [0, 2, 1, 0]}, (2, 0, 0, 1), True),
+    (
+        "pads_asym_strided",
+        (2, 2, 9, 8),
+        (3, 2, 3, 2),
+        {"pads": [2, 0, 0, 1], "strides": [2, 3]},
+        (0, 1, 2, 0),
+        True,
+    ),
+    ("same_upper", (1, 2, 8, 8), (3, 2, 3, 3), {"auto_pad": "SAME_UPPER", "strides": [2, 2]},
+     (0, 1, 0, 1), True),
+    ("same_lower", (1, 2, 8, 8), (3, 2, 3, 3), {"auto_pad": "SAME_LOWER", "strides": [2, 2]},
+     (1, 0, 1, 0), True),
+    ("same_upper_stride_1", (1, 2, 7, 7), (3, 2, 4, 4), {"auto_pad": "SAME_UPPER"},
+     (1, 2, 1, 2), False),
+    ("valid", (1, 2, 8, 8), (3, 2, 3, 3), {"auto_pad": "VALID", "strides": [2, 2]},
+     (0, 0, 0, 0), True),
+    ("dilations", (2, 2, 11, 11), (3, 2, 3, 3), {"dilations": [2, 3], "pads": [1, 2, 1, 2]},
+     (2, 2, 1, 1), True),
+    ("groups", (2, 4, 8, 8), (6, 2, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}, (1, 1, 1, 1), True),
+    ("depthwise", (2, 4, 8, 8), (4, 1, 3, 3), {"group": 4, "strides": [2, 2], "pads": [1, 1, 1, 1]},
+     (1, 1, 1, 1), False),
+    ("pointwise_strided", (2, 4, 7, 7), (5, 4, 1, 1), {"strides": [2, 2]}, (0, 0, 0, 0), True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "attrs", "torch_pads", "bias"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_conv_input_gradient_matches_torch(x_shape, w_shape, attrs, torch_pads, bias):
+    weight, b = constant(w_shape), constant((w_shape[0],), seed=2)
+    inputs = ["x", "w", "b"] if bias else ["x", "w"]
+    node = helper.make_node("Conv", inputs, ["y"], **attrs)
+    constants = {"w": weight, "b": b} if bias else {"w": weight}
+    model = op_model([node], ["N", *x_shape[1:]], constants)
+
+    def reference(x):
+        padded = F.pad(x, torch_pads)
+        return F.conv2d(
+            padded,
+            torch.tensor(weight, dtype=x.dtype),
+            torch.tensor(b, dtype=x.dtype) if bias else None,
+            stride=attrs.get("strides", 1),
+            dilation=attrs.get("dilations", 1),
+            groups=attrs.get("group", 1),
+        )
+
+    assert_gradient_matches(model, reference, random_input(x_shape))
+
+
+def test_conv_1d_input_gradient_matches_torch():
+    weight = constant((3, 2, 3))
+    node = helper.make_node("Conv", ["x", "w"], ["y"], strides=[2], pads=[1, 0])
+    model = op_model([node], ["N", 2, 10], {"w": weight})
+
+    def reference(x):
+        return F.conv1d(F.pad(x, (1, 0)), torch.tensor(weight, dtype=x.dtype), stride=2)
+
+    assert_gradient_matches(model, reference, random_input((2, 2, 10)))

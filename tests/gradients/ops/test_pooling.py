@@ -1,0 +1,125 @@
+"""MaxPool, AveragePool, global pools and ReduceMean backward against torch autograd."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from onnx import helper
+
+from tests.gradients.reference import assert_gradient_matches, op_model, random_input
+
+# (id, onnx attributes, torch kwargs, x shape)
+MAX_POOL_CASES = [
+    ("2x2", {"kernel_shape": [2, 2], "strides": [2, 2]}, {"kernel_size": 2}, (2, 3, 8, 8)),
+    ("overlapping_3x3_s2", {"kernel_shape": [3, 3], "strides": [2, 2]},
+     {"kernel_size": 3, "stride": 2}, (2, 3, 9, 9)),
+    ("overlapping_s1", {"kernel_shape": [3, 3]}, {"kernel_size": 3, "stride": 1}, (1, 2, 6, 6)),
+    ("padded", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+     {"kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, 8, 8)),
+    ("ceil_mode", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1},
+     {"kernel_size": 3, "stride": 2, "ceil_mode": True}, (2, 3, 8, 8)),
+    ("rectangular", {"kernel_shape": [2, 3], "strides": [1, 2]},
+     {"kernel_size": (2, 3), "stride": (1, 2)}, (2, 2, 7, 9)),
+    ("dilated", {"kernel_shape": [2, 2], "dilations": [2, 2]},
+     {"kernel_size": 2, "stride": 1, "dilation": 2}, (1, 2, 7, 7)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("attrs", "kwargs", "x_shape"),
+    [c[1:] for c in MAX_POOL_CASES],
+    ids=[c[0] for c in MAX_POOL_CASES],
+)
+def test_max_pool_gradient_matches_torch(attrs, kwargs, x_shape):
+    model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", *x_shape[1:]])
+    assert_gradient_matches(model, lambda x: F.max_pool2d(x, **kwargs), random_input(x_shape))
+
+
+def test_max_pool_of_ties_sends_the_gradient_to_the_first_maximum_as_torch():
+    attrs = {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}
+    model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", 2, 6, 6])
+    x = np.round(random_input((2, 2, 6, 6))).clip(0, 1)  # many equal values
+
+    def reference(t):
+        return F.max_pool2d(t, 3, 2, 1)
+
+    assert_gradient_matches(model, reference, x)
+
+
+AVG_POOL_CASES = [
+    ("2x2", {"kernel_shape": [2, 2], "strides": [2, 2]}, {"kernel_size": 2}, (2, 3, 8, 8)),
+    ("overlapping", {"kernel_shape": [3, 3], "strides": [2, 2]},
+     {"kernel_size": 3, "stride": 2}, (2, 3, 9, 9)),
+    ("pad_counted", {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "count_include_pad": 1},
+     {"kernel_size": 3, "stride": 1, "padding": 1, "count_include_pad": True}, (2, 2, 6, 6)),
+    ("pad_not_counted", {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]},
+     {"kernel_size": 3, "stride": 1, "padding": 1, "count_include_pad": False}, (2, 2, 6, 6)),
+    ("ceil_mode", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1},
+     {"kernel_size": 3, "stride": 2, "ceil_mode": True, "count_include_pad": False}, (2, 3, 8, 8)),
+    ("ceil_mode_pad_counted",
+     {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "ceil_mode": 1,
+      "count_include_pad": 1},
+     {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": True},
+     (2, 3, 8, 8)),
+    ("ceil_mode_pad_not_counted",
+     {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "ceil_mode": 1},
+     {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
+     (2, 3, 8, 8)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("attrs", "kwargs", "x_shape"),
+    [c[1:] for c in AVG_POOL_CASES],
+    ids=[c[0] for c in AVG_POOL_CASES],
+)
+def test_average_pool_gradient_matches_torch(attrs, kwargs, x_shape):
+    node = helper.make_node("AveragePool", ["x"], ["y"], **attrs)
+    model = op_model([node], ["N", *x_shape[1:]])
+    assert_gradient_matches(model, lambda x: F.avg_pool2d(x, **kwargs), random_input(x_shape))
+
+
+def test_global_average_pool_gradient_matches_torch():
+    model = op_model([helper.make_node("GlobalAveragePool", ["x"], ["y"])], ["N", 3, 5, 4])
+    reference = lambda x: x.mean(dim=(2, 3), keepdim=True)  # noqa: E731
+    assert_gradient_matches(model, reference, random_input((2, 3, 5, 4)))
+
+
+def test_global_max_pool_gradient_goes_to_the_first_maximum_as_torch():
+    model = op_model([helper.make_node("GlobalMaxPool", ["x"], ["y"])], ["N", 3, 5, 4])
+    x = np.round(random_input((2, 3, 5, 4)))  # ties included
+    assert_gradient_matches(model, lambda t: F.adaptive_max_pool2d(t, 1), x)
+
+
+@pytest.mark.parametrize("axes", [[2, 3], [1], [-1], None], ids=str)
+@pytest.mark.parametrize("keepdims", [0, 1])
+@pytest.mark.parametrize("opset", [17, 18])
+def test_reduce_mean_gradient_matches_torch(axes, keepdims, opset):
+    constants, inputs, attrs = {}, ["x"], {"keepdims": keepdims}
+    if axes is not None and opset >= 18:
+        constants["axes"] = np.array(axes, dtype=np.int64)
+        inputs.append("axes")
+    elif axes is not None:
+        attrs["axes"] = axes
+    node = helper.make_node("ReduceMean", inputs, ["y"], **attrs)
+    model = op_model([node], ["N", 3, 4, 5], constants, opset=opset)
+    dims = tuple(axes) if axes is not None else (0, 1, 2, 3)
+
+    def reference(x):
+        return torch.mean(x, dim=dims, keepdim=bool(keepdims))
+
+    assert_gradient_matches(model, reference, random_input((2, 3, 4, 5)))
+
+
+@pytest.mark.parametrize("axes", [[2, 3], [0], None], ids=str)
+@pytest.mark.parametrize("keepdims", [0, 1])
+def test_reduce_sum_gradient_matches_torch(axes, keepdims):
+    constants, inputs = {}, ["x"]
+    if axes is not None:
+        constants["axes"] = np.array(axes, dtype=np.int64)
+        inputs.append("axes")
+    node = helper.make_node("ReduceSum", inputs, ["y"], keepdims=keepdims)
+    model = op_model([node], ["N", 3, 4, 5], constants)
+    dims = tuple(axes) if axes is not None else (0, 1, 2, 3)
+    reference = lambda x: torch.sum(x, dim=dims, keepdim=bool(keepdims))  # noqa: E731
+    assert_gradient_matches(model, reference, random_input((2, 3, 4, 5)))

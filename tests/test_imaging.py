@@ -1,0 +1,171 @@
+"""app/imaging.py: format sniffing, limits, mode conversions, digit normalisation, tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.errors import ApiError
+from app.imaging import (
+    ImageLimits,
+    decode_image,
+    normalise_digit,
+    sniff_format,
+    to_input_array,
+    to_rgb,
+)
+from app.store.manifest import DigitNormalisation, InputSpec, Preprocess
+from tests.conftest import encode, png_bytes
+
+LIMITS = ImageLimits(max_pixels=1_000_000, max_side=2000, max_aspect_ratio=10)
+RGB = np.random.default_rng(0).integers(0, 255, (24, 32, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "BMP", "GIF"])
+def test_every_allowed_format_is_recognised_by_its_content(fmt):
+    data = encode(Image.fromarray(RGB), fmt)
+    assert sniff_format(data) == fmt
+    assert decode_image(data, LIMITS).size == (32, 24)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"GIF8",
+        b"<svg/>",
+        b"%PDF-1.4",
+        b"II*\x00tiff",
+        b"RIFF\0\0\0\0WAVE",
+        b"\x00\x00\x01\x00ico",
+    ],
+)
+def test_anything_else_is_not_an_allowed_format(data):
+    assert sniff_format(data) is None
+
+
+def test_the_declared_format_is_the_one_decoded():
+    png_named_jpeg = png_bytes(Image.fromarray(RGB))
+    assert sniff_format(png_named_jpeg) == "PNG"
+
+
+@pytest.mark.parametrize(
+    ("size", "code"),
+    [
+        ((2001, 300), "too_many_pixels"),
+        ((1500, 1000), "too_many_pixels"),
+        ((11, 1), "extreme_aspect_ratio"),
+    ],
+)
+def test_size_limits_are_checked_before_decoding(size, code):
+    with pytest.raises(ApiError) as caught:
+        decode_image(png_bytes(Image.new("L", size)), LIMITS)
+    assert (caught.value.status, caught.value.code) == (422, code)
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped():
+    ramp = (np.arange(256, dtype=np.uint16) * 257).reshape(16, 16)
+    image = decode_image(png_bytes(Image.fromarray(ramp)), LIMITS)
+    rgb = np.asarray(to_rgb(image, "black"))
+    np.testing.assert_array_equal(rgb[..., 0], np.arange(256).reshape(16, 16))
+
+
+def test_cmyk_becomes_rgb_close_to_the_original():
+    rgb = Image.fromarray(RGB)
+    image = decode_image(encode(rgb.convert("CMYK"), "JPEG", quality=95), LIMITS)
+    assert image.mode == "CMYK"
+    converted = np.asarray(to_rgb(image, "black"), dtype=np.int16)
+    assert np.abs(converted - RGB).mean() < 12
+
+
+@pytest.mark.parametrize(("background", "level"), [("black", 0), ("white", 255)])
+def test_transparent_pixels_take_the_models_background(background, level):
+    rgba = np.zeros((8, 8, 4), dtype=np.uint8)
+    rgba[2:6, 2:6] = (200, 100, 50, 255)
+    rgb = np.asarray(to_rgb(Image.fromarray(rgba, "RGBA"), background))
+    assert tuple(rgb[0, 0]) == (level,) * 3
+    assert tuple(rgb[3, 3]) == (200, 100, 50)
+
+
+def test_a_dark_drawing_on_a_transparent_canvas_gets_a_light_background():
+    rgba = np.zeros((8, 8, 4), dtype=np.uint8)
+    rgba[2:6, 4, 3] = 255  # opaque black strokes, transparent elsewhere
+    rgb = np.asarray(to_rgb(Image.fromarray(rgba, "RGBA"), "contrast"))
+    assert rgb[0, 0, 0] == 255 and rgb[3, 4, 0] == 0
+
+
+def test_a_palette_image_with_a_transparent_index_is_composited():
+    palette = Image.new("P", (4, 4), 1)
+    palette.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    palette.info["transparency"] = 1
+    rgb = np.asarray(to_rgb(decode_image(png_bytes(palette, transparency=1), LIMITS), "white"))
+    assert tuple(rgb[0, 0]) == (255, 255, 255)
+
+
+def test_exif_orientation_is_applied():
+    upright = Image.fromarray(RGB)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated: display after rotating 90 degrees clockwise
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    decoded = decode_image(encode(stored, "PNG", exif=exif), LIMITS)
+    np.testing.assert_array_equal(np.asarray(decoded), RGB)
+
+
+def test_only_the_first_frame_of_an_animation_is_used():
+    first, second = Image.new("L", (8, 8), 0), Image.new("L", (8, 8), 255)
+    data = encode(first, "GIF", save_all=True, append_images=[second])
+    assert np.asarray(to_rgb(decode_image(data, LIMITS), "black")).max() == 0
+
+
+def _stroke(background: int, ink: int, size: int = 80) -> np.ndarray:
+    pixels = np.full((size, size), background, dtype=np.uint8)
+    pixels[10:60, 30:38] = ink  # a tall bar off-centre
+    return pixels
+
+
+@pytest.mark.parametrize(("background", "ink"), [(0, 255), (255, 0), (200, 30)])
+def test_a_digit_on_any_background_becomes_a_light_digit_centred_on_black(background, ink):
+    canvas = normalise_digit(_stroke(background, ink), DigitNormalisation())
+    assert canvas.shape == (28, 28)
+    assert canvas[0, 0] == 0 and canvas.max() == pytest.approx(1, abs=0.01)
+    rows, cols = np.nonzero(canvas > 0.5)
+    assert rows.max() - rows.min() + 1 == 20  # the longer side fits the 20-pixel box
+    mass = np.indices(canvas.shape).reshape(2, -1) @ canvas.ravel() / canvas.sum()
+    np.testing.assert_allclose(mass, [14, 14], atol=0.6)
+
+
+def test_an_empty_picture_gives_an_empty_canvas():
+    assert normalise_digit(np.zeros((30, 30), np.uint8), DigitNormalisation()).max() == 0
+
+
+def test_a_digit_canvas_is_padded_to_a_larger_input():
+    spec = InputSpec(name="x", channels=1, height=32, width=32)
+    preprocess = Preprocess(mean=(0.0,), std=(1.0,), digit=DigitNormalisation())
+    tensor = to_input_array(Image.fromarray(_stroke(255, 0)), spec, preprocess)
+    assert tensor.shape == (1, 32, 32) and tensor.dtype == np.float32
+    assert tensor[0, :2].max() == 0
+
+
+def test_centre_crop_keeps_the_middle_and_normalises():
+    spec = InputSpec(name="x", channels=3, height=8, width=8)
+    preprocess = Preprocess(
+        resize="center_crop", resize_shorter_to=8, mean=(0.5,) * 3, std=(0.5,) * 3
+    )
+    wide = np.zeros((8, 24, 3), dtype=np.uint8)
+    wide[:, 8:16] = 255
+    tensor = to_input_array(Image.fromarray(wide), spec, preprocess)
+    assert tensor.shape == (3, 8, 8)
+    np.testing.assert_allclose(tensor, 1.0)
+
+
+def test_nhwc_models_get_channels_last():
+    spec = InputSpec(name="x", channels=3, height=4, width=6, layout="NHWC")
+    tensor = to_input_array(Image.fromarray(RGB), spec, Preprocess(mean=(0,) * 3, std=(1,) * 3))
+    assert tensor.shape == (4, 6, 3)
+
+
+def test_a_grey_model_gets_one_channel_from_a_colour_image():
+    spec = InputSpec(name="x", channels=1, height=5, width=5)
+    tensor = to_input_array(Image.fromarray(RGB), spec, Preprocess(mean=(0,), std=(1,)))
+    assert tensor.shape == (1, 5, 5) and 0 <= tensor.min() <= tensor.max() <= 1

@@ -1,0 +1,71 @@
+"""Tiny ONNX classifiers built with onnx.helper, written in store layout for the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from app.store.manifest import MODEL_FILE, Manifest, sha256_of, write_manifest
+
+
+def tiny_cnn(
+    channels: int, size: int, classes: int, seed: int = 0, activation: str = "Relu"
+) -> onnx.ModelProto:
+    """Conv 3x3 stride 2 -> activation -> GlobalAveragePool -> Flatten -> Gemm, random weights."""
+    rng = np.random.default_rng(seed)
+    weights = {
+        "conv_w": rng.normal(0, 0.5, (8, channels, 3, 3)),
+        "conv_b": rng.normal(0, 0.1, (8,)),
+        "fc_w": rng.normal(0, 0.5, (classes, 8)),
+        "fc_b": rng.normal(0, 0.1, (classes,)),
+    }
+    nodes = [
+        helper.make_node(
+            "Conv", ["input", "conv_w", "conv_b"], ["conv"], strides=[2, 2], pads=[1] * 4
+        ),
+        helper.make_node(activation, ["conv"], ["relu"]),
+        helper.make_node("GlobalAveragePool", ["relu"], ["pool"]),
+        helper.make_node("Flatten", ["pool"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny_cnn",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", channels, size, size])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", classes])],
+        [numpy_helper.from_array(v.astype(np.float32), k) for k, v in weights.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def manifest_fields(name: str, channels: int, size: int, classes: int, **preprocess: Any) -> dict:
+    return {
+        "name": name,
+        "description": "a tiny test model",
+        "labels": [f"class_{i}" for i in range(classes)],
+        "input": {"name": "input", "channels": channels, "height": size, "width": size},
+        "preprocess": {"mean": [0.5] * channels, "std": [0.25] * channels, **preprocess},
+        "layers": {"cam": "relu", "features": ["relu"]},
+        "provenance": {
+            "architecture": "tiny_cnn",
+            "data": "none (random weights)",
+            "export_command": "tests/tiny_models.py",
+            "created": "2026-01-01T00:00:00+00:00",
+        },
+    }
+
+
+def write_store_entry(store: Path, model: onnx.ModelProto, fields: dict, version: int = 1) -> Path:
+    folder = store / fields["name"] / str(version)
+    folder.mkdir(parents=True)
+    onnx.save(model, folder / MODEL_FILE)
+    write_manifest(
+        Manifest.model_validate({**fields, "sha256": sha256_of(folder / MODEL_FILE)}), folder
+    )
+    return folder

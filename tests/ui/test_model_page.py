@@ -1,0 +1,60 @@
+"""The model page: summary table, diagram, filters, feature maps, activation maximisation."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.ui.conftest import no_horizontal_scroll, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def open_model_page(tab: Page, model: str) -> None:
+    tab.goto(f"/ui/models/{model}")
+    tab.wait_for_selector("#model-facts dt")
+
+
+def test_the_main_page_links_to_the_model_page(page: Page, model_name: str) -> None:
+    page.goto(f"/?model={model_name}")
+    page.wait_for_function(f"document.getElementById('model-link').href.endsWith('/{model_name}')")
+    page.click("#model-link")
+    page.wait_for_selector("#model-facts dt")
+    assert page.url.endswith(f"/ui/models/{model_name}")
+
+
+def test_the_model_page_shows_the_summary_table(page: Page, model_name: str) -> None:
+    open_model_page(page, model_name)
+    page.wait_for_selector("#summary-table:not([hidden]), #summary-section .note:not([hidden])")
+    if page.is_visible("#summary-section .note"):
+        pytest.skip(f"the summary endpoint is missing: {page.inner_text('#summary-section .note')}")
+    assert page.locator("#summary-table tbody tr").count() > 1
+    assert page.inner_text("#summary-table tfoot").startswith("Total")
+    page.wait_for_selector("#diagram:not([hidden]), #diagram-section .note:not([hidden])")
+    page.wait_for_selector("#features-grid[src], #features-section .note:not([hidden])")
+    screenshot(page, "model_page")
+
+
+def test_the_activation_gallery_fills_in_with_progress(page: Page, model_name: str) -> None:
+    open_model_page(page, model_name)
+    page.fill("#am-steps", "8")
+    page.click("#am-start")
+    page.wait_for_function(
+        "document.querySelectorAll('#am-gallery .picture img').length === "
+        "document.querySelectorAll('#am-gallery .tile').length"
+        " || !document.querySelector('#am-section .note').hidden"
+    )
+    if page.is_visible("#am-section .note"):
+        pytest.skip(f"activation maximisation is missing: {page.inner_text('#am-section .note')}")
+    done = page.eval_on_selector_all(
+        "#am-gallery progress", "bars => bars.every(bar => bar.value === bar.max)"
+    )
+    assert done
+    screenshot(page, "activation_gallery")
+
+
+def test_the_model_page_fits_a_phone(phone: Page, model_name: str) -> None:
+    open_model_page(phone, model_name)
+    phone.wait_for_selector("#summary-table:not([hidden]), #summary-section .note:not([hidden])")
+    assert no_horizontal_scroll(phone)
+    screenshot(phone, "model_page_375px")
