@@ -7,6 +7,7 @@ for up to LANTERN_SHUTDOWN_GRACE_SECONDS, and exits 0."""
 from __future__ import annotations
 
 import logging
+import math
 import signal
 from types import FrameType
 
@@ -49,7 +50,7 @@ def main() -> None:
         log_level=settings.log_level,
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
     )
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, _already_handled)

@@ -84,8 +84,12 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID",
-                           "Inference-Header-Content-Length"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-ID",
+                "Inference-Header-Content-Length",
+            ],
             expose_headers=["X-Request-ID", "Retry-After", "Inference-Header-Content-Length"],
         )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

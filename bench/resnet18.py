@@ -1,14 +1,20 @@
 """A ResNet-18 (He et al. 2016) in torch with random weights, for the benchmarks: the
-ImageNet layout at 224x224, 1000 classes, 11.7 M parameters."""
+ImageNet layout at 224x224, 1000 classes, 11.7 M parameters. `to_onnx` gives it to the
+explain benchmark; `write_resnet18_entry` writes it as a store entry for the load benchmark."""
 
 from __future__ import annotations
 
 import io
 import warnings
+from pathlib import Path
 
 import onnx
 import torch
 from torch import nn
+
+from app.export.onnx_export import export_onnx, utc_now, write_entry
+
+NAME = "resnet18_like"
 
 
 class BasicBlock(nn.Module):
@@ -55,9 +61,9 @@ class ResNet18(nn.Module):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
-def resnet18(seed: int = 0) -> ResNet18:
+def resnet18(classes: int = 1000, seed: int = 0) -> ResNet18:
     torch.manual_seed(seed)
-    return ResNet18().eval()
+    return ResNet18(classes).eval()
 
 
 def to_onnx(net: nn.Module, shape: tuple[int, ...]) -> onnx.ModelProto:
@@ -71,3 +77,28 @@ def to_onnx(net: nn.Module, shape: tuple[int, ...]) -> onnx.ModelProto:
             dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
         )  # fmt: skip
     return onnx.load_from_string(buffer.getvalue())
+
+
+def write_resnet18_entry(store: Path, classes: int = 1000) -> Path:
+    """The ResNet-18 (seed 0) as a store entry named NAME, for the load benchmark."""
+    model = resnet18(classes)
+    onnx_bytes = export_onnx(model, torch.zeros(1, 3, 224, 224))
+    fields = {
+        "name": NAME,
+        "description": "ResNet-18-shaped, random weights (benchmark only)",
+        "labels": [f"class_{i}" for i in range(classes)],
+        "input": {"name": "input", "channels": 3, "height": 224, "width": 224},
+        "preprocess": {
+            "resize": "center_crop",
+            "resize_shorter_to": 256,
+            "mean": [0.485, 0.456, 0.406],
+            "std": [0.229, 0.224, 0.225],
+        },
+        "provenance": {
+            "architecture": "resnet18 (bench/resnet18.py)",
+            "data": "none (random weights)",
+            "export_command": "python -m bench.load",
+            "created": utc_now(),
+        },
+    }
+    return write_entry(onnx_bytes, fields, store)

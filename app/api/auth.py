@@ -59,7 +59,11 @@ class APIKeyMiddleware:
 
 async def _send_401(scope: Scope, send: Send, had_token: bool) -> None:
     message = "The API key is not valid." if had_token else "Send 'Authorization: Bearer <key>'."
-    body = {"error": message} if scope["path"].startswith("/v2") else error_body("unauthorized", message)
+    body = (
+        {"error": message}
+        if scope["path"].startswith("/v2")
+        else error_body("unauthorized", message)
+    )
     payload = json.dumps(body).encode()
     challenge = b'Bearer realm="lantern"' + (b', error="invalid_token"' if had_token else b"")
     headers = [

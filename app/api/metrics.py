@@ -8,8 +8,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client import generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 router = APIRouter(tags=["health"])
@@ -42,7 +48,10 @@ class Metrics:
             registry=r,
         )
         self.batch_size = Histogram(
-            "lantern_batch_size", "images per onnxruntime run", ["model"], buckets=BATCH_BUCKETS,
+            "lantern_batch_size",
+            "images per onnxruntime run",
+            ["model"],
+            buckets=BATCH_BUCKETS,
             registry=r,
         )
         self.rejections = Counter(

@@ -40,8 +40,8 @@ def show_model(request: Request, name: str) -> HTMLResponse:
     """A model's page: summary, diagram, filters, feature maps, activation maximisation."""
     names = [model.name for model in request.app.state.registry.latest()]
     if name not in names:
-        context = {"title": "Model not found", "message": f"No model named '{name}' is loaded."}
-        return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
+        missing = {"title": "Model not found", "message": f"No model named '{name}' is loaded."}
+        return templates.TemplateResponse(request, "not_found.html", missing, status_code=404)
     context = {"model_name": name, "samples": sample_images([name])}
     return templates.TemplateResponse(request, "model.html", context)
 

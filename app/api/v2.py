@@ -28,6 +28,7 @@ from app.api.v2_schemas import (
     ModelMetadata,
     ModelReady,
     RequestInput,
+    RequestOutput,
     ServerMetadata,
     TensorMetadata,
 )
@@ -66,10 +67,14 @@ class V2Route(APIRoute):
             except ApiError as error:
                 return v2_error(error.status, error.message, error.headers)
             except RequestValidationError as error:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+                problems = "; ".join(
+                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+                )
                 return v2_error(400, problems)
             except StarletteHTTPException as error:
-                return v2_error(error.status_code, str(error.detail), getattr(error, "headers", None))
+                return v2_error(
+                    error.status_code, str(error.detail), getattr(error, "headers", None)
+                )
 
         return v2_handler
 
@@ -100,7 +105,9 @@ def server_ready(request: Request) -> dict[str, bool]:
 
 @router.get("/models/{model_name}", response_model=ModelMetadata)
 @router.get("/models/{model_name}/versions/{model_version}", response_model=ModelMetadata)
-def model_metadata(request: Request, model_name: str, model_version: str | None = None) -> ModelMetadata:
+def model_metadata(
+    request: Request, model_name: str, model_version: str | None = None
+) -> ModelMetadata:
     """A model's versions, platform, input and output tensors."""
     model = find_model(request, model_name, model_version)
     spec = model.manifest.input
@@ -112,7 +119,9 @@ def model_metadata(request: Request, model_name: str, model_version: str | None 
         versions=[str(v) for v in sorted(request.app.state.registry.models[model.name])],
         platform=PLATFORM,
         inputs=[TensorMetadata(name=spec.name, datatype=FP32, shape=[-1, *dims])],
-        outputs=[TensorMetadata(name=output_name(model), datatype=FP32, shape=[-1, classes(model)])],
+        outputs=[
+            TensorMetadata(name=output_name(model), datatype=FP32, shape=[-1, classes(model)])
+        ],
     )
 
 
@@ -203,7 +212,7 @@ def input_batch(
 def infer_response(model: LoadedModel, parsed: InferRequest, outputs: np.ndarray) -> Response:
     """JSON, or JSON then binary chunks with Inference-Header-Content-Length."""
     name = output_name(model)
-    wanted = parsed.outputs or [None]
+    wanted: list[RequestOutput | None] = [*parsed.outputs] if parsed.outputs else [None]
     unknown = [w.name for w in wanted if w is not None and w.name != name]
     if unknown:
         raise bad_request(f"Unknown output '{unknown[0]}'; the model's output is '{name}'.")

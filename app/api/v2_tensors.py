@@ -75,7 +75,9 @@ def fp32_tensor(tensor: RequestInput, binary: BinaryReader) -> np.ndarray:
     except (TypeError, ValueError):  # ragged nesting
         values = np.asarray(None)
     if values.dtype.kind not in "iuf":
-        raise bad_request(f"Input '{tensor.name}': data must be a list of numbers (flat or nested).")
+        raise bad_request(
+            f"Input '{tensor.name}': data must be a list of numbers (flat or nested)."
+        )
     if values.size != count:
         raise bad_request(f"Input '{tensor.name}': {values.size} values for shape {tensor.shape}.")
     return values.astype(np.float32).reshape(tensor.shape)
@@ -88,9 +90,13 @@ def bytes_elements(tensor: RequestInput, binary: BinaryReader) -> list[bytes]:
         elements = split_bytes(binary.take(tensor.parameters["binary_data_size"], tensor.name))
     else:
         data = tensor.data if isinstance(tensor.data, list) else [tensor.data]
-        elements = [_from_base64(item, tensor.name) for item in np.ravel(np.array(data, dtype=object))]
+        elements = [
+            _from_base64(item, tensor.name) for item in np.ravel(np.array(data, dtype=object))
+        ]
     if len(elements) != count:
-        raise bad_request(f"Input '{tensor.name}': {len(elements)} elements for shape {tensor.shape}.")
+        raise bad_request(
+            f"Input '{tensor.name}': {len(elements)} elements for shape {tensor.shape}."
+        )
     return elements
 
 
@@ -130,7 +136,11 @@ def classification(values: np.ndarray, labels: tuple[str, ...], k: int) -> np.nd
 
 
 def output_tensor(
-    name: str, values: np.ndarray, wanted: RequestOutput | None, binary: bool, labels: tuple[str, ...]
+    name: str,
+    values: np.ndarray,
+    wanted: RequestOutput | None,
+    binary: bool,
+    labels: tuple[str, ...],
 ) -> tuple[dict[str, Any], bytes | None]:
     """One output's JSON entry, and its raw bytes when it goes in the binary part."""
     parameters = wanted.parameters if wanted else {}

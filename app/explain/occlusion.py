@@ -55,7 +55,9 @@ class Occlusion(Method):
         scores = np.concatenate(
             [given.scores(given.model_layout(image), params.score)]
             + [
-                given.scores(given.model_layout(occluded(image, baseline, rows, cols, part)), params.score)
+                given.scores(
+                    given.model_layout(occluded(image, baseline, rows, cols, part)), params.score
+                )
                 for part in chunks(len(rows) * len(cols))
             ]
         )  # (1 + Py * Px, K)
@@ -65,7 +67,10 @@ class Occlusion(Method):
         coverage = np.outer(rows.sum(axis=0), cols.sum(axis=0))  # (H, W)
         heatmaps = (total / np.maximum(coverage, 1)).astype(np.float32)
         winners = scores[1:].argmax(axis=1).reshape(len(rows), len(cols))
-        extras = {"class_map": class_map(winners, rows, cols).tolist(), "forward_passes": len(scores)}
+        extras = {
+            "class_map": class_map(winners, rows, cols).tolist(),
+            "forward_passes": len(scores),
+        }
         return Explanation(heatmaps, signed=True, extras=extras)
 
 
@@ -78,7 +83,9 @@ def patch_masks(size: tuple[int, int], params: OcclusionParams) -> tuple[np.ndar
         starts = np.arange(int(np.ceil((side - window) / stride)) + 1) * stride
         starts = starts[starts < side]  # only a stride above the window overshoots
         pixels = np.arange(side)
-        axes.append(((pixels >= starts[:, None]) & (pixels < starts[:, None] + window)).astype(float))
+        axes.append(
+            ((pixels >= starts[:, None]) & (pixels < starts[:, None] + window)).astype(float)
+        )
     return axes[0], axes[1]
 
 

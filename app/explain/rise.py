@@ -57,5 +57,8 @@ def upsampled_masks(grids: np.ndarray, shifts: np.ndarray, size: tuple[int, int]
     large = resize_bilinear(grids, (s + 1) * cells[0], (s + 1) * cells[1])
     offsets = np.floor(shifts * np.array(cells)).astype(int)  # (n, 2) in [0, cell)
     return np.stack(
-        [mask[y : y + size[0], x : x + size[1]] for mask, (y, x) in zip(large, offsets, strict=True)]
+        [
+            mask[y : y + size[0], x : x + size[1]]
+            for mask, (y, x) in zip(large, offsets, strict=True)
+        ]
     )

@@ -112,7 +112,7 @@ def explain_image(
             "label": manifest.labels[target],
             "probability": float(probabilities[0, target]),
         }
-    for entry, curve in zip(maps, curves):  # none unless asked for
+    for entry, curve in zip(maps, curves, strict=False):  # none unless asked for
         entry["faithfulness"] = curve
     finished = time.perf_counter()
     body: dict[str, Any] = {

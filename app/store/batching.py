@@ -1,5 +1,7 @@
 """Dynamic batching: requests for one model that arrive within `max_delay` run as one
 onnxruntime batch of up to `max_batch` images; each caller gets back exactly its own rows.
+The worker only waits for requests it knows are coming (admitted, still being decoded), so
+a lone request runs at once and adds no delay.
 
 Each model version has a `ModelBatcher` with a bounded number of admitted requests (the
 queue) and one worker task that forms batches in arrival order. A request that waits past
@@ -119,10 +121,12 @@ class ModelBatcher:
             await self._run(self._take())
 
     async def _gather(self) -> None:
-        """Wait until `max_batch` images are queued or the oldest job is `max_delay` old."""
+        """Wait for admitted requests still being read or decoded, until `max_batch` images
+        are queued or the oldest job is `max_delay` old; when every admitted request is
+        already queued, nothing more is coming soon and the batch runs at once."""
         while self._jobs and self._queued_images() < self.limits.max_batch:
             remaining = self._jobs[0].queued + self.limits.max_delay - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or self.admitted <= len(self._jobs):
                 return
             self._arrived.clear()
             with suppress(TimeoutError):
@@ -135,7 +139,9 @@ class ModelBatcher:
         """The oldest jobs that fit in one batch (a job over `max_batch` runs alone)."""
         taken: list[_Job] = []
         images = 0
-        while self._jobs and (not taken or images + len(self._jobs[0].batch) <= self.limits.max_batch):
+        while self._jobs and (
+            not taken or images + len(self._jobs[0].batch) <= self.limits.max_batch
+        ):
             job = self._jobs.popleft()
             job.started = True
             taken.append(job)

@@ -1,6 +1,7 @@
 // The explanation panel: method checkboxes built from GET /explain, the requests to
 // /explain/{method}, and the figure row (input | map | map ...) with overlays and downloads.
 import { apiJson, imageForm, pngSrc, query, retryWhenBusy } from "./api.js";
+import { isClassMap, legend, paintClassMap } from "./class_map.js";
 import { el, percent } from "./messages.js";
 
 const FAMILIES = {
@@ -198,7 +199,7 @@ export function fillFigure(grid, key, result, context) {
   }
   showInput(grid, result);
   const figures = result.maps.map((map) => mapFigure(key, map, result, context));
-  figures.push(...extraFigures(key, result));
+  figures.push(...extraFigures(key, result, context.labels || []));
   slot.replaceWith(...figures);
 }
 
@@ -236,27 +237,45 @@ function mapFigure(key, map, result, context) {
   );
 }
 
-// Pictures a method adds in `extras` (for example occlusion's class map: class_map_png).
-function extraFigures(key, result) {
+// Pictures a method adds in `extras`: any `*_png`, and occlusion's class map as an array.
+function extraFigures(key, result, labels) {
   const extras = result.extras || {};
-  const notes = Object.entries(extras).filter(([, value]) => isShort(value));
-  return Object.entries(extras)
-    .filter(([name, value]) => name.endsWith("_png") && typeof value === "string")
-    .map(([name, value]) => {
-      const title = `${methodName(key)}: ${name.replace(/_png$/, "").replace(/_/g, " ")}`;
-      return el(
-        "figure",
-        { class: "map extra", "data-method": key, "data-extra": name },
-        el("div", { class: "stack" }, el("img", { class: "base", src: pngSrc(value), alt: title })),
-        el(
-          "figcaption",
-          {},
-          el("strong", { text: title }),
-          ...notes.map(([note, v]) => el("span", { class: "meta", text: `${note.replace(/_/g, " ")}: ${Array.isArray(v) ? v.join(", ") : v}` })),
-          el("span", { class: "downloads" }, el("a", { href: pngSrc(value), download: `lantern_${result.model}_${key}_${name}.png`, text: "Download PNG" })),
-        ),
-      );
-    });
+  const notes = Object.entries(extras)
+    .filter(([, value]) => isShort(value))
+    .map(([name, v]) => el("span", { class: "meta", text: `${name.replace(/_/g, " ")}: ${Array.isArray(v) ? v.join(", ") : v}` }));
+  const figures = [];
+  for (const [name, value] of Object.entries(extras)) {
+    const base = name.replace(/_png$/, "");
+    const title = `${methodName(key)}: ${base.replace(/_/g, " ")}`;
+    const file = `lantern_${result.model}_${key}_${base}.png`.replace(/[^\w.-]+/g, "_");
+    if (name.endsWith("_png") && typeof value === "string") {
+      figures.push(extraFigure(key, name, pngSrc(value), title, file, notes));
+    } else if (isClassMap(value) && typeof extras[`${name}_png`] !== "string") {
+      const painted = paintClassMap(value);
+      const caption = [legend(painted.classes, labels), ...notes];
+      figures.push(extraFigure(key, name, painted.src, title, file, caption, pngSrc(result.input_png)));
+    }
+  }
+  return figures;
+}
+
+// An extra picture; with `under`, it is laid over the input like a heatmap.
+function extraFigure(key, name, src, title, file, notes, under = null) {
+  const picture = under
+    ? [el("img", { class: "base", src: under, alt: "" }), el("img", { class: "heat", src, alt: title })]
+    : [el("img", { class: "base", src, alt: title })];
+  return el(
+    "figure",
+    { class: "map extra", "data-method": key, "data-extra": name },
+    el("div", { class: "stack" }, ...picture),
+    el(
+      "figcaption",
+      {},
+      el("strong", { text: title }),
+      ...notes,
+      el("span", { class: "downloads" }, el("a", { href: src, download: file, text: "Download PNG" })),
+    ),
+  );
 }
 
 function isShort(value) {
@@ -266,7 +285,9 @@ function isShort(value) {
 }
 
 function describeParameters(result) {
-  const parts = Object.entries(result.parameters || {}).map(([name, value]) => `${name}=${value}`);
+  const parts = Object.entries(result.parameters || {})
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([name, value]) => `${name}=${value}`);
   if (result.layer) parts.push(`layer ${result.layer}`);
   return parts.length ? el("span", { class: "meta params", text: parts.join(" · ") }) : null;
 }

@@ -212,7 +212,8 @@ async function explain() {
     colormap: $("colormap-select").value,
     alpha: Number($("opacity").value) / 100,
   };
-  const context = { opacity: () => Number($("opacity").value) / 100 };
+  const labels = state.details.get(state.model)?.labels || [];
+  const context = { opacity: () => Number($("opacity").value) / 100, labels };
   let failures = 0;
   await runMethods(keys, request, controller.signal, (key, result) => {
     if (controller.signal.aborted) return;

@@ -67,7 +67,8 @@ def test_only_a_configured_bearer_key_opens_the_api(guarded, authorization, stat
 
 
 @pytest.mark.parametrize(
-    "path", ["/health/live", "/health/ready", "/v2/health/live", "/v2/health/ready", "/metrics", "/"]
+    "path",
+    ["/health/live", "/health/ready", "/v2/health/live", "/v2/health/ready", "/metrics", "/"],
 )
 def test_probes_metrics_and_the_ui_stay_open(guarded, path):
     assert guarded.get(path).status_code == 200
@@ -85,7 +86,10 @@ def test_without_keys_the_api_is_open(client):
 
 
 def test_cors_preflight_is_answered_for_an_allowed_origin_only(guarded):
-    asked = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    asked = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization",
+    }
     allowed = guarded.options("/predict", headers={"Origin": ORIGIN, **asked})
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == ORIGIN

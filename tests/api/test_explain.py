@@ -116,14 +116,16 @@ def test_an_op_without_a_backward_rule_stops_only_the_gradient_methods(tmp_path,
 
 
 def test_occlusion_returns_a_class_map_picture_with_a_legend(client, digit_png):
-    body = _explain(client, "occlusion", digit_png, "?window_height=7&window_width=7&stride=7").json()
+    query = "?window_height=7&window_width=7&stride=7"
+    body = _explain(client, "occlusion", digit_png, query).json()
     class_map = np.array(body["extras"]["class_map"])
     assert class_map.shape == (28, 28) and body["extras"]["forward_passes"] == 17
     picture = Image.open(io.BytesIO(base64.b64decode(body["class_map"]["png"])))
     assert picture.format == "PNG" and min(picture.size) >= 224
     legend = {entry["index"]: entry for entry in body["class_map"]["legend"]}
     assert set(legend) == set(np.unique(class_map).tolist())
-    assert all(e["label"] == f"class_{i}" and e["colour"].startswith("#") for i, e in legend.items())
+    for index, entry in legend.items():
+        assert entry["label"] == f"class_{index}" and entry["colour"].startswith("#")
 
 
 def test_a_request_over_the_forward_pass_budget_is_refused_with_the_count(client, digit_png):
@@ -135,7 +137,8 @@ def test_a_request_over_the_forward_pass_budget_is_refused_with_the_count(client
 
 
 def test_faithfulness_curves_come_with_every_map_when_asked_for(client, digit_png):
-    query = "?target=1&target=3&faithfulness=true&faithfulness_steps=10&faithfulness_substrate=black"
+    query = "?target=1&target=3&faithfulness=true&faithfulness_steps=10"
+    query += "&faithfulness_substrate=black"
     body = _explain(client, "grad_cam", digit_png, query).json()
     for entry in body["maps"]:
         for curve in ("deletion", "insertion"):

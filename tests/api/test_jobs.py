@@ -7,7 +7,7 @@ import base64
 import io
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -22,7 +22,7 @@ from app.main import create_app
 DEADLINE = 20.0  # seconds a test waits for a job
 
 
-def wait_for(client: TestClient, url: str, done: callable) -> dict:
+def wait_for(client: TestClient, url: str, done: Callable[[dict], bool]) -> dict:
     started = time.monotonic()
     while time.monotonic() - started < DEADLINE:
         body = client.get(url).json()

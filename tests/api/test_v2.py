@@ -97,15 +97,25 @@ def test_a_base64_image_in_json_is_preprocessed_like_predict(client, digit_png):
     tensor = {"name": "input", "shape": [1], "datatype": "BYTES"}
     body = {"inputs": [{**tensor, "data": [base64.b64encode(digit_png).decode()]}]}
     got = client.post("/v2/models/tiny_digits/infer", json=body).json()["outputs"][0]["data"]
-    predicted = client.post("/predict?top_k=1", content=digit_png, headers={"content-type": "image/png"})
+    predicted = client.post(
+        "/predict?top_k=1", content=digit_png, headers={"content-type": "image/png"}
+    )
     assert int(np.argmax(got)) == predicted.json()["predictions"][0]["index"]
 
 
 def test_binary_bytes_elements_are_length_prefixed(client, digit_png):
     raw = struct.pack("<I", len(digit_png)) + digit_png
     header = json.dumps(
-        {"inputs": [{"name": "input", "shape": [1, 1], "datatype": "BYTES",
-                     "parameters": {"binary_data_size": len(raw)}}]}
+        {
+            "inputs": [
+                {
+                    "name": "input",
+                    "shape": [1, 1],
+                    "datatype": "BYTES",
+                    "parameters": {"binary_data_size": len(raw)},
+                }
+            ]
+        }
     ).encode()
     response = client.post(
         "/v2/models/tiny_digits/infer",
@@ -158,7 +168,12 @@ BAD_REQUESTS = [
         400,
         "base64",
     ),
-    ("/v2/models/tiny_digits/infer", infer_body(shape=(1,), datatype="BYTES", data=["AAAA"]), 415, ""),
+    (
+        "/v2/models/tiny_digits/infer",
+        infer_body(shape=(1,), datatype="BYTES", data=["AAAA"]),
+        415,
+        "",
+    ),
     ("/v2/models/tiny_digits/infer", "not json", 400, "not valid"),
     ("/v2/nothing/here", {}, 404, "/v2/nothing/here"),
 ]
@@ -175,9 +190,7 @@ def test_a_bad_v2_request_gets_the_protocol_error_shape(client, path, body, stat
     assert isinstance(error, str) and words in error
 
 
-@pytest.mark.parametrize(
-    ("header", "tail"), [("abc", b""), ("99999", b""), ("2", b"{}extra")]
-)
+@pytest.mark.parametrize(("header", "tail"), [("abc", b""), ("99999", b""), ("2", b"{}extra")])
 def test_a_bad_binary_header_is_a_400(client, header, tail):
     response = client.post(
         "/v2/models/tiny_digits/infer",

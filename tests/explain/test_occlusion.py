@@ -29,7 +29,9 @@ def _captum_baseline(image: np.ndarray, params: OcclusionParams) -> torch.Tensor
 
 
 @pytest.mark.parametrize(("window", "stride", "baseline", "score"), SETTINGS)
-def test_occlusion_equals_captum_with_the_same_window_stride_and_baseline(window, stride, baseline, score):
+def test_occlusion_equals_captum_with_the_same_window_stride_and_baseline(
+    window, stride, baseline, score
+):
     case = build_case("mnist_cnn")
     params = OcclusionParams(
         window_height=window[0], window_width=window[1], stride=stride, baseline=baseline,

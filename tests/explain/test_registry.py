@@ -10,7 +10,17 @@ import app.explain
 from app.explain.base import Method
 from app.explain.registry import METHODS
 
-SHARED_MODULES = {"base", "engine", "registry", "service", "layers", "smoothing", "gradient_base", "cam_base", "faithfulness"}
+SHARED_MODULES = {
+    "base",
+    "engine",
+    "registry",
+    "service",
+    "layers",
+    "smoothing",
+    "gradient_base",
+    "cam_base",
+    "faithfulness",
+}
 
 
 def test_every_method_module_is_registered_under_its_own_name():

@@ -29,7 +29,8 @@ def torch_score_cam(case: Case, target: int) -> np.ndarray:
         masks = torch.where(span > 0, (masks - low) / span.clamp_min(1e-30), 0.0)  # (K, H, W)
         weights = torch.softmax(case.net(x * masks[:, None]), dim=1)[:, target]  # (K,)
         cam = torch.relu((weights[:, None, None] * activations[0]).sum(dim=0))
-        return F.interpolate(cam[None, None], size, mode="bilinear", align_corners=False)[0, 0].numpy()
+        cam = F.interpolate(cam[None, None], size, mode="bilinear", align_corners=False)
+        return cam[0, 0].numpy()
 
 
 def test_score_cam_equals_its_formula_in_torch(case):

@@ -85,9 +85,8 @@ def test_batches_never_exceed_max_batch_and_a_big_request_runs_alone(tiny_digits
 def test_a_full_queue_answers_503_overloaded_with_retry_after():
     recorder = Recorder()
     batcher = ModelBatcher(SlowModel(0), BatchLimits(queue_size=2, retry_after=7), recorder)
-    with batcher.admission(), batcher.admission():
-        with pytest.raises(ApiError) as refused, batcher.admission():
-            pass
+    with batcher.admission(), batcher.admission(), pytest.raises(ApiError) as refused:
+        batcher.admission().__enter__()
     assert (refused.value.status, refused.value.code) == (503, "overloaded")
     assert refused.value.headers == {"Retry-After": "7"}
     assert recorder.rejections == ["overloaded"]

@@ -128,7 +128,5 @@ def wait_for_top_class(tab: Page, label: str) -> None:
 
 def no_horizontal_scroll(tab: Page) -> bool:
     return bool(
-        tab.evaluate(
-            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-        )
+        tab.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     )

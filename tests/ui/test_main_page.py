@@ -62,6 +62,9 @@ def test_grad_cam_and_saliency_render_loaded_images(page: Page, model_name: str)
     opacity = page.eval_on_selector(".stack .heat", "image => getComputedStyle(image).opacity")
     assert float(opacity) == pytest.approx(0.3)
     screenshot(page, "explain_saliency_grad_cam")
+    page.select_option("#target-select", "8")
+    page.click("#explain-button")
+    page.wait_for_selector("#figure-grid figure.map[data-method=grad_cam][data-target='8']")
 
 
 def test_uploading_a_text_file_shows_a_readable_error(page: Page, model_name: str) -> None:
@@ -100,21 +103,43 @@ def test_the_page_asks_for_an_api_key_once_and_retries(keyed_page: Page, model_n
     assert not keyed_page.is_visible("#auth-dialog")
 
 
+# Drop a fetched sample on the drop zone, or paste it, as a browser would deliver it.
+GIVE_FILE = """async ([url, how]) => {
+    const blob = await (await fetch(url)).blob();
+    const data = new DataTransfer();
+    data.items.add(new File([blob], 'digit.png', {type: 'image/png'}));
+    const options = {bubbles: true, cancelable: true};
+    if (how === 'drop') {
+        const zone = document.getElementById('dropzone');
+        zone.dispatchEvent(new DragEvent('drop', {...options, dataTransfer: data}));
+    } else {
+        document.dispatchEvent(new ClipboardEvent('paste', {...options, clipboardData: data}));
+    }
+}"""
+
+
 def test_dropping_or_pasting_a_file_classifies_it(page: Page, model_name: str) -> None:
     open_main(page, model_name)
-    give = """async ([url, how]) => {
-        const blob = await (await fetch(url)).blob();
-        const data = new DataTransfer();
-        data.items.add(new File([blob], 'digit.png', {type: 'image/png'}));
-        if (how === 'drop') {
-            const event = new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true});
-            document.getElementById('dropzone').dispatchEvent(event);
-        } else {
-            document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true}));
-        }
-    }"""
     for label, how in (("4", "drop"), ("9", "paste")):
         url = f"/static/samples/{model_name}/{sample(model_name, label).name}"
-        page.evaluate(give, [url, how])
+        page.evaluate(GIVE_FILE, [url, how])
         wait_for_top_class(page, label)
         assert how in page.inner_text("#preview-caption")
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, canvas, button')]
+    .filter(node => node.offsetParent !== null)
+    .filter(node => !(node.labels && node.labels.length) && !node.getAttribute('aria-label')
+        && !(node.textContent || '').trim())
+    .map(node => node.outerHTML.slice(0, 80))"""
+
+
+def test_every_visible_control_has_a_label(page: Page, model_name: str) -> None:
+    open_main(page, model_name)
+    page.set_input_files("#file-input", sample(model_name, "0"))
+    wait_for_top_class(page, "0")
+    page.click("summary >> nth=0")
+    assert page.evaluate(UNLABELLED) == []
+    page.goto(f"/ui/models/{model_name}")
+    page.wait_for_selector("#model-facts dt")
+    assert page.evaluate(UNLABELLED) == []

@@ -32,6 +32,7 @@ def test_the_model_page_shows_the_summary_table(page: Page, model_name: str) -> 
     assert page.inner_text("#summary-table tfoot").startswith("Total")
     page.wait_for_selector("#diagram:not([hidden]), #diagram-section .note:not([hidden])")
     page.wait_for_selector("#features-grid[src], #features-section .note:not([hidden])")
+    page.wait_for_selector("#features-progress", state="hidden")
     screenshot(page, "model_page")
 
 
@@ -56,5 +57,7 @@ def test_the_activation_gallery_fills_in_with_progress(page: Page, model_name: s
 def test_the_model_page_fits_a_phone(phone: Page, model_name: str) -> None:
     open_model_page(phone, model_name)
     phone.wait_for_selector("#summary-table:not([hidden]), #summary-section .note:not([hidden])")
+    phone.wait_for_selector("#features-grid[src], #features-section .note:not([hidden])")
+    phone.wait_for_selector("#features-progress", state="hidden")
     assert no_horizontal_scroll(phone)
     screenshot(phone, "model_page_375px")
