@@ -402,6 +402,6 @@ def test_the_healthcheck_passes_on_the_server_and_fails_where_none_listens(
 
 
 def test_sigterm_to_the_app_shuts_it_down_gracefully(server):
-    server.stop()
+    assert server.stop() == 0, server.output()[-4000:]
     assert "Application shutdown complete" in server.output()
     assert not Path(f"/proc/{server.pid}").exists()

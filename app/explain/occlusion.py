@@ -48,19 +48,9 @@ class Occlusion(Method):
     Params = OcclusionParams
 
     def explain(self, given: ExplainInput, params: OcclusionParams) -> Explanation:
-        image = given.nchw(given.image)  # (1, C, H, W)
-        rows, cols = patch_masks(image.shape[2:], params)  # (Py, H), (Px, W)
+        rows, cols = patch_masks(given.nchw(given.image).shape[2:], params)  # (Py, H), (Px, W)
         given.spend(len(rows) * len(cols) + 1, "Occlusion", "Use a larger window or stride.")
-        baseline = occlusion_baseline(given, params)  # (1, C, H, W)
-        scores = np.concatenate(
-            [given.scores(given.model_layout(image), params.score)]
-            + [
-                given.scores(
-                    given.model_layout(occluded(image, baseline, rows, cols, part)), params.score
-                )
-                for part in chunks(len(rows) * len(cols))
-            ]
-        )  # (1 + Py * Px, K)
+        scores = patch_scores(given, params, rows, cols)  # (1 + Py * Px, K)
         drops = scores[0, given.targets] - scores[1:, given.targets]  # (Py * Px, T)
         drops = drops.T.reshape(len(given.targets), len(rows), len(cols))  # (T, Py, Px)
         total = np.einsum("yh,tyx,xw->thw", rows, drops, cols)
@@ -72,6 +62,19 @@ class Occlusion(Method):
             "forward_passes": len(scores),
         }
         return Explanation(heatmaps, signed=True, extras=extras)
+
+
+def patch_scores(
+    given: ExplainInput, params: OcclusionParams, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """Scores of the intact image, then of each patch position hidden (row-major), batched."""
+    image = given.nchw(given.image)  # (1, C, H, W)
+    baseline = occlusion_baseline(given, params)  # (1, C, H, W)
+    runs = [given.scores(given.model_layout(image), params.score)]
+    for part in chunks(len(rows) * len(cols)):
+        hidden = occluded(image, baseline, rows, cols, part)  # (n, C, H, W)
+        runs.append(given.scores(given.model_layout(hidden), params.score))
+    return np.concatenate(runs)
 
 
 def patch_masks(size: tuple[int, int], params: OcclusionParams) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,6 @@
 """python -m app.export train <arch> --data <dir> --out model_store
-python -m app.export samples --data <dir> --out static/samples"""
+python -m app.export samples --data <dir> --out static/samples
+python -m app.export import model.onnx --name <name> --preset imagenet --out model_store"""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from app.export import onnx_export
+from app.export import import_command, onnx_export
 from app.export.architectures import ARCHITECTURES, Architecture
 from app.export.datasets import MNIST_LABELS, load_mnist, read_idx
+from app.export.folder_training import train_image_folder
 from app.export.train import TrainConfig, TrainResult, model_inputs, seed_everything, train
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -33,12 +35,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     trainer.add_argument("--validation", type=int, default=5000, help="held-out images")
     trainer.add_argument("--limit", type=int, help="train on the first N images only")
     trainer.add_argument("--threads", type=int, default=torch.get_num_threads())
+    trainer.add_argument(
+        "--validation-fraction", type=float, default=0.1, help="held out of each class (folders)"
+    )
     samples = commands.add_parser("samples", help="write held-out MNIST digits for the web UI")
     samples.add_argument("--data", type=Path, required=True, help="folder of the MNIST files")
     samples.add_argument("--out", type=Path, default=Path("static/samples"), help="samples folder")
     samples.add_argument("--models", nargs="+", default=["mnist_cnn", "lenet5"])
     samples.add_argument("--per-class", type=int, default=1, help="digits of each class")
     samples.add_argument("--validation", type=int, default=5000, help="held-out images")
+    import_command.add_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -69,6 +75,8 @@ def run_train(args: argparse.Namespace, command: str) -> Path:
     arch = ARCHITECTURES[args.arch]
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
+    if arch.dataset == "image_folder":
+        return train_image_folder(args, arch, command)
     data, validation = load_mnist(args.data, args.validation, args.limit)
     config = TrainConfig(
         epochs=args.epochs or arch.epochs,
@@ -137,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
         run_train(args, command)
     elif args.command == "samples":
         write_samples(args)
+    elif args.command == "import":
+        import_command.run(args, command)
 
 
 if __name__ == "__main__":

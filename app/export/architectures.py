@@ -6,7 +6,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from torch import nn
+from torch import Tensor, nn
+
+CIFAR_WIDTHS, CIFAR_BLOCKS = (16, 32, 64), 3  # ResNet-20: 6 x 3 + 2 weighted layers
 
 
 def mnist_cnn() -> nn.Module:
@@ -40,6 +42,53 @@ def lenet5() -> nn.Module:
     )  # fmt: skip
 
 
+class BasicBlock(nn.Module):
+    """He et al. 2016's basic residual block: two 3x3 convolutions with BatchNorm, plus the
+    input (through a 1x1 convolution and BatchNorm where the shape changes), then ReLU."""
+
+    def __init__(self, inputs: int, outputs: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inputs, outputs, 3, stride, 1, bias=False)
+        self.bn1, self.relu1 = nn.BatchNorm2d(outputs), nn.ReLU()
+        self.conv2 = nn.Conv2d(outputs, outputs, 3, 1, 1, bias=False)
+        self.bn2, self.relu2 = nn.BatchNorm2d(outputs), nn.ReLU()
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or inputs != outputs:
+            self.shortcut = _named(
+                conv=nn.Conv2d(inputs, outputs, 1, stride, bias=False), bn=nn.BatchNorm2d(outputs)
+            )
+
+    def forward(self, x: Tensor) -> Tensor:
+        residual = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        return self.relu2(residual + self.shortcut(x))
+
+
+def cifar_resnet(widths: tuple[int, ...] = CIFAR_WIDTHS, blocks: int = CIFAR_BLOCKS) -> nn.Module:
+    """A CIFAR ResNet (He et al. 2016, section 4.2): a 3x3 stem, three stages of basic blocks
+    at 32x32, 16x16 and 8x8 (the first block of a later stage halves the size), global average
+    pooling and one dense layer. BatchNorm folds into the convolutions at export."""
+    stages = {}
+    previous = widths[0]
+    for index, width in enumerate(widths):
+        stages[f"stage{index + 1}"] = _named(
+            **{
+                f"block{b + 1}": BasicBlock(
+                    previous if b == 0 else width, width, 2 if index and not b else 1
+                )
+                for b in range(blocks)
+            }
+        )
+        previous = width
+    return _named(
+        stem=_named(conv=nn.Conv2d(3, widths[0], 3, 1, 1, bias=False),
+                    bn=nn.BatchNorm2d(widths[0]), relu=nn.ReLU()),  # 16@32x32
+        **stages,
+        pool=nn.AdaptiveAvgPool2d(1),
+        flatten=nn.Flatten(),
+        fc=nn.Linear(widths[-1], 10),
+    )  # fmt: skip
+
+
 def _named(**layers: nn.Module) -> nn.Sequential:
     """A Sequential whose layer names become readable ONNX tensor names (`/conv2/Conv_output_0`)."""
     return nn.Sequential(OrderedDict(layers))
@@ -57,6 +106,12 @@ class Architecture:
     epochs: int
     batch_size: int
     learning_rate: float
+    dataset: str = "mnist"  # or "image_folder" (`root/<class>/*.jpg`, a folder or a tar)
+    augmentation: str = "affine"  # a key of train.AUGMENTATIONS
+    optimiser: str = "adamw"  # or "sgd"
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.0
+    channels_last: bool = False
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -84,5 +139,27 @@ ARCHITECTURES: dict[str, Architecture] = {
         epochs=15,
         batch_size=128,
         learning_rate=3e-3,
+    ),
+    "cifar_resnet": Architecture(
+        build=cifar_resnet,
+        summary="A CIFAR ResNet-20 (He et al. 2016): 19 3x3 convolutions in three residual "
+        "stages (16, 32, 64 channels) with BatchNorm, global average pooling, one dense layer.",
+        input_size=32,
+        cam_layer="/stage3/block3/relu2/Relu_output_0",
+        feature_layers=(
+            "/stem/relu/Relu_output_0",
+            "/stage1/block3/relu2/Relu_output_0",
+            "/stage2/block3/relu2/Relu_output_0",
+            "/stage3/block3/relu2/Relu_output_0",
+        ),
+        epochs=40,
+        batch_size=128,
+        learning_rate=0.2,
+        dataset="image_folder",
+        augmentation="crop_flip",
+        optimiser="sgd",
+        weight_decay=5e-4,
+        label_smoothing=0.1,
+        channels_last=True,
     ),
 }

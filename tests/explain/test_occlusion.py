@@ -22,7 +22,8 @@ SETTINGS = [
 
 def _captum_baseline(image: np.ndarray, params: OcclusionParams) -> torch.Tensor | float:
     if params.baseline == "mean":
-        return torch.from_numpy(image.mean(axis=(2, 3), keepdims=True).repeat(28, 2).repeat(28, 3))
+        mean = image.mean(axis=(2, 3), keepdims=True)  # (1, C, 1, 1)
+        return torch.from_numpy(np.broadcast_to(mean, image.shape).copy())
     if params.baseline == "blur":
         return torch.from_numpy(gaussian_blur(image, params.blur_sigma))
     return params.fill
