@@ -10,21 +10,22 @@ from PIL import Image
 
 Colormap = Literal["viridis", "inferno", "jet", "gray", "bwr"]
 
-# Anchor colours, spread evenly over [0, 1] and interpolated linearly to 256 entries.
-_ANCHORS: dict[str, tuple[str, ...]] = {
-    "viridis": ("440154", "482878", "3e4989", "31688e", "26828e", "1f9e89", "35b779", "6ece58", "b5de2b", "fde725"),
-    "inferno": ("000004", "1b0c41", "4a0c6b", "781c6d", "a52c60", "cf4446", "ed6925", "fb9b06", "f7d13d", "fcffa4"),
-    "jet": ("00007f", "0000ff", "007fff", "00ffff", "7fff7f", "ffff00", "ff7f00", "ff0000", "7f0000"),
-    "gray": ("000000", "ffffff"),
-    "bwr": ("0000ff", "ffffff", "ff0000"),
-}  # fmt: skip
+# Anchor colours (hex RGB), spread evenly over [0, 1] and interpolated linearly to 256 entries.
+_ANCHORS: dict[str, str] = {
+    "viridis": "440154 482878 3e4989 31688e 26828e 1f9e89 35b779 6ece58 b5de2b fde725",
+    "inferno": "000004 1b0c41 4a0c6b 781c6d a52c60 cf4446 ed6925 fb9b06 f7d13d fcffa4",
+    "jet": "00007f 0000ff 007fff 00ffff 7fff7f ffff00 ff7f00 ff0000 7f0000",
+    "gray": "000000 ffffff",
+    "bwr": "0000ff ffffff ff0000",
+}
 SIGNED_COLORMAPS = frozenset({"bwr"})
 DISPLAY_SIZE = 224  # shortest side of the pictures sent back, in pixels
 
 
 def lookup_table(name: str) -> np.ndarray:
     """(256, 3) uint8 colours of a colour map."""
-    anchors = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in _ANCHORS[name]], float)
+    colours = _ANCHORS[name].split()
+    anchors = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in colours], float)
     positions = np.linspace(0, 1, len(anchors))
     grid = np.linspace(0, 1, 256)
     table = [np.interp(grid, positions, anchors[:, channel]) for channel in range(3)]
@@ -63,7 +64,9 @@ def overlay(base: np.ndarray, heatmap: np.ndarray, colormap: str, alpha: float) 
 
 def enlarged(picture: np.ndarray) -> Image.Image:
     """An RGB picture (H, W, 3) enlarged for display like the maps, pixels kept sharp."""
-    return Image.fromarray(picture).resize(display_size(*picture.shape[:2]), Image.Resampling.NEAREST)
+    return Image.fromarray(picture).resize(
+        display_size(*picture.shape[:2]), Image.Resampling.NEAREST
+    )
 
 
 def colour_picture(heatmap: np.ndarray, colormap: str) -> Image.Image:

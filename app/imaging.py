@@ -238,4 +238,8 @@ def input_picture(tensor: np.ndarray, spec: InputSpec, preprocess: Preprocess) -
     mean = np.asarray(preprocess.mean, dtype=np.float32)[:, None, None]
     std = np.asarray(preprocess.std, dtype=np.float32)[:, None, None]
     pixels = np.round((chw * std + mean).clip(0, 1) * 255).astype(np.uint8)
-    return np.repeat(pixels, 3, axis=0).transpose(1, 2, 0) if len(pixels) == 1 else pixels.transpose(1, 2, 0)
+    return (
+        np.repeat(pixels, 3, axis=0).transpose(1, 2, 0)
+        if len(pixels) == 1
+        else pixels.transpose(1, 2, 0)
+    )

@@ -43,7 +43,9 @@ class ExplainInput:
     pixel_std: tuple[float, ...] = (1.0,)
     # forward-only runs: batch (model layout) -> logits (N, K); and with layer activations
     forward: Callable[[np.ndarray], np.ndarray] | None = None
-    tapped: Callable[[np.ndarray, tuple[str, ...]], tuple[np.ndarray, dict[str, np.ndarray]]] | None = None
+    tapped: (
+        Callable[[np.ndarray, tuple[str, ...]], tuple[np.ndarray, dict[str, np.ndarray]]] | None
+    ) = None
     output: Literal["logits", "probabilities"] = "logits"  # what `forward` returns
     budget: int = DEFAULT_BUDGET  # forward passes this request may still spend
 

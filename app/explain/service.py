@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import time
 from typing import Any
 
@@ -12,21 +10,17 @@ import numpy as np
 from app.errors import ApiError
 from app.explain.base import DEFAULT_BUDGET, ExplainInput, Method, MethodParams
 from app.explain.faithfulness import faithfulness, faithfulness_passes
-from app.heatmap import colour_picture, enlarged, overlay, png
-from app.imaging import ImageLimits, input_picture
-from app.inference import preprocess_batch, top_k
+from app.explain.render import render_explanation
+from app.imaging import ImageLimits
+from app.inference import preprocess_batch
 from app.store.loader import LoadedModel
 
 MAX_TARGETS = 16
-# class-map colours: matplotlib's tab20 (the tab10 colours, then their light shades)
-CLASS_COLOURS = (
-    "1f77b4", "ff7f0e", "2ca02c", "d62728", "9467bd", "8c564b", "e377c2", "7f7f7f", "bcbd22",
-    "17becf", "aec7e8", "ffbb78", "98df8a", "ff9896", "c5b0d5", "c49c94", "f7b6d2", "c7c7c7",
-    "dbdb8d", "9edae5",
-)  # fmt: skip
 
 
-def resolve_targets(requested: list[str], model: LoadedModel, probabilities: np.ndarray) -> list[int]:
+def resolve_targets(
+    requested: list[str], model: LoadedModel, probabilities: np.ndarray
+) -> list[int]:
     """Class indices from indices or labels; the top class when none is asked for."""
     if not requested:
         return [int(np.argmax(probabilities))]
@@ -42,7 +36,9 @@ def _target_index(item: str, labels: tuple[str, ...]) -> int:
     if item.lstrip("-").isdigit() and 0 <= int(item) < len(labels):
         return int(item)
     raise ApiError(
-        422, "invalid_target", f"Target '{item}' is neither a label nor an index below {len(labels)}."
+        422,
+        "invalid_target",
+        f"Target '{item}' is neither a label nor an index below {len(labels)}.",
     )
 
 
@@ -73,7 +69,33 @@ def explain_image(
     limits: ImageLimits,
 ) -> dict[str, Any]:
     """The response body of /explain/{method} for one image."""
-    started = time.perf_counter()
+    clock = [time.perf_counter()]
+    given, probabilities = prepare_input(model, method, upload, options, limits)
+    curve_passes = _curve_passes(given, options)
+    given.spend(curve_passes, "The faithfulness curves", "Ask for fewer steps or targets.")
+    given.budget -= curve_passes
+    clock.append(time.perf_counter())
+    explanation = method.explain(given, params)
+    clock.append(time.perf_counter())
+    curves = _curves(given, explanation.heatmaps, options) if curve_passes else []
+    clock.append(time.perf_counter())
+    body = render_explanation(model, given, explanation, probabilities, options)
+    for entry, curve in zip(body["maps"], curves, strict=False):  # none unless asked for
+        entry["faithfulness"] = curve
+    clock.append(time.perf_counter())
+    body["parameters"] = params.model_dump()
+    body["timing"] = _timing(clock)
+    return body
+
+
+def prepare_input(
+    model: LoadedModel,
+    method: Method,
+    upload: tuple[bytes, bytes | None],
+    options: dict[str, Any],
+    limits: ImageLimits,
+) -> tuple[ExplainInput, np.ndarray]:
+    """The method's input for one uploaded image, and the model's probabilities (1, K)."""
     image = preprocess_batch(model, [upload[0]], limits)  # (1, C, H, W)
     baseline = preprocess_batch(model, [upload[1]], limits) if upload[1] else None
     probabilities = model.probabilities(image)
@@ -93,50 +115,16 @@ def explain_image(
         output=manifest.output,
         budget=options.get("max_forward_passes", DEFAULT_BUDGET),
     )
-    curve_passes = _curve_passes(given, options)
-    given.spend(curve_passes, "The faithfulness curves", "Ask for fewer steps or targets.")
-    given.budget -= curve_passes
-    prepared = time.perf_counter()
-    explanation = method.explain(given, params)
-    explained = time.perf_counter()
-    curves = _curves(given, explanation.heatmaps, options) if curve_passes else []
-    measured = time.perf_counter()
-    picture = input_picture(image[0], manifest.input, manifest.preprocess)
-    maps = [
-        _render(heatmap, picture, options, explanation.signed)
-        for heatmap in explanation.heatmaps
-    ]
-    for entry, target in zip(maps, given.targets, strict=True):
-        entry["target"] = {
-            "index": target,
-            "label": manifest.labels[target],
-            "probability": float(probabilities[0, target]),
-        }
-    for entry, curve in zip(maps, curves, strict=False):  # none unless asked for
-        entry["faithfulness"] = curve
-    finished = time.perf_counter()
-    body: dict[str, Any] = {
-        "model": model.name,
-        "version": model.version,
-        "layer": given.layer,
-        "predictions": top_k(probabilities, manifest.labels, 5)[0],
-        "input_png": base64.b64encode(png(enlarged(picture))).decode(),
-        "maps": maps,
-        "extras": explanation.extras,
-        "parameters": params.model_dump(),
-        "timing": {
-            "preprocess_ms": (prepared - started) * 1000,
-            "explain_ms": (explained - prepared) * 1000,
-            "faithfulness_ms": (measured - explained) * 1000,
-            "render_ms": (finished - measured) * 1000,
-            "total_ms": (finished - started) * 1000,
-        },
+    return given, probabilities
+
+
+def _timing(clock: list[float]) -> dict[str, float]:
+    names = ("preprocess_ms", "explain_ms", "faithfulness_ms", "render_ms")
+    timing = {
+        name: (end - start) * 1000
+        for name, start, end in zip(names, clock, clock[1:], strict=False)
     }
-    if "class_map" in explanation.extras:
-        body["class_map"] = _class_map_figure(explanation.extras["class_map"], manifest.labels)
-    if options["raw"] == "npy":
-        body["raw_npy"] = _npy_base64(explanation.heatmaps)
-    return body
+    return {**timing, "total_ms": (clock[-1] - clock[0]) * 1000}
 
 
 def _curve_passes(given: ExplainInput, options: dict[str, Any]) -> int:
@@ -149,36 +137,3 @@ def _curve_passes(given: ExplainInput, options: dict[str, Any]) -> int:
 def _curves(given: ExplainInput, heatmaps: np.ndarray, options: dict[str, Any]) -> list[dict]:
     steps, substrate = options["faithfulness_steps"], options["faithfulness_substrate"]
     return faithfulness(given, heatmaps, steps, substrate)
-
-
-def _class_map_figure(class_map: list[list[int]], labels: tuple[str, ...]) -> dict[str, Any]:
-    """The occlusion class map (H, W) as a picture, and a legend of the classes in it."""
-    classes = np.asarray(class_map, dtype=np.intp)  # (H, W)
-    table = np.array([[int(c[i : i + 2], 16) for i in (0, 2, 4)] for c in CLASS_COLOURS], np.uint8)
-    legend = [
-        {"index": int(k), "label": labels[k], "colour": "#" + CLASS_COLOURS[k % len(CLASS_COLOURS)]}
-        for k in np.unique(classes)
-    ]
-    picture = enlarged(table[classes % len(CLASS_COLOURS)])
-    return {"png": base64.b64encode(png(picture)).decode(), "legend": legend}
-
-
-def _render(heatmap: np.ndarray, picture: np.ndarray, options: dict[str, Any], signed: bool) -> dict[str, Any]:
-    colormap = "bwr" if signed and options["colormap"] == "auto" else options["colormap"]
-    colormap = "viridis" if colormap == "auto" else colormap
-    entry: dict[str, Any] = {
-        "overlay_png": base64.b64encode(png(overlay(picture, heatmap, colormap, options["alpha"]))).decode(),
-        "heatmap_png": base64.b64encode(png(colour_picture(heatmap, colormap))).decode(),
-        "min": float(heatmap.min()),
-        "max": float(heatmap.max()),
-        "colormap": colormap,
-    }
-    if options["raw"] == "json":
-        entry["raw"] = np.round(heatmap.astype(np.float64), 7).tolist()
-    return entry
-
-
-def _npy_base64(array: np.ndarray) -> str:
-    buffer = io.BytesIO()
-    np.save(buffer, array.astype(np.float32), allow_pickle=False)
-    return base64.b64encode(buffer.getvalue()).decode()

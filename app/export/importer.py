@@ -54,7 +54,7 @@ def import_model(source: Path, options: ImportOptions, store: Path, command: str
     shape = input_shape(model, options, preset, notes)
     model, data, shape, classes = run_sample(model, data, shape, notes)
     labels = resolve_labels(options, preset, classes)
-    cam_layer = default_cam_layer(model, None)
+    cam_layer = pick_cam_layer(model)
     unsupported, gradient_error = gradient_coverage(model, cam_layer)
     fields = manifest_fields(source, model, options, preset, shape, labels, cam_layer, command)
     _validate(fields)
@@ -87,6 +87,13 @@ def resolve_labels(options: ImportOptions, preset: Preset | None, classes: int) 
             f"{origin} has {len(labels)} labels, but the model gives {classes} outputs per image"
         )
     return labels
+
+
+def pick_cam_layer(model: onnx.ModelProto) -> str | None:
+    """The input of the last GlobalAveragePool (the last feature map: where pytorch-grad-cam
+    takes a ResNet's CAM, after the residual sum), else the last conv layer (layers.py)."""
+    pools = [node for node in model.graph.node if node.op_type == "GlobalAveragePool"]
+    return pools[-1].input[0] if pools else default_cam_layer(model, None)
 
 
 def gradient_coverage(

@@ -26,7 +26,9 @@ def with_outputs(model: onnx.ModelProto, layers: tuple[str, ...]) -> onnx.ModelP
     existing = {output.name for output in tapped.graph.output}
     for name in layers:
         if name not in existing:
-            tapped.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+            tapped.graph.output.append(
+                onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
+            )
     return tapped
 
 
@@ -41,7 +43,9 @@ class LayerTaps:
         self._sessions: dict[tuple[str, ...], ort.InferenceSession] = {}
         self._lock = threading.Lock()
 
-    def run(self, batch: np.ndarray, layers: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def run(
+        self, batch: np.ndarray, layers: tuple[str, ...]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """(logits (N, K), {layer: activation}) for a preprocessed batch."""
         unknown = [name for name in layers if name not in self.known]
         if unknown:

@@ -56,7 +56,10 @@ def test_integrated_gradients_reports_its_completeness_gap(client, digit_png):
 def test_a_given_baseline_is_taken_from_the_multipart_body(client, digit_png):
     blank = io.BytesIO()
     Image.new("L", (28, 28)).save(blank, "PNG")
-    files = {"file": ("a.png", digit_png, "image/png"), "baseline": ("b.png", blank.getvalue(), "image/png")}
+    files = {
+        "file": ("a.png", digit_png, "image/png"),
+        "baseline": ("b.png", blank.getvalue(), "image/png"),
+    }
     response = client.post("/explain/integrated_gradients?baseline=given", files=files)
     assert response.status_code == 200, response.text
     missing = _explain(client, "integrated_gradients", digit_png, "?baseline=given")
@@ -87,7 +90,9 @@ def test_a_bad_explain_request_gets_its_status_and_code(client, digit_png, url, 
 
 def test_method_bounds_are_declared_in_the_openapi_schema(client):
     schema = client.get("/openapi.json").json()
-    parameters = {p["name"]: p for p in schema["paths"]["/explain/smoothgrad"]["post"]["parameters"]}
+    parameters = {
+        p["name"]: p for p in schema["paths"]["/explain/smoothgrad"]["post"]["parameters"]
+    }
     assert parameters["samples"]["schema"]["minimum"] == 1
     assert parameters["samples"]["schema"]["maximum"] == 200
 

@@ -71,7 +71,9 @@ def case(request: pytest.FixtureRequest) -> Case:
     return build_case(request.param)
 
 
-def torch_layer_activations_and_gradients(case: Case, target: int) -> tuple[torch.Tensor, torch.Tensor]:
+def torch_layer_activations_and_gradients(
+    case: Case, target: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The CAM layer's activation and d(logit[target])/d(activation) by torch autograd."""
     stored: dict[str, torch.Tensor] = {}
     handle = case.layer_module.register_forward_hook(lambda _m, _i, out: stored.update(a=out))

@@ -35,7 +35,11 @@ def test_integrated_gradients_equals_captum_trapezoid_up_to_its_step_weight(case
 def test_the_completeness_gap_shrinks_with_more_steps(case):
     given = case.given([1])
     gaps = [
-        abs(IntegratedGradients().explain(given, IntegratedGradientsParams(steps=s)).extras["completeness_gap"][0])
+        abs(
+            IntegratedGradients()
+            .explain(given, IntegratedGradientsParams(steps=s))
+            .extras["completeness_gap"][0]
+        )
         for s in (4, 64)
     ]
     assert gaps[1] <= gaps[0] + 1e-6

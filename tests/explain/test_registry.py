@@ -11,6 +11,7 @@ from app.explain.base import Method
 from app.explain.registry import METHODS
 
 SHARED_MODULES = {
+    "render",
     "base",
     "engine",
     "registry",

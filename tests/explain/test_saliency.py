@@ -23,4 +23,6 @@ def test_saliency_attributions_equal_torch_autograd(case):
 def test_the_signed_map_sums_the_channels(case):
     explanation = Saliency().explain(case.given([1]), Saliency.Params(reduce="sum"))
     assert explanation.signed
-    np.testing.assert_allclose(explanation.heatmaps, explanation.attributions.sum(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(
+        explanation.heatmaps, explanation.attributions.sum(axis=1), rtol=1e-6
+    )
