@@ -40,6 +40,7 @@ pytestmark = pytest.mark.slow
 SUITE = "bookworm"  # python:3.11-slim is Debian bookworm with CPython 3.11; so is this base
 MIRROR = "http://deb.debian.org/debian"
 BASE_PACKAGES = ("python3", "python3-venv")
+ROOTFS_RECIPE = "1"  # bump when _debootstrap changes, so that cached tarballs are remade
 BASE_IMAGE = "docker.io/library/python:3.11-slim"  # what `FROM python:3.11-slim` resolves to
 BASE_ENV = ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8")
 IMAGE = "localhost/lantern:container-test"
@@ -115,7 +116,8 @@ def _debootstrap(rootfs: Path) -> None:
 def _base_rootfs_tarball(workdir: Path) -> Path:
     """The debootstrap rootfs as a tarball, from the cache or made now (a minute or two)."""
     arch = _run(["dpkg", "--print-architecture"], timeout=30).strip()
-    key = hashlib.sha256(" ".join([MIRROR, *BASE_PACKAGES]).encode()).hexdigest()[:10]
+    recipe = " ".join([ROOTFS_RECIPE, MIRROR, *BASE_PACKAGES])
+    key = hashlib.sha256(recipe.encode()).hexdigest()[:10]
     tarball = _cache_dir() / f"debian-{SUITE}-minbase-{arch}-{key}.tar"
     if tarball.is_file():
         return tarball
@@ -233,7 +235,9 @@ class Server:
         try:
             return self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            for pid in (self.pid, self.process.pid):
+                if pid and Path(f"/proc/{pid}").exists():
+                    os.kill(pid, signal.SIGKILL)
             return self.process.wait(timeout=60)
         finally:
             self.log.close()
@@ -267,7 +271,7 @@ def _app_pid(server: Server, cmd: list[str]) -> int:
     """The process running the CMD (its argv[0] resolved on PATH) among buildah's descendants."""
     for pid in _descendants(server.process.pid):
         argv = _cmdline(pid)
-        if argv and Path(argv[0]).name == cmd[0] and argv[1:] == cmd[1:]:
+        if argv and Path(argv[0]).name == Path(cmd[0]).name and argv[1:] == cmd[1:]:
             return pid
     return 0
 
@@ -282,7 +286,7 @@ def _wait_until_ready(server: Server, cmd: list[str]) -> None:
             with urllib.request.urlopen(server.url("/health/ready"), timeout=5) as answer:
                 if answer.status == 200 and server.pid:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # not listening yet, or 503 while loading (HTTPError)
             pass
         time.sleep(0.5)
     pytest.fail(f"not ready within {READY_WITHIN_S} s:\n{server.output()}")

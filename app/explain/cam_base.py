@@ -35,8 +35,9 @@ class CAMMethod(Method):
 
 
 def layer_activations_and_gradients(given: ExplainInput) -> tuple[np.ndarray, np.ndarray]:
-    """The CAM layer's activations and target-logit gradients, (T, K, h, w) each."""
+    """The CAM layer's activations and target-logit gradients, (T, K, h, w) each. The backward
+    pass stops at the layer (no input gradient), so this costs about one forward pass."""
     assert given.layer is not None
     batch = np.repeat(given.image, len(given.targets), axis=0)
-    result = given.engine.run(batch, given.seeds(), layers=(given.layer,))
+    result = given.engine.run(batch, given.seeds(), layers=(given.layer,), input_gradient=False)
     return result.activations[given.layer], result.gradients[given.layer]

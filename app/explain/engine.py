@@ -1,4 +1,5 @@
-"""One model's gradient engine: its explain graphs, built once per layer set and cached."""
+"""One model's gradient engine: its explain graphs, built once per (layer set, input gradient
+or not) and cached."""
 
 from __future__ import annotations
 
@@ -48,10 +49,10 @@ class GradientEngine:
         self.threads = threads
         self.error: str | None = None
         self.stats = EngineStats(0.0, 0)
-        self._sessions: dict[tuple[str, ...], ExplainSession] = {}
+        self._sessions: dict[tuple[tuple[str, ...], bool], ExplainSession] = {}
         self._lock = threading.Lock()
         try:
-            self._session(default_layers)
+            self._session(default_layers, True)
         except UnsupportedOpError as error:
             self.error = str(error)
         except Exception as error:  # a graph the engine cannot differentiate must not stop serving
@@ -62,30 +63,42 @@ class GradientEngine:
         return self.error is None
 
     def run(
-        self, image: np.ndarray, seed: np.ndarray, relu_rule: int = 0, layers: tuple[str, ...] = ()
+        self,
+        image: np.ndarray,
+        seed: np.ndarray,
+        relu_rule: int = 0,
+        layers: tuple[str, ...] = (),
+        input_gradient: bool = True,
     ) -> ExplainResult:
-        """Logits, input gradient, and the activations and gradients of `layers`."""
+        """Logits, input gradient, and the activations and gradients of `layers`.
+
+        `input_gradient=False` runs a graph whose backward pass stops at `layers` (about the
+        cost of a forward pass); its result has `input_grad` None.
+        """
         if self.error is not None:
             raise ApiError(422, "gradients_unsupported", self.error)
-        return self._session(layers or self.default_layers).run(image, seed, relu_rule)
+        session = self._session(layers or self.default_layers, input_gradient)
+        return session.run(image, seed, relu_rule)
 
-    def _session(self, layers: tuple[str, ...]) -> ExplainSession:
+    def _session(self, layers: tuple[str, ...], input_gradient: bool) -> ExplainSession:
+        key = (layers, input_gradient)
         with self._lock:
-            session = self._sessions.get(layers)
+            session = self._sessions.get(key)
             if session is None:
-                session = self._build(layers)
+                session = self._build(layers, input_gradient)
                 if len(self._sessions) >= MAX_CACHED_LAYER_SETS:
                     self._sessions.pop(next(iter(self._sessions)))
-                self._sessions[layers] = session
+                self._sessions[key] = session
             return session
 
-    def _build(self, layers: tuple[str, ...]) -> ExplainSession:
+    def _build(self, layers: tuple[str, ...], input_gradient: bool) -> ExplainSession:
         started, memory = time.perf_counter(), resident_bytes()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = self.threads
         options.log_severity_level = 3
-        session = ExplainSession(build_explain_graph(self.model, list(layers)), options)
+        graph = build_explain_graph(self.model, list(layers), input_gradient=input_gradient)
+        session = ExplainSession(graph, options)
         if not self._sessions:
             self.stats = EngineStats(
                 time.perf_counter() - started, max(0, resident_bytes() - memory)

@@ -43,8 +43,14 @@ def train_image_folder(args: argparse.Namespace, arch: Architecture, command: st
         label_smoothing=arch.label_smoothing,
         channels_last=arch.channels_last,
     )
+    model = arch.build()
+    outputs = model(torch.zeros(2, 3, arch.input_size, arch.input_size)).shape[1]
+    if outputs != len(folder.classes):
+        raise ValueError(
+            f"{args.arch} has {outputs} outputs, {args.data} {len(folder.classes)} classes"
+        )
     validation = to_split(folder, validation_ids)
-    result = train(arch.build(), to_split(folder, train_ids), validation, arch.input_size, config)
+    result = train(model, to_split(folder, train_ids), validation, arch.input_size, config)
     batch = model_inputs(torch.from_numpy(validation.images[:64]), arch.input_size, config)
     onnx_bytes = onnx_export.export_onnx(result.model, batch[:2])
     check = onnx_export.check_against_torch(result.model, onnx_bytes, batch)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import onnx
 import onnx.inliner
 import onnx.version_converter
@@ -76,14 +78,14 @@ def collect_facts(graph: onnx.GraphProto) -> tuple[GraphFacts, dict[str, int]]:
 
 
 def gradient_path(
-    graph: onnx.GraphProto, source: str, sink: str, elem_types: dict[str, int]
+    graph: onnx.GraphProto, sources: Collection[str], sink: str, elem_types: dict[str, int]
 ) -> tuple[list[onnx.NodeProto], set[str]]:
-    """Nodes between `source` and `sink` (in graph order) and the tensors needing a gradient.
+    """Nodes between `sources` and `sink` (in graph order) and the tensors needing a gradient.
 
-    A tensor needs a gradient when it is a float tensor computed from `source` and `sink`
-    depends on it; integer tensors (shapes, indices) stop the path.
+    A tensor needs a gradient when it is a float tensor computed from a source (or is one)
+    and `sink` depends on it; integer tensors (shapes, indices) stop the path.
     """
-    differentiable = {source}
+    differentiable = set(sources)
     for node in graph.node:
         if any(name in differentiable for name in node.input):
             differentiable.update(

@@ -52,7 +52,7 @@ class ExplainGraph:
     seed_name: str = SEED
     relu_rule_name: str = RELU_RULE
     logits_name: str = LOGITS
-    input_grad_name: str = INPUT_GRAD
+    input_grad_name: str | None = INPUT_GRAD  # None: built with input_gradient=False
     objective: str | None = None  # the tensor `seed` weighs (None: the logits)
 
 
@@ -66,17 +66,23 @@ def unsupported_ops(model: onnx.ModelProto) -> list[tuple[str, str]]:
     model = prepare(model)
     _, elem_types = collect_facts(model.graph)
     source = image_input(model.graph).name
-    path, _ = gradient_path(model.graph, source, model.graph.output[0].name, elem_types)
+    path, _ = gradient_path(model.graph, [source], model.graph.output[0].name, elem_types)
     return [(n.op_type, n.name) for n in path if n.op_type not in BACKWARD_RULES]
 
 
 def build_explain_graph(
-    model: onnx.ModelProto, layers: Sequence[str] = (), objective: str | None = None
+    model: onnx.ModelProto,
+    layers: Sequence[str] = (),
+    objective: str | None = None,
+    input_gradient: bool = True,
 ) -> ExplainGraph:
     """Derive the explain graph of an image classifier (one image input, logits output).
 
     With `objective` (a tensor of the model), the backward pass starts there instead of at the
     logits: `seed` is shaped like that tensor and the gradients are of sum(seed * objective).
+    With `input_gradient=False` the backward pass stops at `layers` (what CAMs need): the
+    graph has no `input_grad` output and no nodes below the layers' gradients, so it costs
+    about one forward pass; ops below the layers need no rule.
     Raises UnsupportedOpError naming the first op on the gradient path without a rule.
     """
     started = time.perf_counter()
@@ -87,19 +93,27 @@ def build_explain_graph(
     facts, elem_types = collect_facts(graph)
     facts.opset = default_opset(model)
     _check_names(facts, logits, [*layers, *([objective] if objective else [])])
-    path, requires = gradient_path(graph, source, sink, elem_types)
+    sources = [source] if input_gradient else list(layers)
+    path, requires = gradient_path(graph, sources, sink, elem_types)
     for op_type, node_name in [(n.op_type, n.name) for n in path]:
         if op_type not in BACKWARD_RULES:
             raise UnsupportedOpError(op_type, node_name)
     ctx = BackwardContext(facts, RELU_RULE)
     ctx.requires = requires
     totals = backpropagate(ctx, path, requires, sink, SEED)
-    outputs = _emit_outputs(ctx, source, logits, layers, totals)
+    outputs = _emit_outputs(ctx, source if input_gradient else None, logits, layers, totals)
     explain = _assemble(model, ctx, outputs, sink)
     onnx.checker.check_model(explain)
     layer_outputs = {name: LayerOutputs(f"act:{name}", f"grad:{name}") for name in layers}
     elapsed = time.perf_counter() - started
-    return ExplainGraph(explain, source, layer_outputs, elapsed, objective=objective)
+    return ExplainGraph(
+        explain,
+        source,
+        layer_outputs,
+        elapsed,
+        input_grad_name=INPUT_GRAD if input_gradient else None,
+        objective=objective,
+    )
 
 
 def backpropagate(
@@ -155,8 +169,10 @@ def _emit_outputs(ctx, source, sink, layers, totals) -> list[tuple[str, str]]:
         return totals[tensor] if tensor in totals else ctx.zeros_like(tensor)
 
     named(sink, LOGITS)
-    named(grad_of(source), INPUT_GRAD)
-    pairs = [(LOGITS, sink), (INPUT_GRAD, source)]
+    pairs = [(LOGITS, sink)]
+    if source is not None:
+        named(grad_of(source), INPUT_GRAD)
+        pairs.append((INPUT_GRAD, source))
     for layer in layers:
         named(layer, f"act:{layer}")
         named(grad_of(layer), f"grad:{layer}")

@@ -15,7 +15,7 @@ class ExplainResult:
     """One run of the explain graph."""
 
     logits: np.ndarray  # (N, K)
-    input_grad: np.ndarray  # like the input
+    input_grad: np.ndarray | None  # like the input; None when the graph has no input_grad
     activations: dict[str, np.ndarray] = field(default_factory=dict)
     gradients: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -41,11 +41,11 @@ class ExplainSession:
             g.relu_rule_name: np.asarray(int(relu_rule), dtype=np.int64),
         }
         layers = list(g.layer_outputs.items())
-        names = [g.logits_name, g.input_grad_name]
-        names += [n for _, outs in layers for n in (outs.activation, outs.gradient)]
+        heads = [g.logits_name] + ([g.input_grad_name] if g.input_grad_name else [])
+        names = heads + [n for _, outs in layers for n in (outs.activation, outs.gradient)]
         values = self.session.run(names, feeds)
-        result = ExplainResult(values[0], values[1])
+        result = ExplainResult(values[0], values[1] if g.input_grad_name else None)
         for index, (layer, _) in enumerate(layers):
-            result.activations[layer] = values[2 + 2 * index]
-            result.gradients[layer] = values[3 + 2 * index]
+            result.activations[layer] = values[len(heads) + 2 * index]
+            result.gradients[layer] = values[len(heads) + 2 * index + 1]
         return result

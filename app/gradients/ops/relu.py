@@ -5,6 +5,10 @@
 2 deconvnet: pass where the incoming gradient > 0, whatever the input.
 This matches Captum's GuidedBackprop and Deconvolution, which override only nn.ReLU
 (ReLU6/Clip, LeakyRelu and PRelu keep their plain gradient under every rule).
+
+Three elementwise ops per Relu: Where(y > t_in, Max(g, t_grad), 0), with the two scalar
+thresholds chosen once from the rule (-inf lets everything through). The mask reads the Relu
+output y (y > 0 exactly where x > 0), so the forward Conv and Relu can still be fused.
 """
 
 from __future__ import annotations
@@ -14,23 +18,22 @@ import onnx
 from app.gradients.context import BackwardContext
 
 
-def relu_flags(ctx: BackwardContext) -> tuple[str, str]:
-    """(ignore the input mask, apply the gradient mask) as bool scalars, built once."""
+def relu_thresholds(ctx: BackwardContext) -> tuple[str, str]:
+    """(threshold on the output, floor of the gradient) as float scalars, built once."""
 
     def build() -> tuple[str, str]:
-        two, zero = ctx.const(2, "int64"), ctx.const(0, "int64")
-        ignore_input = ctx.emit("Equal", [ctx.relu_rule, two])
-        gate_gradient = ctx.emit("Greater", [ctx.relu_rule, zero])
-        return ignore_input, gate_gradient
+        zero, minus_inf = ctx.const(0.0), ctx.const(float("-inf"))
+        ignore_input = ctx.emit("Equal", [ctx.relu_rule, ctx.const(2, "int64")])
+        gate_gradient = ctx.emit("Greater", [ctx.relu_rule, ctx.const(0, "int64")])
+        output_threshold = ctx.emit("Where", [ignore_input, minus_inf, zero])
+        gradient_floor = ctx.emit("Where", [gate_gradient, zero, minus_inf])
+        return output_threshold, gradient_floor
 
-    return ctx.cached("relu_flags", build)
+    return ctx.cached("relu_thresholds", build)
 
 
 def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
-    grad, zero = grads[0], ctx.const(0.0)
-    ignore_input, gate_gradient = relu_flags(ctx)
-    input_open = ctx.emit("Or", [ctx.emit("Greater", [node.input[0], zero]), ignore_input])
-    not_gated = ctx.emit("Not", [gate_gradient])
-    gradient_open = ctx.emit("Or", [ctx.emit("Greater", [grad, zero]), not_gated])
-    passes = ctx.emit("And", [input_open, gradient_open])
-    return [ctx.emit("Where", [passes, grad, zero])]
+    output_threshold, gradient_floor = relu_thresholds(ctx)
+    passes = ctx.emit("Greater", [node.output[0], output_threshold])
+    floored = ctx.emit("Max", [grads[0], gradient_floor])
+    return [ctx.emit("Where", [passes, floored, ctx.const(0.0)])]

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from onnx import helper
 
+from app.gradients import build_explain_graph
 from tests.gradients.reference import assert_gradient_matches, constant, op_model, random_input
 
 # (id, x shape, weight shape, onnx attributes, torch pads (left, right, top, bottom), bias)
@@ -37,6 +38,15 @@ CASES = [
     ("depthwise", (2, 4, 8, 8), (4, 1, 3, 3), {"group": 4, "strides": [2, 2], "pads": [1, 1, 1, 1]},
      (1, 1, 1, 1), False),
     ("pointwise_strided", (2, 4, 7, 7), (5, 4, 1, 1), {"strides": [2, 2]}, (0, 0, 0, 0), True),
+    # wide stride-1 convs: the input gradient is a Conv with flipped weights
+    ("wide_pads", (2, 64, 6, 6), (64, 64, 3, 3), {"pads": [1, 1, 1, 1]}, (1, 1, 1, 1), True),
+    ("wide_pads_asym", (1, 64, 7, 6), (72, 64, 3, 2), {"pads": [0, 1, 2, 0]}, (1, 0, 0, 2), False),
+    ("wide_dilations", (1, 64, 9, 9), (64, 64, 3, 3), {"dilations": [2, 3], "pads": [1, 2, 1, 2]},
+     (2, 2, 1, 1), True),
+    ("wide_groups", (1, 128, 6, 6), (192, 64, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]},
+     (1, 1, 1, 1), True),
+    ("wide_pads_past_reach", (1, 64, 5, 5), (64, 64, 1, 1), {"pads": [1, 1, 1, 1]},
+     (1, 1, 1, 1), False),
 ]  # fmt: skip
 
 
@@ -75,3 +85,16 @@ def test_conv_1d_input_gradient_matches_torch():
         return F.conv1d(F.pad(x, (1, 0)), torch.tensor(weight, dtype=x.dtype), stride=2)
 
     assert_gradient_matches(model, reference, random_input((2, 2, 10)))
+
+
+@pytest.mark.parametrize(
+    ("channels", "strides", "expected"),
+    [(64, [1, 1], "Conv"), (32, [1, 1], "ConvTranspose"), (64, [2, 2], "ConvTranspose")],
+)
+def test_conv_input_gradient_is_a_flipped_conv_only_for_wide_stride_1_convs(
+    channels, strides, expected
+):
+    node = helper.make_node("Conv", ["x", "w"], ["y"], strides=strides, pads=[1, 1, 1, 1])
+    model = op_model([node], ["N", channels, 8, 8], {"w": constant((channels, channels, 3, 3))})
+    backward = build_explain_graph(model).model.graph.node[1:]
+    assert [n.op_type for n in backward if "Conv" in n.op_type] == [expected]
