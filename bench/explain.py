@@ -26,14 +26,18 @@ from app.store.sessions import create_session
 from bench.resnet18 import resnet18, to_onnx
 
 
-def best_of(run: Callable[[], object], repeats: int) -> float:
-    run()  # warm-up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
+def best_of(runs: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Best time of each run, the runs interleaved so that load from other processes on a
+    shared machine hits them alike; each run once first as a warm-up."""
+    for run in runs:
         run()
-        times.append(time.perf_counter() - started)
-    return min(times)
+    times: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeats):
+        for run, taken in zip(runs, times, strict=True):
+            started = time.perf_counter()
+            run()
+            taken.append(time.perf_counter() - started)
+    return [min(taken) for taken in times]
 
 
 def shipped_mnist_cnn() -> tuple[torch.nn.Module, onnx.ModelProto, str]:
@@ -76,13 +80,15 @@ def measure(name: str, net, model, layer: str, module, repeats: int, threads: in
         "integrated_gradients(32)": lambda: CaptumIG(net).attribute(x.clone(), target=3, n_steps=32, method="riemann_trapezoid", internal_batch_size=32),
         "grad_cam": lambda: LayerGradCam(net, module).attribute(x.clone(), target=3),
     }
-    forward = best_of(lambda: session.run(None, {"input": image}), repeats)
-    explain_run = best_of(lambda: engine.run(image, given.seeds()), repeats)
+    forward, explain_run = best_of(
+        [lambda: session.run(None, {"input": image}), lambda: engine.run(image, given.seeds())],
+        3 * repeats,
+    )
     print(f"\n{name}: forward {forward * 1000:.2f} ms, explain run {explain_run * 1000:.2f} ms, "
           f"explain / forward = {explain_run / forward:.2f}")
     print(f"  {'method':<26} {'ours ms':>9} {'Captum ms':>10} {'ours/Captum':>12}")
     for method in ours:
-        mine, reference = best_of(ours[method], repeats), best_of(theirs[method], repeats)
+        mine, reference = best_of([ours[method], theirs[method]], repeats)
         print(f"  {method:<26} {mine * 1000:>9.2f} {reference * 1000:>10.2f} {mine / reference:>12.2f}")
 
 

@@ -1,4 +1,5 @@
-"""Training data readers: MNIST IDX files, image folders (`root/<class>/*.jpg`)."""
+"""Training data readers: MNIST IDX files here; image folders (`root/<class>/*.jpg`) in
+image_folder.py."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ MNIST_LABELS = tuple(str(digit) for digit in range(10))
 
 @dataclass(frozen=True)
 class Split:
-    """Images as float32 (N, C, H, W) in [0, 1] and int64 labels (N,)."""
+    """Images (N, C, H, W), float32 in [0, 1] or uint8 (converted a batch at a time), and
+    int64 labels (N,)."""
 
     images: np.ndarray
     labels: np.ndarray

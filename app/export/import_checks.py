@@ -152,8 +152,28 @@ def _agree(what: str, graph: int | None, option: int | None, fallback: int | Non
         raise ModelImportError(f"the model's input {what} is {graph}, but {option} was given")
     value = graph or option or fallback
     if value is None:
-        raise ModelImportError(f"the graph leaves the input {what} open: give --size or --preset")
+        flag = "--channels" if what == "channels" else "--size"
+        raise ModelImportError(f"the graph leaves the input {what} open: give {flag} or --preset")
     return value
+
+
+def pin_input_size(
+    model: onnx.ModelProto, data: bytes, shape: InputShape, notes: list[str]
+) -> tuple[onnx.ModelProto, bytes]:
+    """Write the resolved channels, height and width into an input that leaves them open, so
+    that shape inference (and the gradient engine, which needs static shapes) sees them."""
+    dims = _dims(_image_input(model))
+    axes = (1, 2, 3) if shape.layout == "NCHW" else (3, 1, 2)
+    sizes = dict(zip(axes, (shape.channels, shape.height, shape.width), strict=True))
+    if all(dims[axis].HasField("dim_value") for axis in axes):
+        return model, data
+    pinned = onnx.ModelProto()
+    pinned.CopyFrom(model)
+    del pinned.graph.value_info[:]
+    for axis, size in sizes.items():
+        _dims(_image_input(pinned))[axis].dim_value = size
+    notes.append(f"the graph left the input size open; fixed it at {shape.height}x{shape.width}")
+    return pinned, pinned.SerializeToString()
 
 
 def run_sample(

@@ -23,6 +23,7 @@ from app.export.import_checks import (
     check_opset,
     input_shape,
     load_onnx,
+    pin_input_size,
     run_sample,
 )
 from app.export.presets import PRESETS, Preset, read_labels
@@ -52,6 +53,7 @@ def import_model(source: Path, options: ImportOptions, store: Path, command: str
     model, data = load_onnx(source)
     opset = check_opset(model)
     shape = input_shape(model, options, preset, notes)
+    model, data = pin_input_size(model, data, shape, notes)
     model, data, shape, classes = run_sample(model, data, shape, notes)
     labels = resolve_labels(options, preset, classes)
     cam_layer = pick_cam_layer(model)

@@ -180,3 +180,33 @@ def test_a_small_cnn_graph_of_any_supported_opset_matches_torch(opset):
         return a.flatten(1) @ torch.tensor(fc, dtype=x.dtype).T
 
     assert_gradient_matches(model, reference, random_input((2, 2, 8, 8)))
+
+
+def test_without_input_gradient_the_graph_stops_at_the_layers_and_has_no_input_grad():
+    model = export_onnx(make_net("lenet5"))
+    layer = "/features/features.4/Relu_output_0"
+    full = build_explain_graph(model, [layer])
+    to_layer = build_explain_graph(model, [layer], input_gradient=False)
+    outputs = [v.name for v in to_layer.model.graph.output]
+    assert outputs == ["logits", f"act:{layer}", f"grad:{layer}"]
+    assert to_layer.input_grad_name is None
+    def transposes(graph):  # one per conv or pool whose input gradient is computed
+        return sum(n.op_type == "ConvTranspose" for n in graph.model.graph.node)
+
+    assert len(to_layer.model.graph.node) < len(full.model.graph.node)
+    assert transposes(to_layer) == transposes(full) - 2  # not the two convs below the layer
+
+
+def test_without_input_gradient_an_op_without_rule_below_the_layer_is_ignored():
+    nodes = [
+        helper.make_node("Erf", ["x"], ["e"], name="below_the_layer"),
+        helper.make_node("Relu", ["e"], ["r"]),
+        helper.make_node("Gemm", ["r", "w"], ["y"]),
+    ]
+    model = op_model(nodes, ["N", 4], {"w": constant((4, 3))})
+    with pytest.raises(UnsupportedOpError):
+        build_explain_graph(model, ["r"])
+    x, seed = random_input((2, 4)), random_input((2, 3), seed=5)
+    result = ExplainSession(build_explain_graph(model, ["r"], input_gradient=False)).run(x, seed)
+    assert result.input_grad is None
+    assert relative_error(result.gradients["r"], seed @ constant((4, 3)).T) <= TOLERANCE

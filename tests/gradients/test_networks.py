@@ -104,3 +104,22 @@ def test_network_exported_at_other_opsets_matches_torch_autograd(opset):
     image, seed = sample(net, 2, row_seed=opset)
     _, input_grad, _, _ = torch_gradients(net, image, seed)
     assert relative_error(session.run(image, seed).input_grad, input_grad) <= TOLERANCE
+
+
+@functools.cache
+def explained_to_layer(name: str) -> ExplainSession:
+    """The net's explain session with input_gradient=False: backward stops at the CAM layer."""
+    net, _, layer = explained(name)
+    return ExplainSession(build_explain_graph(export_onnx(net), [layer], input_gradient=False))
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_a_graph_without_input_gradient_gives_the_same_layer_gradients(name):
+    net, _, layer = explained(name)
+    image, seed = sample(net, 2, row_seed=7)
+    logits, _, act, act_grad = torch_gradients(net, image, seed)
+    result = explained_to_layer(name).run(image, seed, ReluRule.GRADIENT)
+    assert result.input_grad is None
+    assert relative_error(result.logits, logits) <= TOLERANCE
+    assert relative_error(result.activations[layer], act) <= TOLERANCE
+    assert relative_error(result.gradients[layer], act_grad) <= TOLERANCE

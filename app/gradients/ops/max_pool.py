@@ -1,7 +1,8 @@
 """MaxPool: the gradient goes to the first maximum of each window, through Indices.
 
-The pool is re-run with its Indices output (flat positions in N*C*H*W) and the gradient
-scattered with ScatterElements(reduction="add"), so overlapping windows accumulate.
+The pool is re-run with its Indices output (flat positions in N*C*H*W). Windows that do not
+overlap (kernel <= stride, no dilation) have distinct indices, so one MaxUnpool places the
+gradient; otherwise ScatterElements(reduction="add") sums what overlapping windows send.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import onnx
 from onnx import helper
 
-from app.gradients.context import BackwardContext
+from app.gradients.context import BackwardContext, node_attr
 from app.gradients.errors import UnsupportedOpError
+from app.gradients.windows import resolve_pads
 
 
 def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
@@ -20,6 +22,11 @@ def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     attrs.pop("storage_order", None)
     _, indices = ctx.emit("MaxPool", [x], n_outputs=2, **attrs)
+    kernel = list(node_attr(node, "kernel_shape"))
+    strides = list(node_attr(node, "strides", [1] * len(kernel)))
+    dilations = list(node_attr(node, "dilations", [1] * len(kernel)))
+    if all(k <= s for k, s in zip(kernel, strides, strict=True)) and set(dilations) <= {1}:
+        return [unpool(ctx, node, grad, indices, kernel, strides)]
     flat = ctx.ints([-1])
     zeros = ctx.emit("Reshape", [ctx.zeros_like(x), flat])  # (N*C*H*W,)
     scattered = ctx.emit(
@@ -29,3 +36,16 @@ def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
         reduction="add",
     )
     return [ctx.reshape_like(scattered, x)]
+
+
+def unpool(ctx: BackwardContext, node: onnx.NodeProto, grad: str, indices: str, kernel, strides):
+    """MaxUnpool to x's runtime shape; its pads only need to keep the implied size <= x's."""
+    sizes = list(ctx.static_dims(node.input[0], node)[2:])
+    out_sizes = list(ctx.static_dims(node.output[0], node)[2:])
+    pads = resolve_pads(node, sizes, kernel, strides, [1] * len(kernel))
+    n = len(kernel)
+    for i in range(n):
+        implied = (out_sizes[i] - 1) * strides[i] + kernel[i] - pads[i] - pads[n + i]
+        pads[n + i] += max(0, implied - sizes[i])
+    attrs = {"kernel_shape": kernel, "strides": strides, "pads": pads}
+    return ctx.emit("MaxUnpool", [grad, indices, ctx.runtime_shape(node.input[0])], **attrs)

@@ -22,6 +22,13 @@ MAX_POOL_CASES = [
      {"kernel_size": (2, 3), "stride": (1, 2)}, (2, 2, 7, 9)),
     ("dilated", {"kernel_shape": [2, 2], "dilations": [2, 2]},
      {"kernel_size": 2, "stride": 1, "dilation": 2}, (1, 2, 7, 7)),
+    ("2x2_odd_size", {"kernel_shape": [2, 2], "strides": [2, 2]}, {"kernel_size": 2}, (2, 3, 9, 7)),
+    ("2x2_ceil_mode", {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1},
+     {"kernel_size": 2, "ceil_mode": True}, (2, 3, 9, 7)),
+    ("2x2_padded", {"kernel_shape": [2, 2], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+     {"kernel_size": 2, "padding": 1}, (2, 3, 8, 7)),
+    ("gapped_2x2_s3", {"kernel_shape": [2, 2], "strides": [3, 3]}, {"kernel_size": 2, "stride": 3},
+     (1, 2, 8, 8)),
 ]  # fmt: skip
 
 
@@ -35,13 +42,14 @@ def test_max_pool_gradient_matches_torch(attrs, kwargs, x_shape):
     assert_gradient_matches(model, lambda x: F.max_pool2d(x, **kwargs), random_input(x_shape))
 
 
-def test_max_pool_of_ties_sends_the_gradient_to_the_first_maximum_as_torch():
-    attrs = {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}
+@pytest.mark.parametrize(("kernel", "stride", "pad"), [(3, 2, 1), (2, 2, 0)], ids=["scatter", "unpool"])
+def test_max_pool_of_ties_sends_the_gradient_to_the_first_maximum_as_torch(kernel, stride, pad):
+    attrs = {"kernel_shape": [kernel] * 2, "strides": [stride] * 2, "pads": [pad] * 4}
     model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", 2, 6, 6])
     x = np.round(random_input((2, 2, 6, 6))).clip(0, 1)  # many equal values
 
     def reference(t):
-        return F.max_pool2d(t, 3, 2, 1)
+        return F.max_pool2d(t, kernel, stride, pad)
 
     assert_gradient_matches(model, reference, x)
 
