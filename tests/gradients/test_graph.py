@@ -190,6 +190,7 @@ def test_without_input_gradient_the_graph_stops_at_the_layers_and_has_no_input_g
     outputs = [v.name for v in to_layer.model.graph.output]
     assert outputs == ["logits", f"act:{layer}", f"grad:{layer}"]
     assert to_layer.input_grad_name is None
+
     def transposes(graph):  # one per conv or pool whose input gradient is computed
         return sum(n.op_type == "ConvTranspose" for n in graph.model.graph.node)
 

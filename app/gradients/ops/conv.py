@@ -58,6 +58,4 @@ def flipped_conv(
     grouped = weight.reshape(group, out_channels // group, in_per_group, *kernel)
     swapped = grouped.swapaxes(1, 2).reshape(group * in_per_group, out_channels // group, *kernel)
     flipped = np.flip(swapped, axis=tuple(range(2, 2 + n)))  # (C, M / group, *kernel)
-    return ctx.emit(
-        "Conv", [grad, ctx.const(flipped)], pads=pads, dilations=dilations, group=group
-    )
+    return ctx.emit("Conv", [grad, ctx.const(flipped)], pads=pads, dilations=dilations, group=group)

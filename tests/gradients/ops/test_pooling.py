@@ -42,7 +42,9 @@ def test_max_pool_gradient_matches_torch(attrs, kwargs, x_shape):
     assert_gradient_matches(model, lambda x: F.max_pool2d(x, **kwargs), random_input(x_shape))
 
 
-@pytest.mark.parametrize(("kernel", "stride", "pad"), [(3, 2, 1), (2, 2, 0)], ids=["scatter", "unpool"])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "pad"), [(3, 2, 1), (2, 2, 0)], ids=["scatter", "unpool"]
+)
 def test_max_pool_of_ties_sends_the_gradient_to_the_first_maximum_as_torch(kernel, stride, pad):
     attrs = {"kernel_shape": [kernel] * 2, "strides": [stride] * 2, "pads": [pad] * 4}
     model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", 2, 6, 6])
