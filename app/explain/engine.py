@@ -52,11 +52,20 @@ class GradientEngine:
         self._sessions: dict[tuple[tuple[str, ...], bool], ExplainSession] = {}
         self._lock = threading.Lock()
         try:
-            self._session(default_layers, True)
+            self._warm_up(default_layers)
         except UnsupportedOpError as error:
             self.error = str(error)
         except Exception as error:  # a graph the engine cannot differentiate must not stop serving
             self.error = f"the explain graph could not be built ({type(error).__name__}: {error})"
+
+    def _warm_up(self, layers: tuple[str, ...]) -> None:
+        """Build the default graphs now, not on the first request: the full one, and (when
+        there are layers) the one CAMs use, whose backward pass stops at the layers."""
+        started, memory = time.perf_counter(), resident_bytes()
+        self._session(layers, True)
+        if layers:
+            self._session(layers, False)
+        self.stats = EngineStats(time.perf_counter() - started, max(0, resident_bytes() - memory))
 
     @property
     def available(self) -> bool:
@@ -92,7 +101,6 @@ class GradientEngine:
             return session
 
     def _build(self, layers: tuple[str, ...], input_gradient: bool) -> ExplainSession:
-        started, memory = time.perf_counter(), resident_bytes()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = self.threads
@@ -101,9 +109,4 @@ class GradientEngine:
         # a CPU shared with other requests spinning threads slowed ResNet-18 runs by up to 2x.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         graph = build_explain_graph(self.model, list(layers), input_gradient=input_gradient)
-        session = ExplainSession(graph, options)
-        if not self._sessions:
-            self.stats = EngineStats(
-                time.perf_counter() - started, max(0, resident_bytes() - memory)
-            )
-        return session
+        return ExplainSession(graph, options)
