@@ -107,32 +107,17 @@ def digit_manifest(
     data_note: str,
 ) -> dict:
     """Manifest fields (all but the checksum) of an MNIST digit model."""
+    fields = onnx_export.trained_entry_fields(name, arch, result, config.epochs, command, data_note)
+    fields["input"]["channels"] = 1
     return {
-        "name": name,
+        **fields,
         "description": f"{arch.summary} Trained on MNIST digits.",
         "labels": MNIST_LABELS,
-        "input": {
-            "name": onnx_export.INPUT_NAME,
-            "channels": 1,
-            "height": arch.input_size,
-            "width": arch.input_size,
-        },
         "preprocess": {
             "mean": [MNIST_MEAN],
             "std": [MNIST_STD],
             "background": "contrast",
             "digit": {"box": 20, "canvas": 28},
-        },
-        "layers": {"cam": arch.cam_layer, "features": list(arch.feature_layers)},
-        "provenance": {
-            "architecture": name,
-            "data": data_note,
-            "epochs": config.epochs,
-            "validation_accuracy": round(result.validation_accuracy, 5),
-            "train_seconds": round(result.train_seconds, 1),
-            "parameters": sum(p.numel() for p in result.model.parameters()),
-            "export_command": command,
-            "created": onnx_export.utc_now(),
         },
     }
 

@@ -76,31 +76,16 @@ def folder_manifest(
     data_note: str,
 ) -> dict:
     """Manifest fields (all but the checksum) of a colour model trained on an image folder."""
+    fields = onnx_export.trained_entry_fields(name, arch, result, config.epochs, command, data_note)
+    fields["input"]["channels"] = 3
     return {
-        "name": name,
+        **fields,
         "description": f"{arch.summary} Trained on {len(folder.classes)} classes of images.",
         "labels": folder.classes,
-        "input": {
-            "name": onnx_export.INPUT_NAME,
-            "channels": 3,
-            "height": arch.input_size,
-            "width": arch.input_size,
-        },
         "preprocess": {
             "resize": "stretch",
             "mean": config.mean,
             "std": config.std,
             "background": "black",
-        },
-        "layers": {"cam": arch.cam_layer, "features": list(arch.feature_layers)},
-        "provenance": {
-            "architecture": name,
-            "data": data_note,
-            "epochs": config.epochs,
-            "validation_accuracy": round(result.validation_accuracy, 5),
-            "train_seconds": round(result.train_seconds, 1),
-            "parameters": sum(p.numel() for p in result.model.parameters()),
-            "export_command": command,
-            "created": onnx_export.utc_now(),
         },
     }

@@ -13,6 +13,8 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from app.export.architectures import Architecture
+from app.export.train import TrainResult
 from app.store.manifest import MODEL_FILE, Manifest, sha256_of, write_manifest
 
 OPSET = 17
@@ -76,3 +78,33 @@ def write_entry(onnx_bytes: bytes, manifest_fields: dict, store: Path) -> Path:
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def trained_entry_fields(
+    name: str,
+    arch: Architecture,
+    result: TrainResult,
+    epochs: int,
+    command: str,
+    data_note: str,
+) -> dict:
+    """The manifest fields every trained model shares: input name and size, layers, provenance."""
+    return {
+        "name": name,
+        "input": {
+            "name": INPUT_NAME,
+            "height": arch.input_size,
+            "width": arch.input_size,
+        },
+        "layers": {"cam": arch.cam_layer, "features": list(arch.feature_layers)},
+        "provenance": {
+            "architecture": name,
+            "data": data_note,
+            "epochs": epochs,
+            "validation_accuracy": round(result.validation_accuracy, 5),
+            "train_seconds": round(result.train_seconds, 1),
+            "parameters": sum(p.numel() for p in result.model.parameters()),
+            "export_command": command,
+            "created": utc_now(),
+        },
+    }
