@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     model_store: Path = PROJECT_ROOT / "model_store"
     default_model: str = "mnist_cnn"
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_images_per_request: int = Field(default=64, ge=1, le=4096)

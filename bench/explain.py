@@ -43,7 +43,10 @@ def best_of(runs: list[Callable[[], object]], repeats: int) -> list[float]:
 def shipped_mnist_cnn() -> tuple[torch.nn.Module, onnx.ModelProto, str]:
     """The shipped mnist_cnn in ONNX, and the same weights loaded into the torch layout."""
     model = onnx.load(str(PROJECT_ROOT / "model_store" / "mnist_cnn" / "1" / "model.onnx"))
-    weights = {t.name: torch.from_numpy(onnx.numpy_helper.to_array(t).copy()) for t in model.graph.initializer}
+    weights = {
+        t.name: torch.from_numpy(onnx.numpy_helper.to_array(t).copy())
+        for t in model.graph.initializer
+    }
     net = mnist_cnn()
     state = {key: weights[key] for key in net.state_dict()}
     net.load_state_dict(state)
@@ -65,31 +68,50 @@ def measure(name: str, net, model, layer: str, module, repeats: int, threads: in
     shape = tuple(d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:])
     image = np.random.default_rng(0).normal(0, 1, (1, *shape)).astype(np.float32)
     engine = GradientEngine(model, (layer,), threads)
-    given = ExplainInput(image=image, targets=[3], engine=engine, classes=int(net(torch.from_numpy(image)).shape[1]), layer=layer)
+    given = ExplainInput(
+        image=image,
+        targets=[3],
+        engine=engine,
+        classes=int(net(torch.from_numpy(image)).shape[1]),
+        layer=layer,
+    )
     session = create_session(model.SerializeToString(), threads)
     x = torch.from_numpy(image)
     ours = {
         "saliency": lambda: METHODS["saliency"].explain(given, METHODS["saliency"].Params()),
-        "guided_backprop": lambda: METHODS["guided_backprop"].explain(given, METHODS["guided_backprop"].Params()),
-        "integrated_gradients(32)": lambda: METHODS["integrated_gradients"].explain(given, METHODS["integrated_gradients"].Params(steps=32)),
+        "guided_backprop": lambda: METHODS["guided_backprop"].explain(
+            given, METHODS["guided_backprop"].Params()
+        ),
+        "integrated_gradients(32)": lambda: METHODS["integrated_gradients"].explain(
+            given, METHODS["integrated_gradients"].Params(steps=32)
+        ),
         "grad_cam": lambda: METHODS["grad_cam"].explain(given, METHODS["grad_cam"].Params()),
     }
     theirs = {
-        "saliency": lambda: CaptumSaliency(net).attribute(x.clone().requires_grad_(), target=3, abs=False),
-        "guided_backprop": lambda: CaptumGuided(net).attribute(x.clone().requires_grad_(), target=3),
-        "integrated_gradients(32)": lambda: CaptumIG(net).attribute(x.clone(), target=3, n_steps=32, method="riemann_trapezoid", internal_batch_size=32),
+        "saliency": lambda: CaptumSaliency(net).attribute(
+            x.clone().requires_grad_(), target=3, abs=False
+        ),
+        "guided_backprop": lambda: CaptumGuided(net).attribute(
+            x.clone().requires_grad_(), target=3
+        ),
+        "integrated_gradients(32)": lambda: CaptumIG(net).attribute(
+            x.clone(), target=3, n_steps=32, method="riemann_trapezoid", internal_batch_size=32
+        ),
         "grad_cam": lambda: LayerGradCam(net, module).attribute(x.clone(), target=3),
     }
     forward, explain_run = best_of(
         [lambda: session.run(None, {"input": image}), lambda: engine.run(image, given.seeds())],
         3 * repeats,
     )
-    print(f"\n{name}: forward {forward * 1000:.2f} ms, explain run {explain_run * 1000:.2f} ms, "
-          f"explain / forward = {explain_run / forward:.2f}")
+    print(
+        f"\n{name}: forward {forward * 1000:.2f} ms, explain run {explain_run * 1000:.2f} ms, "
+        f"explain / forward = {explain_run / forward:.2f}"
+    )
     print(f"  {'method':<26} {'ours ms':>9} {'Captum ms':>10} {'ours/Captum':>12}")
     for method in ours:
         mine, reference = best_of([ours[method], theirs[method]], repeats)
-        print(f"  {method:<26} {mine * 1000:>9.2f} {reference * 1000:>10.2f} {mine / reference:>12.2f}")
+        ratio = mine / reference
+        print(f"  {method:<26} {mine * 1000:>9.2f} {reference * 1000:>10.2f} {ratio:>12.2f}")
 
 
 def main() -> None:

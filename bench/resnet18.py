@@ -50,7 +50,9 @@ class ResNet18(nn.Module):
         widths, blocks, inputs = (64, 128, 256, 512), [], 64
         for stage, width in enumerate(widths):
             stride = 1 if stage == 0 else 2
-            blocks.append(nn.Sequential(BasicBlock(inputs, width, stride), BasicBlock(width, width, 1)))
+            blocks.append(
+                nn.Sequential(BasicBlock(inputs, width, stride), BasicBlock(width, width, 1))
+            )
             inputs = width
         self.layer1, self.layer2, self.layer3, self.layer4 = blocks
         self.pool = nn.AdaptiveAvgPool2d(1)

@@ -56,13 +56,18 @@ def query_model(key: str, method: Method) -> type[MethodParams]:
 
 
 def add_method_route(key: str, method: Method) -> None:
-    Query_ = query_model(key, method)
+    query_type = query_model(key, method)
     common = set(COMMON_FIELDS)
 
-    async def explain(request: Request, query: Annotated[Query_, Query()]) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def explain(
+        request: Request,
+        query: Annotated[query_type, Query()],  # type: ignore[valid-type]
+    ) -> dict[str, Any]:
         state = request.app.state
         values = query.model_dump()  # type: ignore[attr-defined]
-        model = state.registry.get(values["model"] or state.settings.default_model, values["version"])
+        model = state.registry.get(
+            values["model"] or state.settings.default_model, values["version"]
+        )
         check_supported(method, model)
         upload = await read_upload(request, 1)
         params = method.Params.model_validate({k: v for k, v in values.items() if k not in common})
@@ -113,5 +118,3 @@ def _supports(method: Method, model: Any) -> bool:
     if method.needs_gradients and not model.engine.available:
         return False
     return not method.uses_layer or model.cam_layer is not None
-
-

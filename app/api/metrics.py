@@ -59,6 +59,11 @@ class Metrics:
         )
         self.models_loaded = Gauge("lantern_models_loaded", "model versions loaded", registry=r)
         self.jobs_running = Gauge("lantern_jobs_running", "background jobs running", registry=r)
+        self.requests_admitted = Gauge(
+            "lantern_requests_admitted",
+            "inference requests holding a model queue place (being read, decoded or run)",
+            registry=r,
+        )
 
     def batch_ran(self, model: str, images: int, waits: list[float]) -> None:
         self.batch_size.labels(model).observe(images)
@@ -69,11 +74,15 @@ class Metrics:
         self.rejections.labels(reason).inc()
 
     def watch_app(self, state: Any) -> None:
-        """Gauges read at scrape time from the app's state (registry, optional job registry)."""
+        """Gauges read at scrape time from the app's state (registry, optional job registry,
+        batchers once made)."""
         self.models_loaded.set_function(
             lambda: sum(len(versions) for versions in state.registry.models.values())
         )
         self.jobs_running.set_function(lambda: running_jobs(getattr(state, "jobs", None)))
+        self.requests_admitted.set_function(
+            lambda: state.batchers.admitted() if hasattr(state, "batchers") else 0
+        )
 
 
 def running_jobs(jobs: Any) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -24,14 +24,14 @@ def input_gradients(given: ExplainInput, relu_rule: ReluRule = ReluRule.GRADIENT
     """d(target logit)/d(input) for every target, as (T, C, H, W)."""
     batch = np.repeat(given.image, len(given.targets), axis=0)
     result = given.engine.run(batch, given.seeds(), int(relu_rule))
-    return given.nchw(result.input_grad)
+    return given.nchw(result.required_input_grad())
 
 
 class GradientMethod(Method):
     """Attributions from one backward pass with a ReLU rule; subclasses choose the rule."""
 
     family = "gradient"
-    Params = GradientParams
+    Params: ClassVar[type[GradientParams]] = GradientParams
     relu_rule: ReluRule = ReluRule.GRADIENT
 
     def explain(self, given: ExplainInput, params: GradientParams) -> Explanation:
@@ -54,5 +54,5 @@ def batched_input_gradients(
         given.engine.run(inputs[start : start + chunk], seeds[start : start + chunk])
         for start in range(0, len(inputs), chunk)
     ]
-    gradients = np.concatenate([run.input_grad for run in runs])
+    gradients = np.concatenate([run.required_input_grad() for run in runs])
     return given.nchw(gradients), np.concatenate([run.logits for run in runs])

@@ -19,6 +19,12 @@ class ExplainResult:
     activations: dict[str, np.ndarray] = field(default_factory=dict)
     gradients: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def required_input_grad(self) -> np.ndarray:
+        """The input gradient, which a graph built with `input_gradient=False` does not give."""
+        if self.input_grad is None:
+            raise ValueError("this explain graph was built without the input gradient")
+        return self.input_grad
+
 
 class ExplainSession:
     """An onnxruntime session on an explain graph (graph optimisation on)."""

@@ -108,7 +108,7 @@ def class_gradient(run, classes: int, index: int, channels_last: bool = False) -
 
     def fn(image: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         result = run(_to_layout(image, channels_last), seed)
-        grad = _from_layout(result.input_grad, channels_last)
+        grad = _from_layout(result.required_input_grad(), channels_last)
         return float(result.logits[0, index]), grad, result.logits
 
     return fn
@@ -124,7 +124,7 @@ def channel_gradient(
     def fn(image: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         result = session.run(_to_layout(image, channels_last), seed)
         value = float(result.activations[layer][0, channel].mean())
-        return value, _from_layout(result.input_grad, channels_last), result.logits
+        return value, _from_layout(result.required_input_grad(), channels_last), result.logits
 
     return fn
 

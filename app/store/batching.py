@@ -190,6 +190,10 @@ class Batchers:
             batcher = self._by_model[key] = ModelBatcher(model, self.limits, self.observer)
         return batcher
 
+    def admitted(self) -> int:
+        """Requests holding a queue place, over every model (the `/metrics` queue gauge)."""
+        return sum(batcher.admitted for batcher in self._by_model.values())
+
     async def close(self) -> None:
         for batcher in self._by_model.values():
             await batcher.close()

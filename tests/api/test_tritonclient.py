@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tritonclient.http as httpclient
 
 from app.store.registry import load_registry
 from bench.server import running_server
-
-httpclient = pytest.importorskip("tritonclient.http")
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
 from pathlib import Path
 
@@ -36,8 +35,3 @@ def test_every_method_has_its_own_test_file():
     folder = Path(__file__).parent
     missing = [key for key in METHODS if not (folder / f"test_{key}.py").is_file()]
     assert missing == []
-
-
-def test_registered_modules_import_cleanly():
-    for key in METHODS:
-        importlib.import_module(f"app.explain.{key}")

@@ -2,7 +2,6 @@
 
 import numpy as np
 import onnx
-import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from app.introspect.summary import summarise, summary_text
@@ -47,8 +46,7 @@ def test_the_shipped_mnist_cnn_summary_totals_equal_keras():
     versions = sorted(
         SHIPPED_STORE.glob("mnist_cnn/*/model.onnx"), key=lambda p: int(p.parent.name)
     )
-    if not versions:
-        pytest.skip("model_store/mnist_cnn is not in this checkout")
+    assert versions, "model_store/mnist_cnn is missing"
     assert summarise(onnx.load(versions[-1]))["total_parameters"] == KERAS_MNIST_TOTAL
 
 

@@ -26,13 +26,14 @@ def test_the_main_page_links_to_the_model_page(page: Page, model_name: str) -> N
 def test_the_model_page_shows_the_summary_table(page: Page, model_name: str) -> None:
     open_model_page(page, model_name)
     page.wait_for_selector("#summary-table:not([hidden]), #summary-section .note:not([hidden])")
-    if page.is_visible("#summary-section .note"):
-        pytest.skip(f"the summary endpoint is missing: {page.inner_text('#summary-section .note')}")
+    assert not page.is_visible("#summary-section .note")
     assert page.locator("#summary-table tbody tr").count() > 1
     assert page.inner_text("#summary-table tfoot").startswith("Total")
     page.wait_for_selector("#diagram:not([hidden]), #diagram-section .note:not([hidden])")
     page.wait_for_selector("#features-grid[src], #features-section .note:not([hidden])")
     page.wait_for_selector("#features-progress", state="hidden")
+    for section in ("#diagram-section", "#features-section"):
+        assert not page.is_visible(f"{section} .note"), page.inner_text(f"{section} .note")
     screenshot(page, "model_page")
 
 
@@ -45,8 +46,7 @@ def test_the_activation_gallery_fills_in_with_progress(page: Page, model_name: s
         "document.querySelectorAll('#am-gallery .tile').length"
         " || !document.querySelector('#am-section .note').hidden"
     )
-    if page.is_visible("#am-section .note"):
-        pytest.skip(f"activation maximisation is missing: {page.inner_text('#am-section .note')}")
+    assert not page.is_visible("#am-section .note")
     done = page.eval_on_selector_all(
         "#am-gallery progress", "bars => bars.every(bar => bar.value === bar.max)"
     )
