@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger("lantern.errors")
 
 
-class ApiError(Exception):
+class APIError(Exception):
     """An error the client caused or should know about, with its HTTP status."""
 
     def __init__(
@@ -37,7 +37,7 @@ def error_response(
 
 
 async def _api_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, ApiError)
+    assert isinstance(error, APIError)
     return error_response(error.status, error.code, error.message, error.headers)
 
 
@@ -64,7 +64,7 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)

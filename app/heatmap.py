@@ -1,7 +1,9 @@
-"""Heatmaps as pictures: colour maps, overlays on the input, PNG bytes."""
+"""Heatmaps as pictures: colour maps, overlays on the input, PNG bytes; pictures and arrays
+as the base64 text of the JSON responses."""
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Literal
 
@@ -79,3 +81,15 @@ def png(picture: Image.Image) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", optimize=False, compress_level=3)
     return buffer.getvalue()
+
+
+def png_base64(picture: Image.Image) -> str:
+    """The picture as base64 PNG text."""
+    return base64.b64encode(png(picture)).decode()
+
+
+def npy_base64(array: np.ndarray) -> str:
+    """The array as base64 `.npy` text (float32, no pickle)."""
+    buffer = io.BytesIO()
+    np.save(buffer, array.astype(np.float32), allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode()

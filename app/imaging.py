@@ -11,10 +11,11 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from app.errors import ApiError
-from app.store.manifest import DigitNormalisation, InputSpec, Preprocess
+from app.digits import fit_canvas, normalise_digit
+from app.errors import APIError
+from app.store.manifest import InputSpec, Preprocess
 
 # magic-byte prefix -> Pillow format name
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -48,10 +49,10 @@ def sniff_format(data: bytes) -> str | None:
 def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
     """Decode one image (the first frame of an animation) with EXIF orientation applied."""
     if not data:
-        raise ApiError(422, "empty_image", "The image is empty (zero bytes).")
+        raise APIError(422, "empty_image", "The image is empty (zero bytes).")
     declared = sniff_format(data)
     if declared is None:
-        raise ApiError(
+        raise APIError(
             415, "unsupported_media_type", "Not an allowed image: send PNG, JPEG, WebP, BMP or GIF."
         )
     image = _open_header(data, declared)
@@ -60,21 +61,47 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
         image.seek(0)
         image.load()
     except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise ApiError(
+        raise APIError(
             422, "undecodable_image", f"The {declared} image could not be decoded."
         ) from error
-    return ImageOps.exif_transpose(image)
+    return upright(image)
+
+
+# EXIF orientation -> the transposition that shows the picture upright
+_ORIENTATIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says; an unreadable EXIF block is ignored."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            orientation = image.getexif().get(0x0112)
+    except Exception:  # corrupt EXIF data raises struct, type or value errors inside Pillow
+        return image
+    transpose = _ORIENTATIONS.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(transpose) if transpose is not None else image
 
 
 def _open_header(data: bytes, declared: str) -> Image.Image:
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # our own limits stand in for the bomb warning; Pillow's other warnings (odd EXIF
+            # tags, say) tell a client nothing it can act on
+            warnings.simplefilter("ignore")
             image = Image.open(io.BytesIO(data), formats=[declared])
     except Image.DecompressionBombError as error:
-        raise ApiError(422, "too_many_pixels", "The image has too many pixels.") from error
+        raise APIError(422, "too_many_pixels", "The image has too many pixels.") from error
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        raise ApiError(
+        raise APIError(
             422, "undecodable_image", f"The {declared} image could not be read."
         ) from error
     return image
@@ -83,16 +110,16 @@ def _open_header(data: bytes, declared: str) -> Image.Image:
 def _check_size(size: tuple[int, int], limits: ImageLimits) -> None:
     width, height = size
     if width < 1 or height < 1:
-        raise ApiError(422, "undecodable_image", "The image has no pixels.")
+        raise APIError(422, "undecodable_image", "The image has no pixels.")
     if max(width, height) / min(width, height) > limits.max_aspect_ratio:
-        raise ApiError(
+        raise APIError(
             422,
             "extreme_aspect_ratio",
             f"The image is {width}x{height}; "
             f"the aspect ratio limit is {limits.max_aspect_ratio:g}.",
         )
     if width * height > limits.max_pixels or max(width, height) > limits.max_side:
-        raise ApiError(
+        raise APIError(
             422,
             "too_many_pixels",
             f"The image is {width}x{height}; the limit is {limits.max_pixels} pixels "
@@ -126,9 +153,9 @@ def _background_level(rgba: np.ndarray, background: str) -> int:
 
 def _to_eight_bit(image: Image.Image) -> Image.Image:
     if image.mode in _SIXTEEN_BIT_MODES:
-        pixels = np.asarray(image, dtype=np.float64)  # (H, W)
-        top = 65535.0 if image.mode != "I" or pixels.max() > 255 else 255.0
-        return Image.fromarray(np.round(pixels / top * 255.0).clip(0, 255).astype(np.uint8))
+        wide = image.convert("I")  # 32-bit integers, same values
+        top = 65535 if image.mode != "I" or wide.getextrema()[1] > 255 else 255  # type: ignore[operator]
+        return wide.point(lambda value: value * (255 / top) + 0.5).convert("L")
     if image.mode == "F":
         pixels = np.asarray(image, dtype=np.float64)
         top = 1.0 if pixels.max() <= 1.0 else 255.0
@@ -140,10 +167,11 @@ def _to_eight_bit(image: Image.Image) -> Image.Image:
 
 def to_input_array(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> np.ndarray:
     """The model's input for one picture: float32 (C, H, W), or (H, W, C) for NHWC models."""
+    image = shrink(_to_eight_bit(image), _working_side(spec, preprocess))
     rgb = to_rgb(image, preprocess.background)
     if preprocess.digit is not None:
         pixels = normalise_digit(np.asarray(rgb.convert("L")), preprocess.digit)  # (28, 28)
-        pixels = _fit_canvas(pixels, spec.height, spec.width)[None]  # (1, H, W)
+        pixels = fit_canvas(pixels, spec.height, spec.width)[None]  # (1, H, W)
     else:
         resized = _resize(rgb, spec, preprocess)
         if spec.channels == 1:
@@ -156,6 +184,26 @@ def to_input_array(image: Image.Image, spec: InputSpec, preprocess: Preprocess) 
     return tensor.transpose(1, 2, 0) if spec.layout == "NHWC" else tensor
 
 
+def _working_side(spec: InputSpec, preprocess: Preprocess) -> int:
+    """The longer side a picture needs for this model: twice what its resizing keeps, and for
+    digits enough to find a small digit in a large photograph."""
+    if preprocess.digit is not None:
+        return 1024
+    needed = max(spec.height, spec.width, preprocess.resize_shorter_to or 0)
+    return 2 * needed
+
+
+def shrink(image: Image.Image, longest: int) -> Image.Image:
+    """Box-reduce a large picture by a whole factor, keeping its longer side >= `longest`:
+    full-size copies of a 40-megapixel upload would cost gigabytes and seconds."""
+    factor = max(image.size) // longest
+    if factor < 2:
+        return image
+    if image.mode in ("P", "1"):
+        image = image.convert("RGBA" if image.mode == "P" else "L")
+    return image.reduce(factor)
+
+
 def _resize(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> Image.Image:
     size = (spec.width, spec.height)
     if preprocess.resize == "stretch":
@@ -166,70 +214,6 @@ def _resize(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> Imag
     image = image.resize(scaled, Image.Resampling.BILINEAR)
     left, top = (scaled[0] - size[0]) // 2, (scaled[1] - size[1]) // 2
     return image.crop((left, top, left + size[0], top + size[1]))
-
-
-def normalise_digit(grey: np.ndarray, digit: DigitNormalisation) -> np.ndarray:
-    """MNIST-style digit: float32 (canvas, canvas) in [0, 1], a light digit on black.
-
-    A light background is inverted and subtracted, the digit is cropped to its bounding box,
-    scaled so its longer side is `box` (keeping the aspect ratio) and placed so that its
-    centre of mass is the centre of the canvas, as LeCun et al. built MNIST.
-    """
-    ink = _ink(grey.astype(np.float32) / 255.0)  # (H, W), 0 = background
-    rows, cols = np.nonzero(ink > 0.05)
-    canvas = np.zeros((digit.canvas, digit.canvas), dtype=np.float32)
-    if rows.size == 0:
-        return canvas
-    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    patch = _fit_box(crop, digit.box)
-    mass_row, mass_col = _centre_of_mass(patch)
-    top = int(np.clip(round(digit.canvas / 2 - mass_row), 0, digit.canvas - patch.shape[0]))
-    left = int(np.clip(round(digit.canvas / 2 - mass_col), 0, digit.canvas - patch.shape[1]))
-    canvas[top : top + patch.shape[0], left : left + patch.shape[1]] = patch
-    return canvas
-
-
-def _ink(grey: np.ndarray) -> np.ndarray:
-    """How much ink each pixel holds, 0 on the background and 1 at the strongest stroke."""
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) > 0.5:
-        grey = 1.0 - grey
-        border = 1.0 - border
-    background = float(np.median(border))
-    ink = np.clip(grey - background, 0.0, None)
-    peak = float(ink.max())
-    return ink / peak if peak > 0 else ink
-
-
-def _fit_box(crop: np.ndarray, box: int) -> np.ndarray:
-    height, width = crop.shape
-    scale = box / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    if size == (width, height):
-        return crop
-    resized = Image.fromarray(crop.astype(np.float32)).resize(size, Image.Resampling.LANCZOS)
-    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
-
-
-def _centre_of_mass(patch: np.ndarray) -> tuple[float, float]:
-    total = float(patch.sum())
-    rows, cols = np.indices(patch.shape)
-    return float((rows * patch).sum() / total), float((cols * patch).sum() / total)
-
-
-def _fit_canvas(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Pad (centred) or resize a digit canvas to the model's input size."""
-    if pixels.shape == (height, width):
-        return pixels
-    if pixels.shape[0] <= height and pixels.shape[1] <= width:
-        top, left = (height - pixels.shape[0]) // 2, (width - pixels.shape[1]) // 2
-        out = np.zeros((height, width), dtype=np.float32)
-        out[top : top + pixels.shape[0], left : left + pixels.shape[1]] = pixels
-        return out
-    resized = Image.fromarray(pixels.astype(np.float32)).resize(
-        (width, height), Image.Resampling.BILINEAR
-    )
-    return np.asarray(resized, dtype=np.float32)
 
 
 def input_picture(tensor: np.ndarray, spec: InputSpec, preprocess: Preprocess) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.errors import ApiError
+from app.errors import APIError
 from app.imaging import ImageLimits, decode_image, to_input_array
 from app.store.loader import LoadedModel
 
@@ -16,7 +16,7 @@ def preprocess_batch(model: LoadedModel, blobs: list[bytes], limits: ImageLimits
     for position, blob in enumerate(blobs):
         try:
             image = decode_image(blob, limits)
-        except ApiError as error:
+        except APIError as error:
             if len(blobs) > 1:
                 error.message = f"Image {position}: {error.message}"
             raise

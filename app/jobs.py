@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import ApiError
+from app.errors import APIError
 
 log = logging.getLogger("lantern.jobs")
 
@@ -113,7 +113,7 @@ class JobRegistry:
             if self._active() >= self.max_running + self.max_queued:
                 retry = str(self._retry_after())
                 message = "Too many jobs are running or queued; retry later."
-                raise ApiError(503, "too_many_jobs", message, {"Retry-After": retry})
+                raise APIError(503, "too_many_jobs", message, {"Retry-After": retry})
             job = Job(uuid.uuid4().hex, kind, steps, objective, created=self.clock())
             self._jobs[job.id] = job
             if self._pool is None:
@@ -127,7 +127,7 @@ class JobRegistry:
             self._expire()
             job = self._jobs.get(job_id)
         if job is None:
-            raise ApiError(404, "job_not_found", f"No job '{job_id}' (unknown or expired).")
+            raise APIError(404, "job_not_found", f"No job '{job_id}' (unknown or expired).")
         return job
 
     def cancel(self, job_id: str) -> Job:

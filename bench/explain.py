@@ -17,13 +17,12 @@ from captum.attr import IntegratedGradients as CaptumIG
 from captum.attr import LayerGradCam
 from captum.attr import Saliency as CaptumSaliency
 
-from app.config import PROJECT_ROOT
 from app.explain.base import ExplainInput
 from app.explain.engine import GradientEngine
 from app.explain.registry import METHODS
-from app.export.architectures import mnist_cnn
 from app.store.sessions import create_session
 from bench.resnet18 import resnet18, to_onnx
+from bench.shipped import shipped_mnist_cnn
 
 
 def best_of(runs: list[Callable[[], object]], repeats: int) -> list[float]:
@@ -40,21 +39,9 @@ def best_of(runs: list[Callable[[], object]], repeats: int) -> list[float]:
     return [min(taken) for taken in times]
 
 
-def shipped_mnist_cnn() -> tuple[torch.nn.Module, onnx.ModelProto, str]:
-    """The shipped mnist_cnn in ONNX, and the same weights loaded into the torch layout."""
-    model = onnx.load(str(PROJECT_ROOT / "model_store" / "mnist_cnn" / "1" / "model.onnx"))
-    weights = {
-        t.name: torch.from_numpy(onnx.numpy_helper.to_array(t).copy())
-        for t in model.graph.initializer
-    }
-    net = mnist_cnn()
-    state = {key: weights[key] for key in net.state_dict()}
-    net.load_state_dict(state)
-    return net.eval(), model, "/relu2/Relu_output_0"
-
-
 def cases() -> dict[str, tuple[torch.nn.Module, onnx.ModelProto, str, torch.nn.Module]]:
-    net, model, layer = shipped_mnist_cnn()
+    net, model = shipped_mnist_cnn()
+    layer = "/relu2/Relu_output_0"
     big = resnet18()
     big_model = to_onnx(big, big.input_shape)
     big_layer = [n.output[0] for n in big_model.graph.node if n.op_type == "Relu"][-1]

@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +28,7 @@ from bench.load_client import Stats, closed_loop, open_loop
 from bench.predict import sample_pngs
 from bench.resnet18 import NAME as RESNET
 from bench.resnet18 import write_resnet18_entry
-from bench.server import _wait_ready, free_port
+from bench.server import server_process
 
 CONCURRENCIES = (1, 8, 32)
 GOALS = {("mnist_cnn", 8): 0.6, (RESNET, 8): 0.9}
@@ -54,16 +51,6 @@ def build_store(root: Path) -> Path:
     shutil.copytree(PROJECT_ROOT / "model_store" / "mnist_cnn", store / "mnist_cnn")
     write_resnet18_entry(store)
     return store
-
-
-def start_server(store: Path, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "LANTERN_MODEL_STORE": str(store),
-        "LANTERN_PORT": str(port),
-        "LANTERN_LOG_LEVEL": "warning",
-    }
-    return subprocess.Popen([sys.executable, "-m", "app"], env=env)
 
 
 def in_process_rate(store: Path, name: str, blobs: list[bytes], seconds: float) -> float:
@@ -113,17 +100,12 @@ def run(seconds: float, overload_seconds: float) -> None:
     workloads = {"mnist_cnn": sample_pngs(), RESNET: sample_photos()}
     with tempfile.TemporaryDirectory() as root:
         store = build_store(Path(root))
-        port = free_port()
-        server = start_server(store, port)
-        try:
-            _wait_ready(f"http://127.0.0.1:{port}", server, timeout=180)
-            idle = rss_mib(server.pid)
+        with server_process({"LANTERN_MODEL_STORE": str(store)}, timeout=180) as server:
+            pid = server.process.pid
+            idle = rss_mib(pid)
             for model, blobs in workloads.items():
-                measure(port, server.pid, store, model, blobs, seconds, overload_seconds)
+                measure(server.port, pid, store, model, blobs, seconds, overload_seconds)
             print(f"server RSS when idle after start-up: {idle:.0f} MiB")
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
 
 
 def measure(

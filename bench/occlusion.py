@@ -2,89 +2,31 @@
 `perturbations_per_eval` 1, 16 and 64, on the same weights, window, stride and baseline, with
 the same thread count for torch and onnxruntime. Baseline: the best Captum setting of the same
 run. Models: the shipped mnist_cnn (its ONNX initializers loaded into the torch architecture)
-and a ResNet-18 with random weights at 224x224 (exported to ONNX here).
+and the benchmarks' ResNet-18 (bench/resnet18.py) with random weights at 224x224.
 Usage: python -m bench.occlusion [--threads 1] [--repeats 3] [--store model_store]"""
 
 from __future__ import annotations
 
 import argparse
-import io
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import onnx
 import torch
 from captum.attr import Occlusion as CaptumOcclusion
-from onnx import numpy_helper
 from torch import nn
 
 from app.config import PROJECT_ROOT
 from app.explain.base import ExplainInput
 from app.explain.occlusion import Occlusion, OcclusionParams
-from app.export.architectures import mnist_cnn
 from app.store.sessions import create_session
+from bench.resnet18 import resnet18, to_onnx
+from bench.shipped import shipped_mnist_cnn
 
 PER_EVAL = (1, 16, 64)
 TARGET = 3
 SHAPES = {"mnist_cnn": (1, 28, 28), "resnet18": (3, 224, 224)}
-
-
-class Block(nn.Module):
-    """ResNet basic block (two 3x3 convs, BN, ReLU; 1x1 projection when the shape changes)."""
-
-    def __init__(self, cin: int, cout: int, stride: int) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
-            nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout),
-        )  # fmt: skip
-        self.skip: nn.Module = nn.Identity()
-        if stride != 1 or cin != cout:
-            self.skip = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
-            )
-        self.relu = nn.ReLU()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.relu(self.body(x) + self.skip(x))
-
-
-def resnet18(classes: int = 1000) -> nn.Module:
-    """ResNet-18 (He et al. 2016) layer for layer: 11.7 M parameters, random weights."""
-    widths, layers, cin = (64, 128, 256, 512), [], 64
-    for stage, width in enumerate(widths):
-        layers += [Block(cin, width, 1 if stage == 0 else 2), Block(width, width, 1)]
-        cin = width
-    torch.manual_seed(0)
-    return nn.Sequential(
-        nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1),
-        *layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, classes),
-    ).eval()  # fmt: skip
-
-
-def to_onnx(net: nn.Module, shape: tuple[int, ...]) -> bytes:
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            net, (torch.randn(1, *shape),), buffer, dynamo=False, opset_version=17,
-            input_names=["input"], output_names=["logits"], dynamic_axes={"input": {0: "N"}},
-        )  # fmt: skip
-    return buffer.getvalue()
-
-
-def shipped_mnist(store: Path) -> tuple[nn.Module, bytes]:
-    """The shipped mnist_cnn as ONNX bytes and as torch with the same weights."""
-    model_bytes = (store / "mnist_cnn" / "1" / "model.onnx").read_bytes()
-    weights = onnx.load_from_string(model_bytes).graph.initializer
-    net = mnist_cnn().eval()
-    net.load_state_dict(
-        {w.name: torch.from_numpy(numpy_helper.to_array(w).copy()) for w in weights}
-    )
-    return net, model_bytes
 
 
 def best_times(run: Callable[[], np.ndarray], repeats: int) -> tuple[float, float, np.ndarray]:
@@ -160,10 +102,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--store", type=Path, default=PROJECT_ROOT / "model_store")
     args = parser.parse_args()
-    net, model_bytes = shipped_mnist(args.store)
-    compare("mnist_cnn", net, model_bytes, 4, 2, args)
-    net = resnet18()
-    compare("resnet18", net, to_onnx(net, (3, 224, 224)), 32, 16, args)
+    net, model = shipped_mnist_cnn(args.store)
+    compare("mnist_cnn", net, model.SerializeToString(), 4, 2, args)
+    big = resnet18()
+    compare("resnet18", big, to_onnx(big, big.input_shape).SerializeToString(), 32, 16, args)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ explain benchmark; `write_resnet18_entry` writes it as a store entry for the loa
 
 from __future__ import annotations
 
-import io
 import warnings
 from pathlib import Path
 
@@ -69,16 +68,10 @@ def resnet18(classes: int = 1000, seed: int = 0) -> ResNet18:
 
 
 def to_onnx(net: nn.Module, shape: tuple[int, ...]) -> onnx.ModelProto:
-    """Legacy-exporter ONNX (opset 17, dynamic batch), input `input`, output `logits`."""
-    buffer = io.BytesIO()
+    """`export_onnx` (opset 17, dynamic batch; input `input`, output `logits`), quietly."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(
-            net, (torch.zeros(1, *shape),), buffer, dynamo=False, opset_version=17,
-            input_names=["input"], output_names=["logits"],
-            dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-        )  # fmt: skip
-    return onnx.load_from_string(buffer.getvalue())
+        return onnx.load_from_string(export_onnx(net, torch.zeros(1, *shape)))
 
 
 def write_resnet18_entry(store: Path, classes: int = 1000) -> Path:

@@ -1,4 +1,5 @@
-"""A real uvicorn serving Lantern on a free 127.0.0.1 port, for the benchmarks."""
+"""A real uvicorn serving Lantern on a free 127.0.0.1 port: the one way the benchmarks and the
+tests that need a real server start it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,21 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO
 
 import httpx
+
+STOP_SECONDS = 30.0  # the server's default shutdown grace; after it, the server is killed
+
+
+@dataclass(frozen=True)
+class Server:
+    """A started `python -m app`."""
+
+    base: str  # http://127.0.0.1:<port>
+    port: int
+    process: subprocess.Popen
 
 
 def free_port() -> int:
@@ -20,8 +34,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(extra_env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[str]:
-    """Start `python -m app` on a free port, wait for readiness, yield its base URL, stop it."""
+def server_process(
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 60,
+    stderr: IO | int | None = None,
+) -> Iterator[Server]:
+    """Start `python -m app` on a free port (log level warning unless `extra_env` says
+    otherwise; its log to `stderr` when given), wait for readiness, yield it, and stop it:
+    SIGTERM, then SIGKILL if it is still running `STOP_SECONDS` later."""
     port = free_port()
     env = {
         **os.environ,
@@ -29,25 +49,46 @@ def running_server(extra_env: dict[str, str] | None = None, timeout: float = 60)
         "LANTERN_LOG_LEVEL": "warning",
         **(extra_env or {}),
     }
-    process = subprocess.Popen([sys.executable, "-m", "app"], env=env)
-    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([sys.executable, "-m", "app"], env=env, stderr=stderr)
+    server = Server(f"http://127.0.0.1:{port}", port, process)
     try:
-        _wait_ready(base, process, timeout)
-        yield base
+        _wait_ready(server, timeout)
+        yield server
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        _stop(process)
 
 
-def _wait_ready(base: str, process: subprocess.Popen, timeout: float) -> None:
+@contextmanager
+def running_server(
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 60,
+    stderr: IO | int | None = None,
+) -> Iterator[str]:
+    """`server_process`, yielding only the base URL: what most callers need."""
+    with server_process(extra_env, timeout, stderr) as server:
+        yield server.base
+
+
+def _wait_ready(server: Server, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}")
         try:
-            if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
+            if httpx.get(server.base + "/health/ready", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
     raise TimeoutError("server did not become ready")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 
-class MnistCNN(nn.Module):
+class MNISTCNN(nn.Module):
     """The classic Keras MNIST CNN."""
 
     input_shape, cam_layer = (1, 28, 28), "features.3"
@@ -191,7 +191,7 @@ class AlexNetTiny(nn.Module):
 
 
 ZOO: dict[str, type[nn.Module]] = {
-    "mnist_cnn": MnistCNN,
+    "mnist_cnn": MNISTCNN,
     "lenet5": LeNet5,
     "resnet_tiny": ResNetTiny,
     "mobilenet_v2_tiny": MobileNetV2Tiny,

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app.config import PROJECT_ROOT
+from bench.server import free_port
 from tests.conftest import png_bytes
 
 pytestmark = pytest.mark.slow
@@ -69,12 +69,6 @@ def _run(argv: list[str], timeout: float, **options: Any) -> str:
 def _cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "lantern-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # ---- the stand-in base image -----------------------------------------------------------------
@@ -305,7 +299,7 @@ def container(buildah: Buildah, image: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def server(buildah: Buildah, image: dict[str, Any], container: str) -> Iterator[Server]:
     cmd = _config(image)["Cmd"]
-    port = _free_port()
+    port = free_port()
     log_path = buildah.workdir / "server.log"
     log = log_path.open("wb")
     argv = buildah.argv(
@@ -402,7 +396,7 @@ def test_the_healthcheck_passes_on_the_server_and_fails_where_none_listens(
     buildah, image, container, server
 ):
     assert _healthcheck(buildah, image, container, server.port) == 0
-    assert _healthcheck(buildah, image, container, _free_port()) != 0
+    assert _healthcheck(buildah, image, container, free_port()) != 0
 
 
 def test_sigterm_to_the_app_shuts_it_down_gracefully(server):

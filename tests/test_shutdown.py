@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 import numpy as np
 import pytest
 from PIL import Image
 
-from bench.server import free_port
+from bench.server import server_process
 
 GRACE_SECONDS = 20
 PHOTOS = 20  # about 0.1 s each to decode and shrink: a request of a second or two
@@ -33,60 +29,49 @@ def large_photo() -> bytes:
     return buffer.getvalue()
 
 
-def start_server(store: Path, port: int, log: io.TextIOBase) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "LANTERN_MODEL_STORE": str(store),
-        "LANTERN_DEFAULT_MODEL": "tiny_rgb",
-        "LANTERN_PORT": str(port),
-        "LANTERN_LOG_LEVEL": "info",
-        "LANTERN_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
-    }
-    return subprocess.Popen([sys.executable, "-m", "app"], env=env, stderr=log)
+def admitted_requests(base: str) -> float:
+    """The server's `lantern_requests_admitted` gauge: requests read, decoded or run now."""
+    for line in httpx.get(base + "/metrics", timeout=5).text.splitlines():
+        if line.startswith("lantern_requests_admitted "):
+            return float(line.split()[1])
+    raise AssertionError("/metrics has no lantern_requests_admitted")
 
 
-def wait_ready(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_admitted(base: str, request: Future, timeout: float = 30) -> None:
+    """Wait until the server holds `request` (the queue gauge shows it) before going on."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited during start-up"
-        try:
-            if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise TimeoutError("the server did not become ready")
+    while admitted_requests(base) < 1:
+        assert not request.done(), f"the request ended before it was seen: {request.result()}"
+        assert time.monotonic() < deadline, "the server never showed the request in flight"
+        time.sleep(0.02)
 
 
 @pytest.mark.slow
 def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(tiny_store, tmp_path):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    env = {
+        "LANTERN_MODEL_STORE": str(tiny_store),
+        "LANTERN_DEFAULT_MODEL": "tiny_rgb",
+        "LANTERN_LOG_LEVEL": "info",
+        "LANTERN_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
+    }
     log_path = tmp_path / "server.log"
-    with log_path.open("w") as log:
-        process = start_server(tiny_store, port, log)
-    try:
-        wait_ready(base, process)
+    with log_path.open("w") as log, server_process(env, stderr=log) as server:
         photo = large_photo()
         files = [("file", (f"{i}.jpg", photo, "image/jpeg")) for i in range(PHOTOS)]
         with ThreadPoolExecutor(1) as pool:
-            slow = pool.submit(httpx.post, base + "/predict", files=files, timeout=60)
-            time.sleep(0.5)  # the body is in; the server is decoding photos
-            assert not slow.done()
+            slow = pool.submit(httpx.post, server.base + "/predict", files=files, timeout=60)
+            wait_until_admitted(server.base, slow)  # the server is decoding the photos
             signalled = time.monotonic()
-            process.send_signal(signal.SIGTERM)
+            server.process.send_signal(signal.SIGTERM)
             response = slow.result(timeout=GRACE_SECONDS)
             finished = time.monotonic()
         assert response.status_code == 200
         assert len(response.json()["results"]) == PHOTOS
         with pytest.raises(httpx.TransportError):  # no new connections once draining
-            httpx.get(base + "/health/live", timeout=2)
-        assert process.wait(timeout=GRACE_SECONDS) == 0
+            httpx.get(server.base + "/health/live", timeout=2)
+        assert server.process.wait(timeout=GRACE_SECONDS) == 0
         assert time.monotonic() - signalled < GRACE_SECONDS
         assert finished > signalled
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     text = log_path.read_text()
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     messages = [line["message"] for line in lines]

@@ -6,17 +6,17 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import ApiError, error_body
+from app.errors import APIError, error_body
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "body_too_large", f"The request body is over the {limit}-byte limit.")
+def _too_large(limit: int) -> APIError:
+    return APIError(413, "body_too_large", f"The request body is over the {limit}-byte limit.")
 
 
 class BodyLimitMiddleware:
     """Pure ASGI middleware: a declared length over the limit is refused before any byte is
     read; otherwise the bytes are counted as they arrive and reading past the limit raises a
-    413 `ApiError` inside the handler that reads the body."""
+    413 `APIError` inside the handler that reads the body."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app

@@ -14,13 +14,13 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health/live", response_model=Health)
-def live(request: Request) -> Health:
+def check_liveness(request: Request) -> Health:
     """The process is up (it may still be loading models)."""
     return Health(status="live", models=_model_count(request))
 
 
 @router.get("/health/ready", response_model=Health, responses={503: {"description": "not ready"}})
-def ready(request: Request) -> Health | JSONResponse:
+def check_readiness(request: Request) -> Health | JSONResponse:
     """Every loadable model is loaded and warm; traffic may come."""
     problem = readiness_problem(request.app.state)
     if problem:

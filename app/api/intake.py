@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
-from app.errors import ApiError
+from app.errors import APIError
 
 RAW_TYPES = ("image/", "application/octet-stream")
 
@@ -64,14 +64,14 @@ async def read_upload(request: Request, max_images: int) -> Upload:
     elif content_type.startswith(RAW_TYPES):
         upload = Upload([await request.body()])
     else:
-        raise ApiError(
+        raise APIError(
             415,
             "unsupported_media_type",
             "Send the image as multipart field 'file', a raw image body, "
             'or JSON {"image": "<base64>"}.',
         )
     if len(upload.images) > max_images:
-        raise ApiError(422, "too_many_images", f"At most {max_images} images per request.")
+        raise APIError(422, "too_many_images", f"At most {max_images} images per request.")
     return upload
 
 
@@ -83,16 +83,16 @@ async def read_images(request: Request, max_images: int) -> list[bytes]:
 async def _from_multipart(request: Request, max_images: int) -> Upload:
     try:
         form = await request.form(max_files=max_images + 1, max_fields=max_images + 16)
-    except ApiError:
+    except APIError:
         raise
     except Exception as error:  # malformed multipart, too many files
-        raise ApiError(
+        raise APIError(
             400, "malformed_body", f"The multipart body could not be parsed ({error})."
         ) from error
     try:
         files = [item for item in form.getlist("file") if isinstance(item, UploadFile)]
         if not files:
-            raise ApiError(
+            raise APIError(
                 400, "missing_file", "The multipart body has no 'file' field with an image."
             )
         baseline = form.get("baseline")
@@ -108,13 +108,13 @@ def _from_json(body: bytes) -> Upload:
     try:
         document = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ApiError(400, "malformed_body", "The body is not valid JSON.") from error
+        raise APIError(400, "malformed_body", "The body is not valid JSON.") from error
     if isinstance(document, dict) and isinstance(document.get("image"), str):
         encoded = [document["image"]]
     elif isinstance(document, dict) and isinstance(document.get("images"), list):
         encoded = document["images"]
     else:
-        raise ApiError(
+        raise APIError(
             400, "malformed_body", 'Expected {"image": "<base64>"} or {"images": [...]}.'
         )
     baseline = document.get("baseline")
@@ -126,10 +126,10 @@ def _from_json(body: bytes) -> Upload:
 
 def _decode_base64(text: object) -> bytes:
     if not isinstance(text, str):
-        raise ApiError(400, "invalid_base64", "Each image must be a base64 string.")
+        raise APIError(400, "invalid_base64", "Each image must be a base64 string.")
     if text.startswith("data:") and "," in text:
         text = text.split(",", 1)[1]
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError) as error:
-        raise ApiError(400, "invalid_base64", "The image is not valid base64.") from error
+        raise APIError(400, "invalid_base64", "The image is not valid base64.") from error

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from app.api.intake import IMAGE_REQUEST_BODY, read_upload
-from app.errors import ApiError
+from app.errors import APIError
 from app.introspect import activation_maximisation as am
 from app.introspect import service
 from app.introspect.diagram import render_svg
@@ -131,7 +131,7 @@ def start_activation_maximisation(
     state = request.app.state
     if body.steps > state.settings.max_activation_steps:
         limit = state.settings.max_activation_steps
-        raise ApiError(422, "invalid_parameter", f"steps must be at most {limit}.")
+        raise APIError(422, "invalid_parameter", f"steps must be at most {limit}.")
     model = _model(request, name, version)
     objective, fn = service.resolve_objective(model, body.target, body.layer, body.channel)
     knobs = body.model_dump(exclude={"target", "layer", "channel", "npy"})

@@ -4,7 +4,10 @@ with the classification and binary tensor data extensions.
 
 An infer request has one input, named as the model's input: FP32 (N, C, H, W) tensors taken
 as they are, or BYTES (N) encoded images preprocessed as /predict does. The output is the
-model's raw output (N, K). Errors here are the protocol's `{"error": "..."}`."""
+model's raw output (N, K). Errors here are the protocol's `{"error": "..."}`.
+
+The handler names follow the protocol's endpoint names (`server_live`, `server_ready`,
+`model_metadata`, `model_ready`, `infer`), not the verb_noun style of Lantern's own routes."""
 
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ from app.api.v2_tensors import (
     parse_request,
 )
 from app.config import Settings
-from app.errors import ApiError
+from app.errors import APIError
 from app.inference import preprocess_batch
 from app.store.loader import LoadedModel
 
@@ -64,7 +67,7 @@ class V2Route(APIRoute):
         async def v2_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except ApiError as error:
+            except APIError as error:
                 return v2_error(error.status, error.message, error.headers)
             except RequestValidationError as error:
                 problems = "; ".join(
@@ -99,7 +102,7 @@ def server_ready(request: Request) -> dict[str, bool]:
     """Every loadable model is loaded and the server is not shutting down."""
     problem = readiness_problem(request.app.state)
     if problem:
-        raise ApiError(503, "not_ready", problem)
+        raise APIError(503, "not_ready", problem)
     return {"ready": True}
 
 
@@ -140,7 +143,7 @@ async def infer(request: Request, model_name: str, model_version: str | None = N
     state = request.app.state
     model = find_model(request, model_name, model_version)
     if request.headers.get("content-encoding", "identity") != "identity":
-        raise ApiError(415, "unsupported_encoding", "Compressed request bodies are not supported.")
+        raise APIError(415, "unsupported_encoding", "Compressed request bodies are not supported.")
     batcher = state.batchers.for_model(model)
     with batcher.admission():
         deadline = request_deadline(state.settings)
@@ -153,7 +156,8 @@ async def infer(request: Request, model_name: str, model_version: str | None = N
 
 @router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
 def unknown_route(path: str) -> None:
-    raise ApiError(404, "not_found", f"No v2 route /v2/{path}.")
+    """Answer any other /v2 path with the protocol's 404."""
+    raise APIError(404, "not_found", f"No v2 route /v2/{path}.")
 
 
 def find_model(request: Request, name: str, version: str | None) -> LoadedModel:

@@ -14,13 +14,13 @@ import numpy as np
 from pydantic import ValidationError
 
 from app.api.v2_schemas import BYTES, FP32, InferRequest, RequestInput, RequestOutput
-from app.errors import ApiError
+from app.errors import APIError
 
 HEADER_LENGTH = "inference-header-content-length"
 
 
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, "bad_request", message)
+def bad_request(message: str) -> APIError:
+    return APIError(400, "bad_request", message)
 
 
 def parse_request(body: bytes, header_length: str | None) -> tuple[InferRequest, BinaryReader]:

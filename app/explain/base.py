@@ -10,11 +10,14 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from app.errors import ApiError
+from app.errors import APIError
 from app.explain.engine import GradientEngine
+from app.explain.smoothing import gaussian_blur
+from app.store.loader import softmax
 
 Family = Literal["gradient", "cam", "perturbation", "introspection"]
 Score = Literal["probability", "logit"]
+Reference = Literal["zeros", "black", "constant", "mean", "blur"]
 FORWARD_CHUNK = 32  # perturbed inputs per onnxruntime run in the forward-only methods
 DEFAULT_BUDGET = 4096  # forward passes per request, as Settings.max_forward_passes
 
@@ -84,13 +87,12 @@ class ExplainInput:
         outputs = np.asarray(self.forward(batch), dtype=np.float64).reshape(len(batch), -1)
         if score == "logit" or self.output == "probabilities":
             return outputs
-        shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))  # (N, K)
-        return shifted / shifted.sum(axis=1, keepdims=True)
+        return softmax(outputs)
 
     def spend(self, passes: int, what: str, advice: str) -> None:
         """Refuse (422 over_budget) work that needs more forward passes than `budget`."""
         if passes > self.budget:
-            raise ApiError(
+            raise APIError(
                 422,
                 "over_budget",
                 f"{what} needs {passes} forward passes; the limit is {self.budget} per request "
@@ -121,6 +123,24 @@ class Method(ABC):
     @abstractmethod
     def explain(self, given: ExplainInput, params: Any) -> Explanation:
         """Heatmaps for every target of `given`."""
+
+
+def reference_input(
+    given: ExplainInput, kind: Reference, sigma: float = 0.0, fill: float = 0.0
+) -> np.ndarray:
+    """A reference input (1, C, H, W) for `given.image`, in model input units: `zeros`, the
+    all-zero tensor (the mean picture of a mean/std-normalised model); `black`, a black
+    picture; `constant`, a uniform picture of `fill` (0 black, 1 white); `mean`, each
+    channel's mean over the image; `blur`, the image blurred with a Gaussian of `sigma`
+    pixels (read for `blur` only)."""
+    image = given.nchw(given.image)  # (1, C, H, W)
+    if kind == "mean":
+        return np.broadcast_to(image.mean(axis=(2, 3), keepdims=True), image.shape)
+    if kind == "blur":
+        return gaussian_blur(image, sigma)
+    if kind in ("black", "constant"):
+        return given.nchw(given.filled(fill if kind == "constant" else 0.0))
+    return np.zeros_like(image)
 
 
 def chunks(count: int, size: int = FORWARD_CHUNK) -> list[slice]:

@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from app.errors import ApiError
+from app.errors import APIError
 from app.gradients import (
     ExplainResult,
     ExplainSession,
@@ -85,7 +85,7 @@ class GradientEngine:
         cost of a forward pass); its result has `input_grad` None.
         """
         if self.error is not None:
-            raise ApiError(422, "gradients_unsupported", self.error)
+            raise APIError(422, "gradients_unsupported", self.error)
         session = self._session(layers or self.default_layers, input_gradient)
         return session.run(image, seed, relu_rule)
 

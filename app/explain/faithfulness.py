@@ -20,8 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from app.explain.base import ExplainInput, chunks
-from app.explain.smoothing import gaussian_blur
+from app.explain.base import ExplainInput, chunks, reference_input
 
 Substrate = Literal["zeros", "black", "blur"]
 
@@ -35,7 +34,8 @@ def faithfulness(
     given: ExplainInput, heatmaps: np.ndarray, steps: int, substrate: Substrate
 ) -> list[dict[str, Any]]:
     """{"deletion": {"curve", "auc"}, "insertion": {...}} for each target's map (T, H, W)."""
-    base = substrate_input(given, substrate)  # (1, C, H, W)
+    sigma = max(1.0, 5.0 * max(given.nchw(given.image).shape[2:]) / 224)  # for `blur`
+    base = reference_input(given, substrate, sigma)  # (1, C, H, W)
     return [
         curves(given, base, heatmap, target, steps)
         for heatmap, target in zip(heatmaps, given.targets, strict=True)
@@ -67,16 +67,6 @@ def moved_pixels(heatmap: np.ndarray, steps: int) -> np.ndarray:
     rank[order] = np.arange(heatmap.size)
     counts = np.round(np.linspace(0, heatmap.size, steps + 1)).astype(np.int64)
     return (rank[None, :] < counts[:, None]).reshape(steps + 1, *heatmap.shape)
-
-
-def substrate_input(given: ExplainInput, substrate: Substrate) -> np.ndarray:
-    """The substrate as (1, C, H, W) in model input units."""
-    image = given.nchw(given.image)
-    if substrate == "black":
-        return given.nchw(given.black)
-    if substrate == "blur":
-        return gaussian_blur(image, max(1.0, 5.0 * max(image.shape[2:]) / 224))
-    return np.zeros_like(image)
 
 
 def auc(values: np.ndarray) -> float:

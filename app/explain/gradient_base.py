@@ -44,15 +44,24 @@ class GradientMethod(Method):
         return input_gradients(given, self.relu_rule), {}
 
 
-def batched_input_gradients(
-    given: ExplainInput, inputs: np.ndarray, repeats: int, chunk: int = 64
+def weighted_input_gradients(
+    given: ExplainInput, inputs: np.ndarray, weights: np.ndarray, chunk: int = 64
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Input gradients (T * repeats, C, H, W) and logits (T * repeats, K) of `inputs`, whose
-    rows hold each target's `repeats` copies together; run in chunks of at most `chunk`."""
-    seeds = given.seeds(repeats)
-    runs = [
-        given.engine.run(inputs[start : start + chunk], seeds[start : start + chunk])
-        for start in range(0, len(inputs), chunk)
-    ]
-    gradients = np.concatenate([run.required_input_grad() for run in runs])
-    return given.nchw(gradients), np.concatenate([run.logits for run in runs])
+    """For each target, sum_s weights[s] * d(target logit)/d(inputs[s]), as (T, C, H, W), and
+    the logits (T, S, K). `inputs` (S, ...) are shared by the targets and run in chunks of at
+    most `chunk` rows, so memory holds one chunk of gradients, not T * S."""
+    sums, logits = [], []
+    for target in given.targets:
+        total = np.zeros(given.nchw(inputs[:1]).shape[1:], dtype=np.float64)  # (C, H, W)
+        rows = []
+        for start in range(0, len(inputs), chunk):
+            part = inputs[start : start + chunk]
+            seeds = np.zeros((len(part), given.classes), dtype=np.float32)
+            seeds[:, target] = 1.0
+            result = given.engine.run(part, seeds)
+            gradients = given.nchw(result.required_input_grad())  # (s, C, H, W)
+            total += np.tensordot(weights[start : start + chunk], gradients, axes=1)
+            rows.append(result.logits)
+        sums.append(total)
+        logits.append(np.concatenate(rows))
+    return np.stack(sums).astype(np.float32), np.stack(logits)

@@ -7,15 +7,14 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from app.errors import ApiError
-from app.explain.base import ExplainInput
+from app.errors import APIError
+from app.explain.base import ExplainInput, reference_input
 from app.explain.gradient_base import (
     Attribution,
     GradientMethod,
     GradientParams,
-    batched_input_gradients,
+    weighted_input_gradients,
 )
-from app.explain.smoothing import gaussian_blur
 
 
 class IntegratedGradientsParams(GradientParams):
@@ -45,6 +44,8 @@ class IntegratedGradients(GradientMethod):
 
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         assert isinstance(params, IntegratedGradientsParams)
+        passes = len(given.targets) * params.steps
+        given.spend(passes, "Integrated Gradients", "Ask for fewer steps or targets.")
         baseline = make_baseline(given, params)
         return integrate(given, baseline, params.steps)
 
@@ -54,14 +55,10 @@ def integrate(given: ExplainInput, baseline: np.ndarray, steps: int) -> Attribut
     weights = np.full(steps, 1.0 / (steps - 1))
     weights[[0, -1]] /= 2  # trapezoid rule
     path = baseline + alphas[:, None, None, None] * (given.image - baseline)  # (S, ...)
-    targets = len(given.targets)
-    gradients, logits = batched_input_gradients(given, np.tile(path, (targets, 1, 1, 1)), steps)
-    gradients = gradients.reshape(targets, steps, *gradients.shape[1:])  # (T, S, C, H, W)
-    difference = given.nchw(given.image - baseline)  # (1, C, H, W)
-    attributions = np.einsum("s,tschw->tchw", weights, gradients) * difference
-    logits = logits.reshape(targets, steps, -1)
+    integrals, logits = weighted_input_gradients(given, path, weights)  # (T, C, H, W), (T, S, K)
+    attributions = integrals * given.nchw(given.image - baseline)
     rise = [logits[t, -1, k] - logits[t, 0, k] for t, k in enumerate(given.targets)]
-    gaps = [float(attributions[t].sum() - rise[t]) for t in range(targets)]
+    gaps = [float(attributions[t].sum() - rise[t]) for t in range(len(given.targets))]
     return attributions.astype(np.float32), {
         "completeness_gap": gaps,
         "logit_difference": [float(value) for value in rise],
@@ -69,20 +66,18 @@ def integrate(given: ExplainInput, baseline: np.ndarray, steps: int) -> Attribut
 
 
 def make_baseline(given: ExplainInput, params: IntegratedGradientsParams) -> np.ndarray:
-    image = given.image
+    """The baseline in the model's layout, like `given.image`."""
     if params.baseline == "given":
         return _given_baseline(given)
-    if params.baseline == "black":
-        return given.black
-    if params.baseline == "blur":
-        return given.model_layout(gaussian_blur(given.nchw(image), params.blur_sigma))
     if params.baseline == "uniform":
         rng = np.random.default_rng(params.seed)
+        image = given.image
         return rng.uniform(image.min(), image.max(), image.shape).astype(np.float32)
-    return np.zeros_like(image)
+    reference = reference_input(given, params.baseline, params.blur_sigma)  # (1, C, H, W)
+    return given.model_layout(np.ascontiguousarray(reference, dtype=np.float32))
 
 
 def _given_baseline(given: ExplainInput) -> np.ndarray:
     if given.baseline is None:
-        raise ApiError(422, "missing_baseline", "baseline=given needs a `baseline` image.")
+        raise APIError(422, "missing_baseline", "baseline=given needs a `baseline` image.")
     return given.baseline

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
 import numpy as np
 
 from app.explain.base import ExplainInput, Explanation
-from app.heatmap import colour_picture, enlarged, overlay, png
+from app.heatmap import colour_picture, enlarged, npy_base64, overlay, png_base64
 from app.imaging import input_picture
 from app.inference import top_k
 from app.store.loader import LoadedModel
@@ -46,19 +44,15 @@ def render_explanation(
         "version": model.version,
         "layer": given.layer,
         "predictions": top_k(probabilities, manifest.labels, 5)[0],
-        "input_png": _base64_png(enlarged(picture)),
+        "input_png": png_base64(enlarged(picture)),
         "maps": maps,
         "extras": explanation.extras,
     }
     if "class_map" in explanation.extras:
         body["class_map"] = _class_map_figure(explanation.extras["class_map"], manifest.labels)
     if options["raw"] == "npy":
-        body["raw_npy"] = _npy_base64(explanation.heatmaps)
+        body["raw_npy"] = npy_base64(explanation.heatmaps)
     return body
-
-
-def _base64_png(picture: Any) -> str:
-    return base64.b64encode(png(picture)).decode()
 
 
 def _class_map_figure(class_map: list[list[int]], labels: tuple[str, ...]) -> dict[str, Any]:
@@ -70,7 +64,7 @@ def _class_map_figure(class_map: list[list[int]], labels: tuple[str, ...]) -> di
         for k in np.unique(classes)
     ]
     picture = enlarged(table[classes % len(CLASS_COLOURS)])
-    return {"png": _base64_png(picture), "legend": legend}
+    return {"png": png_base64(picture), "legend": legend}
 
 
 def _render(
@@ -79,8 +73,8 @@ def _render(
     colormap = "bwr" if signed and options["colormap"] == "auto" else options["colormap"]
     colormap = "viridis" if colormap == "auto" else colormap
     entry: dict[str, Any] = {
-        "overlay_png": _base64_png(overlay(picture, heatmap, colormap, options["alpha"])),
-        "heatmap_png": _base64_png(colour_picture(heatmap, colormap)),
+        "overlay_png": png_base64(overlay(picture, heatmap, colormap, options["alpha"])),
+        "heatmap_png": png_base64(colour_picture(heatmap, colormap)),
         "min": float(heatmap.min()),
         "max": float(heatmap.max()),
         "colormap": colormap,
@@ -88,9 +82,3 @@ def _render(
     if options["raw"] == "json":
         entry["raw"] = np.round(heatmap.astype(np.float64), 7).tolist()
     return entry
-
-
-def _npy_base64(array: np.ndarray) -> str:
-    buffer = io.BytesIO()
-    np.save(buffer, array.astype(np.float32), allow_pickle=False)
-    return base64.b64encode(buffer.getvalue()).decode()

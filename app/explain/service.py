@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from app.errors import ApiError
+from app.errors import APIError
 from app.explain.base import DEFAULT_BUDGET, ExplainInput, Method, MethodParams
 from app.explain.faithfulness import faithfulness, faithfulness_passes
 from app.explain.render import render_explanation
@@ -25,7 +25,7 @@ def resolve_targets(
     if not requested:
         return [int(np.argmax(probabilities))]
     if len(requested) > MAX_TARGETS:
-        raise ApiError(422, "invalid_target", f"At most {MAX_TARGETS} targets per request.")
+        raise APIError(422, "invalid_target", f"At most {MAX_TARGETS} targets per request.")
     labels = model.manifest.labels
     return [_target_index(item, labels) for item in requested]
 
@@ -35,7 +35,7 @@ def _target_index(item: str, labels: tuple[str, ...]) -> int:
         return labels.index(item)
     if item.lstrip("-").isdigit() and 0 <= int(item) < len(labels):
         return int(item)
-    raise ApiError(
+    raise APIError(
         422,
         "invalid_target",
         f"Target '{item}' is neither a label nor an index below {len(labels)}.",
@@ -47,9 +47,9 @@ def resolve_layer(requested: str | None, model: LoadedModel, method: Method) -> 
         return None
     layer = requested or model.cam_layer
     if layer is None:
-        raise ApiError(422, "no_conv_layer", "This model has no convolution layer for CAMs.")
+        raise APIError(422, "no_conv_layer", "This model has no convolution layer for CAMs.")
     if layer != model.cam_layer and layer not in model.conv_layers:
-        raise ApiError(
+        raise APIError(
             422, "unknown_layer", f"'{layer}' is not a conv layer; GET /models/{{name}} lists them."
         )
     return layer
@@ -57,7 +57,7 @@ def resolve_layer(requested: str | None, model: LoadedModel, method: Method) -> 
 
 def check_supported(method: Method, model: LoadedModel) -> None:
     if method.needs_gradients and not model.engine.available:
-        raise ApiError(422, "gradients_unsupported", model.engine.error or "")
+        raise APIError(422, "gradients_unsupported", model.engine.error or "")
 
 
 def explain_image(

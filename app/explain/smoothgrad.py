@@ -10,7 +10,7 @@ from app.explain.gradient_base import (
     Attribution,
     GradientMethod,
     GradientParams,
-    batched_input_gradients,
+    weighted_input_gradients,
 )
 
 
@@ -30,6 +30,8 @@ class SmoothGrad(GradientMethod):
 
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         assert isinstance(params, SmoothGradParams)
+        passes = len(given.targets) * params.samples
+        given.spend(passes, "SmoothGrad", "Ask for fewer samples or targets.")
         sigma = params.noise * float(given.image.max() - given.image.min())
         rng = np.random.default_rng(params.seed)
         shape = (params.samples, *given.image.shape[1:])
@@ -39,7 +41,5 @@ class SmoothGrad(GradientMethod):
 
 def smoothgrad_from_noise(given: ExplainInput, noise: np.ndarray) -> np.ndarray:
     """Mean gradient over given.image + noise[s] for each target: (T, C, H, W)."""
-    samples = len(noise)
-    inputs = np.tile(given.image + noise, (len(given.targets), 1, 1, 1))  # (T * S, ...)
-    gradients, _ = batched_input_gradients(given, inputs, samples)
-    return gradients.reshape(len(given.targets), samples, *gradients.shape[1:]).mean(axis=1)
+    weights = np.full(len(noise), 1.0 / len(noise))
+    return weighted_input_gradients(given, given.image + noise, weights)[0]

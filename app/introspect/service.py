@@ -3,8 +3,6 @@ run the pure units of this package, and shape the response bodies."""
 
 from __future__ import annotations
 
-import base64
-import io
 import random
 from dataclasses import asdict
 from typing import Any
@@ -12,8 +10,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from app.errors import ApiError
-from app.heatmap import display_size, png
+from app.errors import APIError
+from app.heatmap import display_size, npy_base64, png_base64
 from app.imaging import ImageLimits, input_picture
 from app.inference import preprocess_batch, top_k
 from app.introspect import activation_maximisation as am
@@ -24,21 +22,11 @@ from app.jobs import Job, Work
 from app.store.loader import LoadedModel, softmax
 
 
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def npy_base64(array: np.ndarray) -> str:
-    buffer = io.BytesIO()
-    np.save(buffer, array.astype(np.float32), allow_pickle=False)
-    return b64(buffer.getvalue())
-
-
 def layer_shape(model: LoadedModel, layer: str) -> tuple[int, ...]:
     """Static shape (1, ...) of a tensor of the model; 422 unknown_layer otherwise."""
     shape = static_shapes(model.onnx_model).get(layer)
     if shape is None or find_layer(model.onnx_model, layer) is None:
-        raise ApiError(
+        raise APIError(
             422, "unknown_layer", f"No layer '{layer}'; GET /models/{model.name}/layers lists them."
         )
     return shape
@@ -48,7 +36,7 @@ def default_layer(model: LoadedModel) -> str:
     """The manifest's first feature layer, else the CAM layer."""
     layer = next(iter(model.manifest.layers.features), None) or model.cam_layer
     if layer is None:
-        raise ApiError(422, "no_conv_layer", "This model has no default layer; name one.")
+        raise APIError(422, "no_conv_layer", "This model has no default layer; name one.")
     return layer
 
 
@@ -59,7 +47,7 @@ def feature_maps_body(
     layer = options["layer"] or default_layer(model)
     shape = layer_shape(model, layer)
     if len(shape) not in (2, 4):
-        raise ApiError(422, "unknown_layer", f"'{layer}' is not a (C, H, W) or (F,) layer.")
+        raise APIError(422, "unknown_layer", f"'{layer}' is not a (C, H, W) or (F,) layer.")
     batch = preprocess_batch(model, [blob], limits)  # (1, C, H, W)
     _, tapped = model.taps.run(batch, (layer,))
     maps = fm.as_maps(np.asarray(tapped[layer][0], dtype=np.float32))  # (C, H, W)
@@ -70,7 +58,7 @@ def feature_maps_body(
         "layer": layer,
         "shape": list(shape[1:]),
         "order": options["order"],
-        "grid_png": b64(png(fm.feature_grid(maps, order, options["colormap"]))),
+        "grid_png": png_base64(fm.feature_grid(maps, order, options["colormap"])),
         "channels": fm.channel_stats(maps, order),
     }
     raw = tapped[layer][0].astype(np.float32)
@@ -90,7 +78,7 @@ def filters_body(model: LoadedModel, layer: str | None, mode: filters.Mode) -> d
         reads_image = node.input[0] == model.manifest.input.name
         chosen = filters.pick_mode(weights, reads_image, mode)
     except filters.FilterError as error:
-        raise ApiError(422, "unknown_layer", str(error)) from error
+        raise APIError(422, "unknown_layer", str(error)) from error
     return {
         "model": model.name,
         "version": model.version,
@@ -98,14 +86,14 @@ def filters_body(model: LoadedModel, layer: str | None, mode: filters.Mode) -> d
         "node": node.name,
         "shape": list(weights.shape),
         "mode": chosen,
-        "grid_png": b64(png(filters.filter_grid(weights, chosen))),
+        "grid_png": png_base64(filters.filter_grid(weights, chosen)),
     }
 
 
 def _first_conv(model: LoadedModel) -> str:
     node = next((n for n in model.onnx_model.graph.node if n.op_type == "Conv"), None)
     if node is None:
-        raise ApiError(422, "no_conv_layer", "This model has no convolution.")
+        raise APIError(422, "no_conv_layer", "This model has no convolution.")
     return node.output[0]
 
 
@@ -114,7 +102,7 @@ def resolve_objective(
 ) -> tuple[dict[str, Any], am.GradientFn]:
     """(description, gradient function) of a class or channel objective."""
     if not model.engine.available:
-        raise ApiError(422, "gradients_unsupported", model.engine.error or "")
+        raise APIError(422, "gradients_unsupported", model.engine.error or "")
     channels_last = model.manifest.input.layout == "NHWC"
     if target is not None:
         index = _class_index(model, target)
@@ -124,7 +112,7 @@ def resolve_objective(
     layer = layer or default_layer(model)
     shape = layer_shape(model, layer)
     if channel is None or not 0 <= channel < shape[1]:
-        raise ApiError(
+        raise APIError(
             422, "invalid_parameter", f"channel must be in [0, {shape[1]}) for layer '{layer}'."
         )
     session = am.objective_session(model.onnx_model, layer)
@@ -138,7 +126,7 @@ def _class_index(model: LoadedModel, target: int | str) -> int:
         return labels.index(target)
     if isinstance(target, int) and 0 <= target < len(labels):
         return target
-    raise ApiError(
+    raise APIError(
         422,
         "invalid_target",
         f"class '{target}' is neither a label nor an index below {len(labels)}.",
@@ -170,7 +158,7 @@ def activation_work(
         bounds = am.pixel_bounds(pre.mean, pre.std)
         image, value, logits = am.ascend(fn, start, bounds, params, on_step)
         result: dict[str, Any] = {
-            "png": b64(png(_picture(image[0], spec, pre))),
+            "png": png_base64(_picture(image[0], spec, pre)),
             "objective": value,
             "predictions": top_k(_probabilities(logits, manifest.output), manifest.labels, 3)[0],
         }

@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from app.errors import ApiError
+from app.errors import APIError
 from app.store.loader import LoadedModel
 
 
@@ -39,8 +39,8 @@ class BatchLimits:
     retry_after: int = 1  # seconds, for the 503s
 
 
-def unavailable(code: str, message: str, retry_after: int) -> ApiError:
-    return ApiError(503, code, message, headers={"Retry-After": str(retry_after)})
+def unavailable(code: str, message: str, retry_after: int) -> APIError:
+    return APIError(503, code, message, headers={"Retry-After": str(retry_after)})
 
 
 @dataclass(eq=False)

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.errors import ApiError
+from app.errors import APIError
 from app.store.loader import LoadedModel, StoreEntryError, entry_folders, load_entry
 
 log = logging.getLogger("lantern.store")
@@ -26,11 +26,11 @@ class ModelRegistry:
     def get(self, name: str, version: int | None = None) -> LoadedModel:
         versions = self.models.get(name)
         if not versions:
-            raise ApiError(404, "model_not_found", f"No model named '{name}' is loaded.")
+            raise APIError(404, "model_not_found", f"No model named '{name}' is loaded.")
         if version is None:
             return versions[max(versions)]
         if version not in versions:
-            raise ApiError(404, "version_not_found", f"Model '{name}' has no version {version}.")
+            raise APIError(404, "version_not_found", f"Model '{name}' has no version {version}.")
         return versions[version]
 
     def latest(self) -> list[LoadedModel]:

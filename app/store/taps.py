@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from app.errors import ApiError
+from app.errors import APIError
 from app.store.sessions import create_session
 
 MAX_CACHED_LAYER_SETS = 8
@@ -49,7 +49,7 @@ class LayerTaps:
         """(logits (N, K), {layer: activation}) for a preprocessed batch."""
         unknown = [name for name in layers if name not in self.known]
         if unknown:
-            raise ApiError(422, "unknown_layer", f"No layer named '{unknown[0]}' in this model.")
+            raise APIError(422, "unknown_layer", f"No layer named '{unknown[0]}' in this model.")
         session = self._session(layers)
         output_names = [self.model.graph.output[0].name, *layers]
         values = session.run(output_names, {self.input_name: batch})

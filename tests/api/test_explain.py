@@ -174,3 +174,19 @@ def test_forward_only_methods_work_on_a_model_without_gradients(tmp_path, digit_
         assert _explain(client, method, digit_png).status_code == 200
         listed = {m["key"]: m["models"] for m in client.get("/explain").json()["methods"]}
         assert listed[method] == ["erf_net"]
+
+
+@pytest.mark.parametrize(
+    ("method", "size"), [("integrated_gradients", "steps"), ("smoothgrad", "samples")]
+)
+def test_batched_gradient_methods_count_against_the_forward_pass_budget(
+    tiny_store, digit_png, method, size
+):
+    settings = Settings(model_store=tiny_store, default_model="tiny_digits", max_forward_passes=100)
+    with TestClient(create_app(settings)) as small_budget:
+        within = _explain(small_budget, method, digit_png, f"?{size}=50&target=1&target=2")
+        assert within.status_code == 200, within.text
+        over = _explain(small_budget, method, digit_png, f"?{size}=51&target=1&target=2")
+    assert over.status_code == 422
+    error = over.json()["error"]
+    assert error["code"] == "over_budget" and "102" in error["message"]

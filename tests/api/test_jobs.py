@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.config import Settings
-from app.errors import ApiError
+from app.errors import APIError
 from app.jobs import JobRegistry
 from app.main import create_app
 
@@ -77,7 +77,7 @@ def test_cancel_stops_a_running_job(busy_client):
     cancelled = busy_client.delete(url)
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
-    time.sleep(0.1)
+    assert busy_client.app.state.jobs.get(accepted["job_id"]).wait(DEADLINE)  # it has stopped
     body = busy_client.get(url).json()
     assert body["status"] == "cancelled" and body["step"] < 10**5 and body["result"] is None
 
@@ -140,7 +140,7 @@ def test_jobs_beyond_the_running_and_queued_bounds_are_refused(jobs):
     running, queued = Gate(), Gate()
     first = jobs.submit(running, "test", 1, {})
     second = jobs.submit(queued, "test", 1, {})
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(APIError) as refused:
         jobs.submit(Gate(), "test", 1, {})
     assert refused.value.status == 503 and "Retry-After" in refused.value.headers
     assert running.entered.wait(5) and jobs.get(second.id).status == "queued"
@@ -156,7 +156,10 @@ def test_a_queued_job_is_cancelled_at_once_and_never_runs(jobs):
     waiting = jobs.submit(queued, "test", 1, {})
     assert jobs.cancel(waiting.id).status == "cancelled"
     running.release.set()
-    time.sleep(0.05)
+    after = Gate()
+    after.release.set()
+    # One worker takes jobs in order: once a later job is done, the cancelled one had its turn.
+    assert jobs.submit(after, "test", 1, {}).wait(5)
     assert not queued.entered.is_set() and waiting.status == "cancelled"
 
 
@@ -179,5 +182,5 @@ def test_finished_jobs_expire_after_the_ttl(jobs):
     jobs.clock.now += 59
     assert jobs.get(job.id) is job
     jobs.clock.now += 2
-    with pytest.raises(ApiError, match="unknown or expired"):
+    with pytest.raises(APIError, match="unknown or expired"):
         jobs.get(job.id)

@@ -85,11 +85,6 @@ def torch_layer_activations_and_gradients(
     return stored["a"].detach(), gradient
 
 
-def relative_error(ours: np.ndarray, reference: np.ndarray) -> float:
-    scale = max(float(np.abs(reference).max()), 1e-12)
-    return float(np.abs(ours - reference).max()) / scale
-
-
 @dataclass
 class Digits:
     """The shipped mnist_cnn and held-out MNIST digits preprocessed as the server does."""

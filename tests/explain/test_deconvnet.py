@@ -5,7 +5,7 @@ from __future__ import annotations
 from captum.attr import Deconvolution
 
 from app.explain.deconvnet import Deconvnet
-from tests.explain.conftest import relative_error
+from tests.gradients.reference import relative_error
 
 
 def test_deconvnet_equals_captum_deconvolution(case):

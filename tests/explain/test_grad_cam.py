@@ -5,7 +5,7 @@ from __future__ import annotations
 from captum.attr import LayerAttribution, LayerGradCam
 
 from app.explain.grad_cam import GradCAM
-from tests.explain.conftest import relative_error
+from tests.gradients.reference import relative_error
 
 
 def test_grad_cam_equals_captum_layer_grad_cam_then_bilinear_upsampling(case):

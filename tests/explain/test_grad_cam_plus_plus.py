@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from app.explain.grad_cam_plus_plus import GradCAMPlusPlus
-from tests.explain.conftest import relative_error, torch_layer_activations_and_gradients
+from tests.explain.conftest import torch_layer_activations_and_gradients
+from tests.gradients.reference import relative_error
 
 
 def test_grad_cam_plus_plus_equals_its_formula_on_torch_gradients(case):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from captum.attr import InputXGradient
 
 from app.explain.gradient_x_input import GradientXInput
-from tests.explain.conftest import relative_error
+from tests.gradients.reference import relative_error
 
 
 def test_gradient_x_input_equals_captum(case):

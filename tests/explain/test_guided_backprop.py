@@ -5,7 +5,7 @@ from __future__ import annotations
 from captum.attr import GuidedBackprop as CaptumGuidedBackprop
 
 from app.explain.guided_backprop import GuidedBackprop
-from tests.explain.conftest import relative_error
+from tests.gradients.reference import relative_error
 
 
 def test_guided_backprop_equals_captum(case):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from captum.attr import GuidedBackprop, LayerAttribution, LayerGradCam
 
 from app.explain.guided_grad_cam import GuidedGradCAM
-from tests.explain.conftest import relative_error
+from tests.gradients.reference import relative_error
 
 
 def test_guided_grad_cam_is_guided_backprop_masked_by_grad_cam(case):

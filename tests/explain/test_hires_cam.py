@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 
 from app.explain.hires_cam import HiResCAM
-from tests.explain.conftest import relative_error, torch_layer_activations_and_gradients
+from tests.explain.conftest import torch_layer_activations_and_gradients
+from tests.gradients.reference import relative_error
 
 
 def test_hires_cam_equals_its_formula_on_torch_gradients(case):

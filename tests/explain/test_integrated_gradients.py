@@ -12,7 +12,7 @@ from app.explain.integrated_gradients import (
     IntegratedGradientsParams,
     make_baseline,
 )
-from tests.explain.conftest import relative_error
+from tests.gradients.reference import relative_error
 
 
 @pytest.mark.parametrize("baseline", ["zeros", "blur", "uniform"])

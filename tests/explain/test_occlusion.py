@@ -7,10 +7,11 @@ import pytest
 import torch
 from captum.attr import Occlusion as CaptumOcclusion
 
-from app.errors import ApiError
+from app.errors import APIError
 from app.explain.occlusion import Occlusion, OcclusionParams
 from app.explain.smoothing import gaussian_blur
-from tests.explain.conftest import build_case, relative_error
+from tests.explain.conftest import build_case
+from tests.gradients.reference import relative_error
 
 SETTINGS = [
     # (window, stride, baseline, score): the last window per axis is cut off in most of them
@@ -89,7 +90,7 @@ def test_occlusion_over_budget_is_refused_before_any_forward_pass():
     given = case.given([1])
     given.budget = 100
     given.forward = None  # would fail if reached
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(APIError) as refused:
         Occlusion().explain(given, OcclusionParams(window_height=4, window_width=4, stride=2))
     assert refused.value.code == "over_budget"
     assert "170 forward passes" in refused.value.message and "100" in refused.value.message

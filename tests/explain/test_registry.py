@@ -20,6 +20,7 @@ SHARED_MODULES = {
     "gradient_base",
     "cam_base",
     "faithfulness",
+    "patches",
 }
 
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from app.explain.rise import RISE, RISEParams, random_grids, upsampled_masks
-from tests.explain.conftest import build_case, relative_error
+from tests.explain.conftest import build_case
+from tests.gradients.reference import relative_error
 
 
 def _probability_model(probability):

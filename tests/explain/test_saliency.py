@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from app.explain.saliency import Saliency
-from tests.explain.conftest import relative_error
+from tests.gradients.reference import relative_error
 
 
 def test_saliency_attributions_equal_torch_autograd(case):

@@ -8,7 +8,7 @@ from captum.attr import NoiseTunnel
 from captum.attr import Saliency as CaptumSaliency
 
 from app.explain.smoothgrad import SmoothGrad, SmoothGradParams, smoothgrad_from_noise
-from tests.explain.conftest import relative_error
+from tests.gradients.reference import relative_error
 
 
 def test_smoothgrad_equals_captum_noise_tunnel_with_the_same_noise(case, monkeypatch):

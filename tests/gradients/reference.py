@@ -1,4 +1,5 @@
-"""Shared checks: run an explain graph and compare it with torch autograd."""
+"""Shared checks: run an explain graph and compare it with torch autograd; the builders and
+cases the op tests (tests/gradients/ops/test_<op>.py) share."""
 
 from __future__ import annotations
 
@@ -69,3 +70,69 @@ def random_input(shape: tuple, seed: int = 0) -> np.ndarray:
 def constant(shape: tuple, seed: int = 1) -> np.ndarray:
     """Random float32 weights."""
     return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def as_torch(array: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    """A constant as a torch tensor of `like`'s dtype."""
+    return torch.tensor(array, dtype=like.dtype)
+
+
+def one_node(op_type: str, inputs: tuple[str, ...] = ("x",), **attrs) -> onnx.NodeProto:
+    """A node from `inputs` to `y`."""
+    return helper.make_node(op_type, list(inputs), ["y"], **attrs)
+
+
+def assert_activation_matches(
+    node: onnx.NodeProto, constants: dict[str, np.ndarray], reference: Callable
+) -> None:
+    """One elementwise node on x (2, 3, 4, 5), scaled by 4 to reach every piece of the
+    piecewise functions, against torch."""
+    model = op_model([node], ["N", 3, 4, 5], constants)
+    assert_gradient_matches(model, reference, random_input((2, 3, 4, 5)) * 4)
+
+
+def assert_data_movement_matches(
+    nodes: list[onnx.NodeProto], constants: dict[str, np.ndarray], reference: Callable
+) -> None:
+    """Nodes on x (2, 3, 4, 5) against torch."""
+    model = op_model(nodes, ["N", 3, 4, 5], constants)
+    assert_gradient_matches(model, reference, random_input((2, 3, 4, 5)))
+
+
+# Add, Sub, Mul and Div: each op's test file runs these with its own op.
+BINARY_TORCH_OPS = {"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div}
+BINARY_CONSTANT_SHAPES = [(), (5,), (4, 1), (1, 4, 5), (1, 3, 1, 1), (2, 3, 4, 5)]
+
+
+def assert_binary_op_with_a_constant_matches(
+    op_type: str, c_shape: tuple[int, ...], x_first: bool
+) -> None:
+    """x (2, 3, 4, 5) op a broadcast constant (or the constant op x) against torch."""
+    c = constant(c_shape) + (3.0 if op_type == "Div" else 0.0)  # keep divisors away from 0
+    node = helper.make_node(op_type, ["x", "c"] if x_first else ["c", "x"], ["y"])
+    model = op_model([node], ["N", 3, 4, 5], {"c": c})
+    x = random_input((2, 3, 4, 5)) + (3.0 if op_type == "Div" and not x_first else 0.0)
+    torch_op = BINARY_TORCH_OPS[op_type]
+
+    def reference(t):
+        other = as_torch(c, t)
+        return torch_op(t, other) if x_first else torch_op(other, t)
+
+    assert_gradient_matches(model, reference, x)
+
+
+def assert_binary_op_of_two_activations_matches(op_type: str) -> None:
+    """x op b(x), b broadcast from (N, 1, 4): the gradient accumulates over both paths."""
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["m"], axes=[1], keepdims=1),  # (N, 1, 4)
+        helper.make_node("Sigmoid", ["m"], ["s"]),
+        helper.make_node("Add", ["s", "one"], ["b"]),  # in (1, 2): a safe divisor
+        helper.make_node(op_type, ["x", "b"], ["y"]),
+    ]
+    model = op_model(nodes, ["N", 3, 4], {"one": constant(()) * 0 + 1})
+
+    def reference(x):
+        b = torch.sigmoid(x.mean(dim=1, keepdim=True)) + 1
+        return BINARY_TORCH_OPS[op_type](x, b)
+
+    assert_gradient_matches(model, reference, random_input((2, 3, 4)))

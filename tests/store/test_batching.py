@@ -7,6 +7,7 @@ import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.errors import ApiError
+from app.errors import APIError
 from app.main import create_app
 from app.store.batching import BatchLimits, ModelBatcher
 from app.store.registry import load_registry
@@ -33,17 +34,19 @@ class Recorder:
         self.rejections.append(reason)
 
 
-class SlowModel:
-    """Stands in for a LoadedModel: each run takes `seconds`; row i of the output is input i."""
+class StubModel:
+    """Stands in for a LoadedModel: row i of the output is input i; a run waits for `gate`
+    when given (up to 10 s) and fails when asked."""
 
-    name, version = "slow", 1
+    name, version = "stub", 1
 
-    def __init__(self, seconds: float, fail: bool = False) -> None:
-        self.seconds = seconds
+    def __init__(self, fail: bool = False, gate: threading.Event | None = None) -> None:
         self.fail = fail
+        self.gate = gate
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
-        time.sleep(self.seconds)
+        if self.gate is not None:
+            assert self.gate.wait(10), "the test never opened the gate"
         if self.fail:
             raise RuntimeError("onnxruntime said no")
         return batch.reshape(len(batch), -1)[:, :2].copy()
@@ -59,13 +62,18 @@ def images(count: int, seed: int = 0) -> np.ndarray:
 
 
 async def submit_all(batcher: ModelBatcher, batches: list[np.ndarray]) -> list[np.ndarray]:
+    """Send `batches` as admitted requests whose places are all taken before the first is
+    queued: the worker waits for every one of them, so batches form by count, not by time."""
     deadline = time.monotonic() + 10
-    return list(await asyncio.gather(*(batcher.logits(b, deadline) for b in batches)))
+    with ExitStack() as places:
+        for _ in batches:
+            places.enter_context(batcher.admission())
+        return list(await asyncio.gather(*(batcher.logits(b, deadline) for b in batches)))
 
 
 def test_concurrent_requests_run_as_one_batch_with_one_by_one_numbers(tiny_digits):
     recorder = Recorder()
-    batcher = ModelBatcher(tiny_digits, BatchLimits(max_batch=16, max_delay=0.05), recorder)
+    batcher = ModelBatcher(tiny_digits, BatchLimits(max_batch=16, max_delay=60), recorder)
     requests = [images(n, seed) for seed, n in enumerate((1, 3, 2, 1))]
     results = asyncio.run(submit_all(batcher, requests))
     assert recorder.batches == [7]
@@ -75,7 +83,7 @@ def test_concurrent_requests_run_as_one_batch_with_one_by_one_numbers(tiny_digit
 
 def test_batches_never_exceed_max_batch_and_a_big_request_runs_alone(tiny_digits):
     recorder = Recorder()
-    batcher = ModelBatcher(tiny_digits, BatchLimits(max_batch=4, max_delay=0.05), recorder)
+    batcher = ModelBatcher(tiny_digits, BatchLimits(max_batch=4, max_delay=60), recorder)
     requests = [images(2, 1), images(2, 2), images(3, 3), images(6, 4)]
     results = asyncio.run(submit_all(batcher, requests))
     assert recorder.batches == [4, 3, 6]
@@ -84,8 +92,8 @@ def test_batches_never_exceed_max_batch_and_a_big_request_runs_alone(tiny_digits
 
 def test_a_full_queue_answers_503_overloaded_with_retry_after():
     recorder = Recorder()
-    batcher = ModelBatcher(SlowModel(0), BatchLimits(queue_size=2, retry_after=7), recorder)
-    with batcher.admission(), batcher.admission(), pytest.raises(ApiError) as refused:
+    batcher = ModelBatcher(StubModel(), BatchLimits(queue_size=2, retry_after=7), recorder)
+    with batcher.admission(), batcher.admission(), pytest.raises(APIError) as refused:
         batcher.admission().__enter__()
     assert (refused.value.status, refused.value.code) == (503, "overloaded")
     assert refused.value.headers == {"Retry-After": "7"}
@@ -96,22 +104,29 @@ def test_a_full_queue_answers_503_overloaded_with_retry_after():
 
 def test_a_request_still_queued_at_its_deadline_gets_deadline_exceeded():
     recorder = Recorder()
-    batcher = ModelBatcher(SlowModel(0.3), BatchLimits(max_batch=1, max_delay=0), recorder)
+    gate = threading.Event()
+    batcher = ModelBatcher(StubModel(gate=gate), BatchLimits(max_batch=1, max_delay=0), recorder)
 
     async def scenario() -> list[object]:
         now = time.monotonic()
-        first = batcher.logits(images(1), now + 5)  # occupies the model for 0.3 s
-        late = batcher.logits(images(1), now + 0.1)  # waits behind it, gives up at 0.1 s
-        return await asyncio.gather(first, late, return_exceptions=True)
+
+        async def late() -> np.ndarray:
+            try:  # waits behind the first request, which holds the model until then
+                return await batcher.logits(images(1), now + 0.1)
+            finally:
+                gate.set()
+
+        first = batcher.logits(images(1), now + 10)
+        return await asyncio.gather(first, late(), return_exceptions=True)
 
     first, late = asyncio.run(scenario())
     assert isinstance(first, np.ndarray)
-    assert isinstance(late, ApiError) and (late.status, late.code) == (503, "deadline_exceeded")
+    assert isinstance(late, APIError) and (late.status, late.code) == (503, "deadline_exceeded")
     assert recorder.batches == [1]  # the late request never ran
 
 
 def test_a_failed_run_reaches_every_caller_of_the_batch():
-    batcher = ModelBatcher(SlowModel(0, fail=True), BatchLimits(max_delay=0.05))
+    batcher = ModelBatcher(StubModel(fail=True), BatchLimits(max_delay=0.05))
 
     async def scenario() -> list[object]:
         deadline = time.monotonic() + 5
@@ -122,18 +137,21 @@ def test_a_failed_run_reaches_every_caller_of_the_batch():
 
 
 def test_concurrent_http_requests_merge_and_match_one_by_one(settings: Settings, digit_png):
-    tuned = settings.model_copy(update={"max_batch": 8, "max_batch_delay_ms": 150})
     blobs = [digit_png] + [_stroke_png(seed) for seed in range(5)]
-    with TestClient(create_app(tuned)) as client:
+    with TestClient(create_app(settings)) as client:
+        # A batch of these six runs when it is full, never on a timer.
+        client.app.state.batchers.limits = BatchLimits(max_batch=len(blobs), max_delay=60)
         alone = [_predict(client, blob) for blob in blobs]
         runs_before = _runs(client)
-        start = threading.Barrier(len(blobs))
-        with ThreadPoolExecutor(len(blobs)) as pool:
-            together = list(pool.map(lambda b: (start.wait(), _predict(client, b))[1], blobs))
+        queue = client.app.state.batchers.for_model(client.app.state.registry.get("tiny_digits"))
+        assert queue.limits.max_batch == len(blobs)
+        # The place held here keeps the worker waiting until the batch is full.
+        with queue.admission(), ThreadPoolExecutor(len(blobs)) as pool:
+            together = list(pool.map(lambda blob: _predict(client, blob), blobs))
         runs = _runs(client) - runs_before
     assert runs_before == len(blobs)
     assert together == alone
-    assert runs <= 2  # six concurrent requests, at most two onnxruntime runs
+    assert runs == 1  # six concurrent requests, one onnxruntime run
 
 
 def _predict(client: TestClient, blob: bytes) -> list[float]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.errors import ApiError
+from app.errors import APIError
 from app.store.manifest import MANIFEST_FILE, MODEL_FILE
 from app.store.registry import load_registry
 from tests.tiny_models import manifest_fields, tiny_cnn, write_store_entry
@@ -82,7 +82,7 @@ def test_folders_that_are_not_numeric_versions_are_ignored(store):
 @pytest.mark.parametrize("name", ["../good", "good/1", "/etc/passwd", "", "GOOD"])
 def test_names_are_looked_up_never_joined_into_paths(store, name):
     registry = load_registry(store)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(APIError) as caught:
         registry.get(name)
     assert caught.value.status == 404
 

@@ -1,14 +1,15 @@
-"""Gemm and MatMul backward against torch autograd."""
+"""Gemm backward against torch autograd: the gradient with respect to A, B and C."""
 
 import pytest
-import torch
 from onnx import helper
 
-from tests.gradients.reference import assert_gradient_matches, constant, op_model, random_input
-
-
-def _t(array, like):
-    return torch.tensor(array, dtype=like.dtype)
+from tests.gradients.reference import (
+    as_torch,
+    assert_gradient_matches,
+    constant,
+    op_model,
+    random_input,
+)
 
 
 @pytest.mark.parametrize("trans_a", [0, 1])
@@ -30,8 +31,8 @@ def test_gemm_gradient_wrt_a_matches_torch(trans_a, trans_b, alpha, beta, c_shap
 
     def reference(x):
         a = x.T if trans_a else x
-        y = alpha * a @ (_t(b, x).T if trans_b else _t(b, x))
-        return y + beta * _t(constants["c"], x) if c_shape is not None else y
+        y = alpha * a @ (as_torch(b, x).T if trans_b else as_torch(b, x))
+        return y + beta * as_torch(constants["c"], x) if c_shape is not None else y
 
     assert_gradient_matches(model, reference, random_input(x_shape))
 
@@ -45,7 +46,7 @@ def test_gemm_gradient_wrt_b_matches_torch(trans_a, trans_b):
     model = op_model([node], list(x_shape), {"a": a})
 
     def reference(x):
-        left = _t(a, x).T if trans_a else _t(a, x)
+        left = as_torch(a, x).T if trans_a else as_torch(a, x)
         return 0.7 * left @ (x.T if trans_b else x)
 
     assert_gradient_matches(model, reference, random_input(x_shape))
@@ -57,41 +58,6 @@ def test_gemm_gradient_wrt_c_is_summed_over_broadcast_rows():
     model = op_model([node], [1, 4], {"a": a, "b": b})
 
     def reference(x):
-        return _t(a, x) @ _t(b, x) + 1.5 * x
+        return as_torch(a, x) @ as_torch(b, x) + 1.5 * x
 
     assert_gradient_matches(model, reference, random_input((1, 4)))
-
-
-# (id, x shape, constant shape, x is the left operand)
-MATMUL_CASES = [
-    ("dense", (3, 6), (6, 4), True),
-    ("batched_x_2d_weight", (2, 3, 4, 6), (6, 5), True),
-    ("broadcast_batch", (2, 1, 4, 6), (3, 6, 5), True),
-    ("x_on_the_right", (2, 6, 4), (3, 6), False),
-    ("x_on_the_right_broadcast", (1, 6, 4), (2, 3, 6), False),
-]
-
-
-@pytest.mark.parametrize(
-    ("x_shape", "w_shape", "x_left"),
-    [c[1:] for c in MATMUL_CASES],
-    ids=[c[0] for c in MATMUL_CASES],
-)
-def test_matmul_gradient_matches_torch(x_shape, w_shape, x_left):
-    weight = constant(w_shape)
-    node = helper.make_node("MatMul", ["x", "w"] if x_left else ["w", "x"], ["y"])
-    model = op_model([node], list(x_shape), {"w": weight})
-
-    def reference(x):
-        return x @ _t(weight, x) if x_left else _t(weight, x) @ x
-
-    assert_gradient_matches(model, reference, random_input(x_shape))
-
-
-def test_matmul_of_an_activation_with_itself_sums_both_gradients():
-    nodes = [
-        helper.make_node("Transpose", ["x"], ["xt"], perm=[0, 2, 1]),
-        helper.make_node("MatMul", ["x", "xt"], ["y"]),
-    ]
-    model = op_model(nodes, ["N", 3, 4])
-    assert_gradient_matches(model, lambda x: x @ x.transpose(1, 2), random_input((2, 3, 4)))

@@ -1,0 +1,39 @@
+"""Clip backward against torch autograd: bounds as inputs (either may be missing) or, before
+opset 11, as attributes."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from onnx import helper
+
+from tests.gradients.reference import (
+    assert_activation_matches,
+    assert_gradient_matches,
+    op_model,
+    random_input,
+)
+
+# (id, onnx node, constants, torch function)
+CASES = [
+    ("relu6", helper.make_node("Clip", ["x", "lo", "hi"], ["y"]),
+     {"lo": np.float32(0.0), "hi": np.float32(0.5)}, lambda x: F.hardtanh(x, 0.0, 0.5)),
+    ("min_only", helper.make_node("Clip", ["x", "lo"], ["y"]), {"lo": np.float32(-0.3)},
+     lambda x: torch.clamp(x, min=-0.3)),
+    ("max_only", helper.make_node("Clip", ["x", "", "hi"], ["y"]), {"hi": np.float32(0.4)},
+     lambda x: torch.clamp(x, max=0.4)),
+    ("unbounded", helper.make_node("Clip", ["x"], ["y"]), {}, lambda x: x * 1),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("node", "constants", "reference"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_clip_gradient_matches_torch(node, constants, reference):
+    assert_activation_matches(node, constants, reference)
+
+
+def test_clip_with_attribute_bounds_matches_torch():
+    node = helper.make_node("Clip", ["x"], ["y"], min=-0.5, max=0.5)
+    model = op_model([node], ["N", 6], opset=6)
+    assert_gradient_matches(model, lambda x: F.hardtanh(x, -0.5, 0.5), random_input((3, 6)))

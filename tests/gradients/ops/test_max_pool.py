@@ -1,0 +1,56 @@
+"""MaxPool backward against torch autograd: kernels, strides, pads, ceil mode, dilations
+and ties."""
+
+import numpy as np
+import pytest
+import torch.nn.functional as F
+from onnx import helper
+
+from tests.gradients.reference import assert_gradient_matches, op_model, random_input
+
+# (id, onnx attributes, torch kwargs, x shape)
+MAX_POOL_CASES = [
+    ("2x2", {"kernel_shape": [2, 2], "strides": [2, 2]}, {"kernel_size": 2}, (2, 3, 8, 8)),
+    ("overlapping_3x3_s2", {"kernel_shape": [3, 3], "strides": [2, 2]},
+     {"kernel_size": 3, "stride": 2}, (2, 3, 9, 9)),
+    ("overlapping_s1", {"kernel_shape": [3, 3]}, {"kernel_size": 3, "stride": 1}, (1, 2, 6, 6)),
+    ("padded", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+     {"kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, 8, 8)),
+    ("ceil_mode", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1},
+     {"kernel_size": 3, "stride": 2, "ceil_mode": True}, (2, 3, 8, 8)),
+    ("rectangular", {"kernel_shape": [2, 3], "strides": [1, 2]},
+     {"kernel_size": (2, 3), "stride": (1, 2)}, (2, 2, 7, 9)),
+    ("dilated", {"kernel_shape": [2, 2], "dilations": [2, 2]},
+     {"kernel_size": 2, "stride": 1, "dilation": 2}, (1, 2, 7, 7)),
+    ("2x2_odd_size", {"kernel_shape": [2, 2], "strides": [2, 2]}, {"kernel_size": 2}, (2, 3, 9, 7)),
+    ("2x2_ceil_mode", {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1},
+     {"kernel_size": 2, "ceil_mode": True}, (2, 3, 9, 7)),
+    ("2x2_padded", {"kernel_shape": [2, 2], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+     {"kernel_size": 2, "padding": 1}, (2, 3, 8, 7)),
+    ("gapped_2x2_s3", {"kernel_shape": [2, 2], "strides": [3, 3]}, {"kernel_size": 2, "stride": 3},
+     (1, 2, 8, 8)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("attrs", "kwargs", "x_shape"),
+    [c[1:] for c in MAX_POOL_CASES],
+    ids=[c[0] for c in MAX_POOL_CASES],
+)
+def test_max_pool_gradient_matches_torch(attrs, kwargs, x_shape):
+    model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", *x_shape[1:]])
+    assert_gradient_matches(model, lambda x: F.max_pool2d(x, **kwargs), random_input(x_shape))
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride", "pad"), [(3, 2, 1), (2, 2, 0)], ids=["scatter", "unpool"]
+)
+def test_max_pool_of_ties_sends_the_gradient_to_the_first_maximum_as_torch(kernel, stride, pad):
+    attrs = {"kernel_shape": [kernel] * 2, "strides": [stride] * 2, "pads": [pad] * 4}
+    model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", 2, 6, 6])
+    x = np.round(random_input((2, 2, 6, 6))).clip(0, 1)  # many equal values
+
+    def reference(t):
+        return F.max_pool2d(t, kernel, stride, pad)
+
+    assert_gradient_matches(model, reference, x)

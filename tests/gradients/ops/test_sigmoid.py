@@ -1,0 +1,10 @@
+"""Sigmoid backward against torch autograd."""
+
+import torch
+from onnx import helper
+
+from tests.gradients.reference import assert_activation_matches
+
+
+def test_sigmoid_gradient_matches_torch():
+    assert_activation_matches(helper.make_node("Sigmoid", ["x"], ["y"]), {}, torch.sigmoid)
