@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.errors import APIError
@@ -60,7 +61,7 @@ async def read_upload(request: Request, max_images: int) -> Upload:
     if content_type == "multipart/form-data":
         upload = await _from_multipart(request, max_images)
     elif content_type == "application/json":
-        upload = _from_json(await request.body())
+        upload = await run_in_threadpool(_from_json, await request.body())
     elif content_type.startswith(RAW_TYPES):
         upload = Upload([await request.body()])
     else:
@@ -70,6 +71,8 @@ async def read_upload(request: Request, max_images: int) -> Upload:
             "Send the image as multipart field 'file', a raw image body, "
             'or JSON {"image": "<base64>"}.',
         )
+    if not upload.images:
+        raise APIError(400, "missing_file", "The request holds no image.")
     if len(upload.images) > max_images:
         raise APIError(422, "too_many_images", f"At most {max_images} images per request.")
     return upload
@@ -107,7 +110,7 @@ async def _from_multipart(request: Request, max_images: int) -> Upload:
 def _from_json(body: bytes) -> Upload:
     try:
         document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise APIError(400, "malformed_body", "The body is not valid JSON.") from error
     if isinstance(document, dict) and isinstance(document.get("image"), str):
         encoded = [document["image"]]

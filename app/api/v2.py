@@ -161,7 +161,7 @@ def unknown_route(path: str) -> None:
 
 
 def find_model(request: Request, name: str, version: str | None) -> LoadedModel:
-    if version is not None and not version.isdigit():
+    if version is not None and not (version.isascii() and version.isdecimal()):
         raise bad_request(f"Model version '{version}' is not a number.")
     return request.app.state.registry.get(name, int(version) if version else None)
 

@@ -27,7 +27,9 @@ def parse_request(body: bytes, header_length: str | None) -> tuple[InferRequest,
     """The JSON header of an infer request and a reader over the binary part that follows."""
     split = len(body)
     if header_length is not None:
-        if not header_length.isdigit() or int(header_length) > len(body):
+        if not (header_length.isascii() and header_length.isdecimal()) or int(header_length) > len(
+            body
+        ):
             raise bad_request(f"Inference-Header-Content-Length {header_length!r} is not valid.")
         split = int(header_length)
     try:

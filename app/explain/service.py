@@ -33,7 +33,7 @@ def resolve_targets(
 def _target_index(item: str, labels: tuple[str, ...]) -> int:
     if item in labels:
         return labels.index(item)
-    if item.lstrip("-").isdigit() and 0 <= int(item) < len(labels):
+    if item.isascii() and item.isdecimal() and int(item) < len(labels):
         return int(item)
     raise APIError(
         422,

@@ -59,7 +59,11 @@ def check_against_torch(model: nn.Module, onnx_bytes: bytes, batch: torch.Tensor
 def next_version_folder(store: Path, name: str) -> Path:
     """store/name/<highest numeric version + 1>, created."""
     entry = store / name
-    versions = [int(p.name) for p in entry.glob("*") if p.is_dir() and p.name.isdigit()]
+    versions = [
+        int(p.name)
+        for p in entry.glob("*")
+        if p.is_dir() and p.name.isascii() and p.name.isdecimal()
+    ]
     folder = entry / str(max(versions, default=0) + 1)
     folder.mkdir(parents=True)
     return folder

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from app.explain.engine import GradientEngine
 from app.explain.layers import conv_layers, default_cam_layer
 from app.store.manifest import MODEL_FILE, Manifest, read_manifest, sha256_of
-from app.store.sessions import create_session, warm_up
+from app.store.sessions import blank_batch, create_session, warm_up
 from app.store.taps import LayerTaps
 
 log = logging.getLogger("lantern.store")
@@ -63,7 +63,7 @@ def entry_folders(root: Path) -> list[tuple[str, int, Path]]:
     found = []
     for model_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for version_dir in model_dir.iterdir():
-            if version_dir.is_dir() and version_dir.name.isdigit():
+            if version_dir.is_dir() and version_dir.name.isascii() and version_dir.name.isdecimal():
                 found.append((model_dir.name, int(version_dir.name), version_dir))
     return sorted(found, key=lambda item: (item[0], item[1]))
 
@@ -78,8 +78,14 @@ def load_entry(
         onnx_model = onnx.load_from_string(model_bytes)
         session = create_session(model_bytes, threads)
         warm_up(session, manifest.input, warmup_runs)
+        outputs = session.run(None, {manifest.input.name: blank_batch(manifest.input, 2)})[0]
     except Exception as error:  # onnxruntime raises its own exception types
         raise StoreEntryError(f"onnxruntime cannot run it: {error}") from error
+    if outputs.shape != (2, len(manifest.labels)):
+        raise StoreEntryError(
+            f"a batch of 2 gives outputs shaped {outputs.shape}, not (2, {len(manifest.labels)}): "
+            "the batch axis must be dynamic and there must be one label per output"
+        )
     parameters = sum(int(np.prod(t.dims)) for t in onnx_model.graph.initializer)
     cam_layer = default_cam_layer(onnx_model, manifest.layers.cam)
     engine = GradientEngine(onnx_model, (cam_layer,) if cam_layer else (), threads)

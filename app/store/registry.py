@@ -47,7 +47,8 @@ def load_registry(root: Path, threads: int = 0, warmup_runs: int = 1) -> ModelRe
         try:
             registry.add(load_entry(name, version, folder, threads, warmup_runs))
             log.info("loaded model %s version %d", name, version)
-        except StoreEntryError as error:
-            registry.refused[f"{name}/{version}"] = str(error)
-            log.error("refused model %s version %d: %s", name, version, error)
+        except Exception as error:  # an unreadable entry must not stop the others serving
+            reason = str(error) if isinstance(error, StoreEntryError) else repr(error)
+            registry.refused[f"{name}/{version}"] = reason
+            log.error("refused model %s version %d: %s", name, version, reason)
     return registry

@@ -190,3 +190,10 @@ def test_batched_gradient_methods_count_against_the_forward_pass_budget(
     assert over.status_code == 422
     error = over.json()["error"]
     assert error["code"] == "over_budget" and "102" in error["message"]
+
+
+@pytest.mark.parametrize("target", ["²", "--1", "-1", "1.5"])
+def test_a_target_that_is_not_a_plain_index_or_label_is_422(client, digit_png, target):
+    response = _explain(client, "grad_cam", digit_png, f"?target={target}")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_target"

@@ -222,3 +222,14 @@ def test_the_openapi_schema_documents_the_three_body_forms(client):
     content = schema["paths"]["/predict"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json", "image/*"} <= set(content)
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [(b'{"images": []}', "missing_file"), (b"[" * 60_000, "malformed_body")],
+    ids=["empty image list", "deeply nested JSON"],
+)
+def test_json_bodies_without_a_usable_image_are_400(client, body, code):
+    response = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code

@@ -106,3 +106,22 @@ def test_a_copied_store_entry_keeps_working(store, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(store, copy)
     assert "good" in load_registry(copy).models
+
+
+def test_an_entry_with_more_outputs_than_labels_is_refused(store):
+    fields = manifest_fields("wide", 1, 12, 2)  # the graph has 3 outputs
+    write_store_entry(store, tiny_cnn(1, 12, 3), fields)
+    registry = load_registry(store)
+    assert "wide" not in registry.models
+    assert "not (2, 2)" in registry.refused["wide/1"]
+
+
+def test_an_unreadable_manifest_is_refused_not_fatal(store):
+    _break(store, "binary", lambda f: (f / MANIFEST_FILE).write_bytes(b"\xff\xfe\x00bad"))
+    registry = load_registry(store)
+    assert "good" in registry.models and "binary/1" in registry.refused
+
+
+def test_a_version_folder_with_non_ascii_digits_is_ignored(store):
+    (store / "good" / "²").mkdir()
+    assert set(load_registry(store).models["good"]) == {1}
