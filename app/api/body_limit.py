@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import APIError, error_body
 
 
+class BodyTooLargeError(APIError, HTTPException):
+    """413 raised while the body streams in. It is also an HTTPException so that FastAPI,
+    which turns other errors met while parsing a body into 400, lets it through; handlers
+    find APIError first in its MRO, so it keeps the one error shape."""
+
+    def __init__(self, limit: int) -> None:
+        message = f"The request body is over the {limit}-byte limit."
+        APIError.__init__(self, 413, "body_too_large", message)
+        self.status_code, self.detail = 413, message
+
+
 def _too_large(limit: int) -> APIError:
-    return APIError(413, "body_too_large", f"The request body is over the {limit}-byte limit.")
+    return BodyTooLargeError(limit)
 
 
 class BodyLimitMiddleware:

@@ -233,3 +233,18 @@ def test_json_bodies_without_a_usable_image_are_400(client, body, code):
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
+
+
+def test_an_oversized_chunked_json_body_to_a_parsed_route_is_413(client, settings):
+    def chunks():
+        yield b'{"class": 1, "padding": "'
+        for _ in range(settings.max_body_bytes // 4096 + 2):
+            yield b"x" * 4096
+
+    response = client.post(
+        "/models/tiny_digits/activation_maximisation",
+        content=chunks(),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"
