@@ -16,6 +16,7 @@ from app.api.backpressure import ExplainGate, batch_limits
 from app.api.body_limit import BodyLimitMiddleware
 from app.api.metrics import Metrics, MetricsMiddleware
 from app.api.request_log import RequestLogMiddleware
+from app.api.server_error import ServerErrorMiddleware
 from app.config import Settings
 from app.errors import install_error_handlers
 from app.jobs import JobRegistry
@@ -76,7 +77,8 @@ def install_serving_state(app: FastAPI, settings: Settings) -> None:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost first: request id + access log, metrics, CORS, API keys, body limit."""
+    """Outermost first: request id + access log, metrics, CORS, API keys, body limit, 500s."""
+    app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(APIKeyMiddleware, keys=settings.api_keys)
     if settings.cors_origins:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
+from app.api.backpressure import explain_slot
 from app.api.intake import IMAGE_REQUEST_BODY, read_upload
 from app.errors import APIError
 from app.introspect import activation_maximisation as am
@@ -91,9 +92,10 @@ async def compute_feature_maps(
     model = _model(request, name, version)
     upload = await read_upload(request, 1)
     options = {"layer": layer, "order": order, "raw": raw, "colormap": colormap}
-    return await run_in_threadpool(
-        service.feature_maps_body, model, upload.images[0], options, state.settings.image_limits
-    )
+    async with explain_slot(request):  # builds a session per new layer: shares the explain gate
+        return await run_in_threadpool(
+            service.feature_maps_body, model, upload.images[0], options, state.settings.image_limits
+        )
 
 
 class ActivationMaximisationRequest(BaseModel):

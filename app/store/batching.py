@@ -151,15 +151,9 @@ class ModelBatcher:
     async def _run(self, jobs: list[_Job]) -> None:
         if not jobs:
             return
-        started = time.monotonic()
-        stacked = np.concatenate([job.batch for job in jobs]) if len(jobs) > 1 else jobs[0].batch
-        if self.observer is not None:
-            self.observer.batch_ran(
-                self.model.name, len(stacked), [started - job.queued for job in jobs]
-            )
         try:
-            outputs = await run_in_threadpool(self.model.logits, stacked)  # (N, K)
-        except Exception as error:  # onnxruntime failures reach every caller of the batch
+            outputs = await self._infer(jobs)  # (N, K)
+        except Exception as error:  # every caller of the batch hears of a failure; the worker lives
             for job in jobs:
                 if not job.future.done():
                     job.future.set_exception(error)
@@ -169,6 +163,15 @@ class ModelBatcher:
             if not job.future.done():
                 job.future.set_result(outputs[offset : offset + len(job.batch)])
             offset += len(job.batch)
+
+    async def _infer(self, jobs: list[_Job]) -> np.ndarray:
+        started = time.monotonic()
+        stacked = np.concatenate([job.batch for job in jobs]) if len(jobs) > 1 else jobs[0].batch
+        if self.observer is not None:
+            self.observer.batch_ran(
+                self.model.name, len(stacked), [started - job.queued for job in jobs]
+            )
+        return await run_in_threadpool(self.model.logits, stacked)
 
     def _reject(self, reason: str) -> None:
         if self.observer is not None:
