@@ -154,8 +154,8 @@ def _background_level(rgba: np.ndarray, background: str) -> int:
 def _to_eight_bit(image: Image.Image) -> Image.Image:
     if image.mode in _SIXTEEN_BIT_MODES:
         wide = image.convert("I")  # 32-bit integers, same values
-        top = 65535 if image.mode != "I" or wide.getextrema()[1] > 255 else 255  # type: ignore[operator]
-        return wide.point(lambda value: value * (255 / top) + 0.5).convert("L")
+        peak = 65535 if image.mode != "I" or wide.getextrema()[1] > 255 else 255  # type: ignore[operator]
+        return wide.point(lambda value: value * (255 / peak) + 0.5).convert("L")
     if image.mode == "F":
         pixels = np.asarray(image, dtype=np.float64)
         top = 1.0 if pixels.max() <= 1.0 else 255.0

@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.errors import APIError, error_body
 
 
-class BodyTooLargeError(APIError, HTTPException):
+class BodyTooLargeError(APIError, HTTPException):  # type: ignore[misc]
     """413 raised while the body streams in. It is also an HTTPException so that FastAPI,
     which turns other errors met while parsing a body into 400, lets it through; handlers
     find APIError first in its MRO, so it keeps the one error shape."""
