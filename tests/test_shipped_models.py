@@ -3,11 +3,15 @@ whatever form the picture arrives in."""
 
 from __future__ import annotations
 
+import tarfile
+from pathlib import PurePosixPath
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from app.export.datasets import read_idx
+from app.export.image_folder import stratified_split
 from tests.conftest import SHARED_DATA, encode, png_bytes
 
 HELD_OUT = 1000  # the last digits of the training file, never trained on
@@ -111,3 +115,36 @@ def test_a_one_drawn_on_a_transparent_canvas_reads_as_one(shipped_client):
         "/predict", content=png_bytes(canvas), headers={"content-type": "image/png"}
     )
     assert body.json()["predictions"][0]["label"] == "1"
+
+
+def _held_out_cifar(count: int) -> list[tuple[bytes, int]]:
+    """`count` JPEGs (and labels) of the cifar_resnet validation split, recomputed from the
+    archive's names exactly as the training run split it (10% of each class, seed 0)."""
+    archive = SHARED_DATA / "cifar10" / "train.tar.gz"
+    with tarfile.open(archive) as tar:
+        files = {
+            PurePosixPath(m.name): tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in tar.getmembers()
+            if m.isfile() and m.name.lower().endswith((".jpg", ".jpeg", ".png"))
+        }
+    classes = sorted({path.parent.name for path in files})
+    ordered = [p for name in classes for p in sorted(q for q in files if q.parent.name == name)]
+    labels = np.array([classes.index(path.parent.name) for path in ordered])
+    _, validation = stratified_split(labels, 0.1, 0)
+    chosen = np.random.default_rng(1).choice(validation, count, replace=False)
+    return [(files[ordered[i]], int(labels[i])) for i in chosen]
+
+
+@pytest.mark.slow
+def test_cifar_resnet_reads_held_out_cifar_images_over_http(shipped_client):
+    samples = _held_out_cifar(300)
+    correct = 0
+    for start in range(0, len(samples), 50):
+        part = samples[start : start + 50]
+        files = [("file", (f"{i}.jpg", data, "image/jpeg")) for i, (data, _) in enumerate(part)]
+        body = shipped_client.post("/predict?model=cifar_resnet&top_k=1", files=files).json()
+        predicted = [result["predictions"][0]["index"] for result in body["results"]]
+        correct += sum(p == label for p, (_, label) in zip(predicted, part, strict=True))
+    assert correct / len(samples) >= 0.85
+    gradients = shipped_client.get("/models/cifar_resnet").json()["gradients"]
+    assert gradients["available"], gradients["error"]
