@@ -14,10 +14,10 @@ import torch
 from PIL import Image
 
 from app.export import import_command, onnx_export
-from app.export.architectures import ARCHITECTURES, Architecture
+from app.export.architectures import ARCHITECTURES
 from app.export.datasets import MNIST_LABELS, load_mnist, read_idx
 from app.export.folder_training import train_image_folder
-from app.export.train import TrainConfig, TrainResult, model_inputs, seed_everything, train
+from app.export.train import TrainConfig, model_inputs, seed_everything, train
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
@@ -88,38 +88,22 @@ def run_train(args: argparse.Namespace, command: str) -> Path:
     )
     result = train(arch.build(), data, validation, arch.input_size, config)
     batch = model_inputs(torch.from_numpy(validation.images[:64]), arch.input_size, config)
-    onnx_bytes = onnx_export.export_onnx(result.model, batch[:2])
-    check = onnx_export.check_against_torch(result.model, onnx_bytes, batch)
-    print(f"ONNX matches torch on {len(batch)} images: max abs diff {check.max_abs_diff:.2e}")
     data_note = f"MNIST training digits ({args.data}), the last {args.validation} held out"
-    fields = digit_manifest(args.name or args.arch, arch, result, config, command, data_note)
-    folder = onnx_export.write_entry(onnx_bytes, fields, args.out)
-    print(f"validation accuracy {result.validation_accuracy:.4f}; wrote {folder}")
-    return folder
+    run = onnx_export.TrainingRun(
+        args.name or args.arch, arch, result, config.epochs, command, data_note
+    )
+    return onnx_export.store_trained(run, batch, digit_manifest(run), args.out)
 
 
-def digit_manifest(
-    name: str,
-    arch: Architecture,
-    result: TrainResult,
-    config: TrainConfig,
-    command: str,
-    data_note: str,
-) -> dict:
+def digit_manifest(run: onnx_export.TrainingRun) -> dict:
     """Manifest fields (all but the checksum) of an MNIST digit model."""
-    fields = onnx_export.trained_entry_fields(name, arch, result, config.epochs, command, data_note)
-    fields["input"]["channels"] = 1
-    return {
-        **fields,
-        "description": f"{arch.summary} Trained on MNIST digits.",
-        "labels": MNIST_LABELS,
-        "preprocess": {
-            "mean": [MNIST_MEAN],
-            "std": [MNIST_STD],
-            "background": "contrast",
-            "digit": {"box": 20, "canvas": 28},
-        },
+    preprocess = {
+        "mean": [MNIST_MEAN],
+        "std": [MNIST_STD],
+        "background": "contrast",
+        "digit": {"box": 20, "canvas": 28},
     }
+    return run.entry_fields(1, "Trained on MNIST digits.", MNIST_LABELS, preprocess)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,7 @@ from app.export.image_folder import (
     stratified_split,
     to_split,
 )
-from app.export.train import TrainConfig, TrainResult, model_inputs, train
+from app.export.train import TrainConfig, model_inputs, train
 
 
 def train_image_folder(args: argparse.Namespace, arch: Architecture, command: str) -> Path:
@@ -52,40 +52,23 @@ def train_image_folder(args: argparse.Namespace, arch: Architecture, command: st
     validation = to_split(folder, validation_ids)
     result = train(model, to_split(folder, train_ids), validation, arch.input_size, config)
     batch = model_inputs(torch.from_numpy(validation.images[:64]), arch.input_size, config)
-    onnx_bytes = onnx_export.export_onnx(result.model, batch[:2])
-    check = onnx_export.check_against_torch(result.model, onnx_bytes, batch)
-    print(f"ONNX matches torch on {len(batch)} images: max abs diff {check.max_abs_diff:.2e}")
     data_note = (
         f"{args.data.name}: {len(train_ids)} training images, {len(validation_ids)} held out "
         f"({fraction:.0%} of each class, seed {args.seed})"
     )
-    name = args.name or args.arch
-    fields = folder_manifest(name, arch, folder, result, config, command, data_note)
-    entry = onnx_export.write_entry(onnx_bytes, fields, args.out)
-    print(f"validation accuracy {result.validation_accuracy:.4f}; wrote {entry}")
-    return entry
+    run = onnx_export.TrainingRun(
+        args.name or args.arch, arch, result, config.epochs, command, data_note
+    )
+    return onnx_export.store_trained(run, batch, folder_manifest(run, folder, config), args.out)
 
 
-def folder_manifest(
-    name: str,
-    arch: Architecture,
-    folder: ImageFolder,
-    result: TrainResult,
-    config: TrainConfig,
-    command: str,
-    data_note: str,
-) -> dict:
+def folder_manifest(run: onnx_export.TrainingRun, folder: ImageFolder, config: TrainConfig) -> dict:
     """Manifest fields (all but the checksum) of a colour model trained on an image folder."""
-    fields = onnx_export.trained_entry_fields(name, arch, result, config.epochs, command, data_note)
-    fields["input"]["channels"] = 3
-    return {
-        **fields,
-        "description": f"{arch.summary} Trained on {len(folder.classes)} classes of images.",
-        "labels": folder.classes,
-        "preprocess": {
-            "resize": "stretch",
-            "mean": config.mean,
-            "std": config.std,
-            "background": "black",
-        },
+    preprocess = {
+        "resize": "stretch",
+        "mean": config.mean,
+        "std": config.std,
+        "background": "black",
     }
+    description = f"Trained on {len(folder.classes)} classes of images."
+    return run.entry_fields(3, description, folder.classes, preprocess)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,31 +85,51 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def trained_entry_fields(
-    name: str,
-    arch: Architecture,
-    result: TrainResult,
-    epochs: int,
-    command: str,
-    data_note: str,
-) -> dict:
-    """The manifest fields every trained model shares: input name and size, layers, provenance."""
-    return {
-        "name": name,
-        "input": {
-            "name": INPUT_NAME,
-            "height": arch.input_size,
-            "width": arch.input_size,
-        },
-        "layers": {"cam": arch.cam_layer, "features": list(arch.feature_layers)},
-        "provenance": {
-            "architecture": name,
-            "data": data_note,
-            "epochs": epochs,
-            "validation_accuracy": round(result.validation_accuracy, 5),
-            "train_seconds": round(result.train_seconds, 1),
-            "parameters": sum(p.numel() for p in result.model.parameters()),
-            "export_command": command,
-            "created": utc_now(),
-        },
-    }
+@dataclass(frozen=True)
+class TrainingRun:
+    """A finished training run, and what its manifest records of it."""
+
+    name: str
+    arch: Architecture
+    result: TrainResult
+    epochs: int
+    command: str
+    data_note: str
+
+    def entry_fields(
+        self, channels: int, description: str, labels: Sequence[str], preprocess: dict
+    ) -> dict:
+        """Manifest fields (all but the checksum): the shared ones, and these."""
+        return {
+            "name": self.name,
+            "description": f"{self.arch.summary} {description}",
+            "labels": list(labels),
+            "input": {
+                "name": INPUT_NAME,
+                "channels": channels,
+                "height": self.arch.input_size,
+                "width": self.arch.input_size,
+            },
+            "preprocess": preprocess,
+            "layers": {"cam": self.arch.cam_layer, "features": list(self.arch.feature_layers)},
+            "provenance": {
+                "architecture": self.name,
+                "data": self.data_note,
+                "epochs": self.epochs,
+                "validation_accuracy": round(self.result.validation_accuracy, 5),
+                "train_seconds": round(self.result.train_seconds, 1),
+                "parameters": sum(p.numel() for p in self.result.model.parameters()),
+                "export_command": self.command,
+                "created": utc_now(),
+            },
+        }
+
+
+def store_trained(run: TrainingRun, batch: torch.Tensor, fields: dict, store: Path) -> Path:
+    """Export the trained model, check it against torch on `batch`, write the store entry."""
+    onnx_bytes = export_onnx(run.result.model, batch[:2])
+    check = check_against_torch(run.result.model, onnx_bytes, batch)
+    print(f"ONNX matches torch on {len(batch)} images: max abs diff {check.max_abs_diff:.2e}")
+    folder = write_entry(onnx_bytes, fields, store)
+    print(f"validation accuracy {run.result.validation_accuracy:.4f}; wrote {folder}")
+    return folder
