@@ -67,11 +67,6 @@ class ExplainInput:
         """An (N, C, H, W) tensor in the model's own layout."""
         return tensor.transpose(0, 2, 3, 1) if self.channels_last else tensor
 
-    @property
-    def black(self) -> np.ndarray:
-        """The model input of an all-black picture, shaped like `image`."""
-        return self.filled(0.0)
-
     def filled(self, pixel: float) -> np.ndarray:
         """The model input of a uniform picture of `pixel` (0 black, 1 white), like `image`."""
         mean = np.asarray(self.pixel_mean, dtype=np.float32)[:, None, None]

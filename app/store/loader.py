@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from app.explain.engine import GradientEngine
 from app.explain.layers import conv_layers, default_cam_layer
 from app.store.manifest import MODEL_FILE, Manifest, read_manifest, sha256_of
-from app.store.sessions import blank_batch, create_session, warm_up
+from app.store.sessions import create_session, warm_up
 from app.store.taps import LayerTaps
 
 log = logging.getLogger("lantern.store")
@@ -77,8 +77,7 @@ def load_entry(
     try:
         onnx_model = onnx.load_from_string(model_bytes)
         session = create_session(model_bytes, threads)
-        warm_up(session, manifest.input, warmup_runs)
-        outputs = session.run(None, {manifest.input.name: blank_batch(manifest.input, 2)})[0]
+        outputs = warm_up(session, manifest.input, warmup_runs)
     except Exception as error:  # onnxruntime raises its own exception types
         raise StoreEntryError(f"onnxruntime cannot run it: {error}") from error
     if outputs.shape != (2, len(manifest.labels)):

@@ -24,6 +24,11 @@ def blank_batch(spec: InputSpec, batch: int = 1) -> np.ndarray:
     return np.zeros((batch, spec.channels, spec.height, spec.width), dtype=np.float32)
 
 
-def warm_up(session: ort.InferenceSession, spec: InputSpec, runs: int) -> None:
-    for _ in range(runs):
-        session.run(None, {spec.name: blank_batch(spec)})
+def warm_up(session: ort.InferenceSession, spec: InputSpec, runs: int) -> np.ndarray:
+    """Run a blank batch of 2 `runs` times (at least once) and return the last outputs: the
+    loader checks their shape, so the batch axis must be dynamic."""
+    batch = {spec.name: blank_batch(spec, 2)}
+    outputs = session.run(None, batch)[0]
+    for _ in range(runs - 1):
+        outputs = session.run(None, batch)[0]
+    return np.asarray(outputs)
