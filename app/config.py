@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     explain_concurrency: int = Field(default=1, ge=1, le=64)
     explain_queue_size: int = Field(default=4, ge=0, description="explanations waiting")
     request_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    upload_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="time a request body may take to arrive"
+    )
     retry_after_seconds: int = Field(default=1, ge=1, le=3600)
     api_keys: Annotated[tuple[str, ...], NoDecode] = ()
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()

@@ -1,4 +1,5 @@
-"""One error shape for every 4xx/5xx: {"error": {"code": ..., "message": ...}}."""
+"""The error answers: Lantern's shape {"error": {"code": ..., "message": ...}} for every 4xx/5xx,
+except under /v2, where the Open Inference Protocol's {"error": "<message>"} is the shape."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("lantern.errors")
+
+V2_PREFIX = "/v2"
+INTERNAL_ERROR = "The server failed to handle this request."
 
 
 class APIError(Exception):
@@ -30,37 +34,46 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
+def is_v2_path(path: str) -> bool:
+    return path == V2_PREFIX or path.startswith(V2_PREFIX + "/")
+
+
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+    path: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+    """The answer to an error on `path`: the protocol's shape under /v2, else Lantern's. It is
+    also an ASGI app: middleware answers with `await error_response(...)(scope, receive, send)`."""
+    body = {"error": message} if is_v2_path(path) else error_body(code, message)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
-async def _api_error(_: Request, error: Exception) -> JSONResponse:
+async def _api_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, APIError)
-    return error_response(error.status, error.code, error.message, error.headers)
+    return error_response(request.url.path, error.status, error.code, error.message, error.headers)
 
 
-async def _http_error(_: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
     message = (
         error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     )
-    return error_response(error.status_code, code, message, getattr(error, "headers", None))
+    headers = getattr(error, "headers", None)
+    return error_response(request.url.path, error.status_code, code, message, headers)
 
 
-async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     problems = [
         f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
     ]
-    return error_response(422, "invalid_parameter", "; ".join(problems) or "Invalid request.")
+    message = "; ".join(problems) or "Invalid request."
+    return error_response(request.url.path, 422, "invalid_parameter", message)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "The server failed to handle this request.")
+    return error_response(request.url.path, 500, "internal_error", INTERNAL_ERROR)
 
 
 def install_error_handlers(app: FastAPI) -> None:

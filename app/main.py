@@ -79,7 +79,11 @@ def install_serving_state(app: FastAPI, settings: Settings) -> None:
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """Outermost first: request id + access log, metrics, CORS, API keys, body limit, 500s."""
     app.add_middleware(ServerErrorMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout=settings.upload_timeout_seconds,
+    )
     app.add_middleware(APIKeyMiddleware, keys=settings.api_keys)
     if settings.cors_origins:
         app.add_middleware(

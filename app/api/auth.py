@@ -7,11 +7,10 @@ CORS preflights never reach this middleware (CORSMiddleware sits outside it)."""
 from __future__ import annotations
 
 import hmac
-import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import error_body
+from app.errors import error_response
 
 PUBLIC_PATHS = frozenset({"/", "/metrics", "/docs", "/redoc", "/openapi.json", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/health/", "/v2/health/", "/static/", "/ui/", "/docs/")
@@ -54,22 +53,13 @@ class APIKeyMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        await _send_401(scope, send, bearer_token(scope) is not None)
+        await _send_401(scope, receive, send, bearer_token(scope) is not None)
 
 
-async def _send_401(scope: Scope, send: Send, had_token: bool) -> None:
+async def _send_401(scope: Scope, receive: Receive, send: Send, had_token: bool) -> None:
     message = "The API key is not valid." if had_token else "Send 'Authorization: Bearer <key>'."
-    body = (
-        {"error": message}
-        if scope["path"].startswith("/v2")
-        else error_body("unauthorized", message)
+    challenge = 'Bearer realm="lantern"' + (', error="invalid_token"' if had_token else "")
+    answer = error_response(
+        scope["path"], 401, "unauthorized", message, {"WWW-Authenticate": challenge}
     )
-    payload = json.dumps(body).encode()
-    challenge = b'Bearer realm="lantern"' + (b', error="invalid_token"' if had_token else b"")
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"www-authenticate", challenge),
-    ]
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+    await answer(scope, receive, send)

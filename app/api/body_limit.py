@@ -1,58 +1,80 @@
-"""Refuse request bodies over the limit while they stream in, with or without Content-Length."""
+"""Limits on a request body while it streams in: its size (with or without Content-Length)
+and the time it takes to arrive, so a slow or stalled upload cannot hold the server."""
 
 from __future__ import annotations
 
-import json
+import asyncio
+import time
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import APIError, error_body
+from app.errors import APIError, error_response
 
 
-class BodyTooLargeError(APIError, HTTPException):  # type: ignore[misc]
-    """413 raised while the body streams in. It is also an HTTPException so that FastAPI,
+class BodyError(APIError, HTTPException):  # type: ignore[misc]
+    """An error raised while the body streams in. It is also an HTTPException so that FastAPI,
     which turns other errors met while parsing a body into 400, lets it through; handlers
     find APIError first in its MRO, so it keeps the one error shape."""
 
-    def __init__(self, limit: int) -> None:
-        message = f"The request body is over the {limit}-byte limit."
-        APIError.__init__(self, 413, "body_too_large", message)
-        self.status_code, self.detail = 413, message
+    def __init__(self, status: int, code: str, message: str) -> None:
+        APIError.__init__(self, status, code, message)
+        self.status_code, self.detail = status, message
 
 
-def _too_large(limit: int) -> APIError:
-    return BodyTooLargeError(limit)
+def too_large(limit: int) -> BodyError:
+    return BodyError(413, "body_too_large", f"The request body is over the {limit}-byte limit.")
+
+
+def too_slow(seconds: float) -> BodyError:
+    return BodyError(
+        408,
+        "upload_timeout",
+        f"The request body did not arrive within {seconds:g} s (LANTERN_UPLOAD_TIMEOUT_SECONDS).",
+    )
 
 
 class BodyLimitMiddleware:
     """Pure ASGI middleware: a declared length over the limit is refused before any byte is
     read; otherwise the bytes are counted as they arrive and reading past the limit raises a
-    413 `APIError` inside the handler that reads the body."""
+    413 inside the handler that reads the body. A body still incomplete `timeout` seconds
+    after the request started raises a 408 there. Once the body is complete, `receive` waits
+    for the client's disconnect as usual, with no time limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if _declared_length(scope) > self.max_bytes:
-            await _send_413(send, self.max_bytes)
+            error = too_large(self.max_bytes)
+            answer = error_response(scope["path"], error.status, error.code, error.message)
+            await answer(scope, receive, send)
             return
-        received = 0
+        deadline = time.monotonic() + self.timeout
+        received, complete = 0, False
 
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+        async def limited_receive() -> Message:
+            nonlocal received, complete
+            if complete:
+                return await receive()
+            try:
+                async with asyncio.timeout(deadline - time.monotonic()):
+                    message = await receive()
+            except TimeoutError:
+                raise too_slow(self.timeout) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > self.max_bytes:
-                    raise _too_large(self.max_bytes)
+                    raise too_large(self.max_bytes)
             return message
 
-        await self.app(scope, counting_receive, send)
+        await self.app(scope, limited_receive, send)
 
 
 def _declared_length(scope: Scope) -> int:
@@ -63,11 +85,3 @@ def _declared_length(scope: Scope) -> int:
             except ValueError:
                 return 0
     return 0
-
-
-async def _send_413(send: Send, limit: int) -> None:
-    error = _too_large(limit)
-    body = json.dumps(error_body(error.code, error.message)).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

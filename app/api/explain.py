@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field, create_model
-from starlette.concurrency import run_in_threadpool
 
 from app.api.backpressure import explain_slot
+from app.api.disconnect import run_unless_disconnected
 from app.api.intake import IMAGE_REQUEST_BODY, read_upload
 from app.explain.base import Method, MethodParams
 from app.explain.registry import METHODS
@@ -75,8 +75,9 @@ def add_method_route(key: str, method: Method) -> None:
         options["max_forward_passes"] = state.settings.max_forward_passes
         job = (upload.images[0], upload.baseline)
         async with explain_slot(request):  # a few at a time; 503 when the gate is full
-            return await run_in_threadpool(
-                explain_image, model, method, params, job, options, state.settings.image_limits
+            limits = state.settings.image_limits
+            return await run_unless_disconnected(
+                request, explain_image, model, method, params, job, options, limits
             )
 
     router.add_api_route(

@@ -8,9 +8,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from starlette.concurrency import run_in_threadpool
 
 from app.api.backpressure import explain_slot
+from app.api.disconnect import run_unless_disconnected
 from app.api.intake import IMAGE_REQUEST_BODY, read_upload
 from app.errors import APIError
 from app.introspect import activation_maximisation as am
@@ -93,8 +93,13 @@ async def compute_feature_maps(
     upload = await read_upload(request, 1)
     options = {"layer": layer, "order": order, "raw": raw, "colormap": colormap}
     async with explain_slot(request):  # builds a session per new layer: shares the explain gate
-        return await run_in_threadpool(
-            service.feature_maps_body, model, upload.images[0], options, state.settings.image_limits
+        return await run_unless_disconnected(
+            request,
+            service.feature_maps_body,
+            model,
+            upload.images[0],
+            options,
+            state.settings.image_limits,
         )
 
 

@@ -30,9 +30,10 @@ async def predict(
     state = request.app.state
     loaded = state.registry.get(model or state.settings.default_model, version)
     batcher = state.batchers.for_model(loaded)
-    with batcher.admission():
+    batcher.refuse_if_full()  # before reading a body the queue has no room for
+    blobs = await read_images(request, state.settings.max_images_per_request)
+    with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = request_deadline(state.settings)
-        blobs = await read_images(request, state.settings.max_images_per_request)
         started = time.perf_counter()
         batch = await run_in_threadpool(
             preprocess_batch, loaded, blobs, state.settings.image_limits

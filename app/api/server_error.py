@@ -1,15 +1,14 @@
-"""Unexpected errors answered as 500 in the one error shape, inside the other middleware, so
-the answer still carries the request id, the CORS headers and the metrics, and the log line
-carries the request id."""
+"""Unexpected errors answered as 500 in the path's error shape (the protocol's under /v2), inside
+the other middleware, so the answer still carries the request id, the CORS headers and the
+metrics, and the log line carries the request id."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import error_body
+from app.errors import INTERNAL_ERROR, error_response
 
 log = logging.getLogger("lantern.errors")
 
@@ -38,11 +37,5 @@ class ServerErrorMiddleware:
             log.exception("unhandled error on %s %s", scope["method"], scope.get("path", ""))
             if started:
                 raise
-            await _internal_error(send)
-
-
-async def _internal_error(send: Send) -> None:
-    body = json.dumps(error_body("internal_error", "The server failed to handle this request."))
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 500, "headers": headers})
-    await send({"type": "http.response.body", "body": body.encode()})
+            response = error_response(scope["path"], 500, "internal_error", INTERNAL_ERROR)
+            await response(scope, receive, send)

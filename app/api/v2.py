@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.backpressure import request_deadline
 from app.api.health import readiness_problem
@@ -54,12 +53,9 @@ EXTENSIONS = ["classification", "binary_tensor_data"]
 PLATFORM = "onnxruntime_onnx"
 
 
-def v2_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
-
-
 class V2Route(APIRoute):
-    """A route whose errors take the protocol's shape, `{"error": "..."}`."""
+    """A route whose invalid parameters are the protocol's 400, not FastAPI's 422. The error
+    shape, `{"error": "..."}`, comes from `app.errors.error_response`, as for every /v2 path."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -67,17 +63,11 @@ class V2Route(APIRoute):
         async def v2_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except APIError as error:
-                return v2_error(error.status, error.message, error.headers)
             except RequestValidationError as error:
                 problems = "; ".join(
                     f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
                 )
-                return v2_error(400, problems)
-            except StarletteHTTPException as error:
-                return v2_error(
-                    error.status_code, str(error.detail), getattr(error, "headers", None)
-                )
+                raise bad_request(problems) from error
 
         return v2_handler
 
@@ -145,9 +135,10 @@ async def infer(request: Request, model_name: str, model_version: str | None = N
     if request.headers.get("content-encoding", "identity") != "identity":
         raise APIError(415, "unsupported_encoding", "Compressed request bodies are not supported.")
     batcher = state.batchers.for_model(model)
-    with batcher.admission():
+    batcher.refuse_if_full()  # before reading a body the queue has no room for
+    body = await request.body()
+    with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = request_deadline(state.settings)
-        body = await request.body()
         header = request.headers.get(HEADER_LENGTH)
         parsed, batch = await run_in_threadpool(decode_infer, model, body, header, state.settings)
         outputs = await batcher.logits(batch, deadline)

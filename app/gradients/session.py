@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnxruntime as ort
 
+from app.cancellation import run_session
 from app.gradients.graph import ExplainGraph
 
 
@@ -41,7 +42,7 @@ class ExplainSession:
     def run(self, image: np.ndarray, seed: np.ndarray, relu_rule: int = 0) -> ExplainResult:
         """Logits, input gradient and layer activations/gradients of sum(seed * logits)."""
         g = self.graph
-        feeds = {
+        feeds: dict[str, np.ndarray] = {
             g.input_name: np.asarray(image, dtype=np.float32, order="C"),
             g.seed_name: np.asarray(seed, dtype=np.float32, order="C"),
             g.relu_rule_name: np.asarray(int(relu_rule), dtype=np.int64),
@@ -49,7 +50,7 @@ class ExplainSession:
         layers = list(g.layer_outputs.items())
         heads = [g.logits_name] + ([g.input_grad_name] if g.input_grad_name else [])
         names = heads + [n for _, outs in layers for n in (outs.activation, outs.gradient)]
-        values = self.session.run(names, feeds)
+        values = run_session(self.session, names, feeds)
         result = ExplainResult(values[0], values[1] if g.input_grad_name else None)
         for index, (layer, _) in enumerate(layers):
             result.activations[layer] = values[len(heads) + 2 * index]

@@ -65,9 +65,8 @@ class ModelBatcher:
         self._arrived = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
 
-    @contextmanager
-    def admission(self) -> Iterator[None]:
-        """Hold one of the model's `queue_size` places for the whole request, or 503 now."""
+    def refuse_if_full(self) -> None:
+        """503 `overloaded` now if every one of the model's `queue_size` places is taken."""
         if self.admitted >= self.limits.queue_size:
             self._reject("overloaded")
             raise unavailable(
@@ -75,6 +74,12 @@ class ModelBatcher:
                 f"Model '{self.model.name}' has {self.admitted} requests queued; retry shortly.",
                 self.limits.retry_after,
             )
+
+    @contextmanager
+    def admission(self) -> Iterator[None]:
+        """Hold one of the model's `queue_size` places while the request decodes and runs,
+        or 503 now."""
+        self.refuse_if_full()
         self.admitted += 1
         try:
             yield

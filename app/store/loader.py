@@ -12,6 +12,7 @@ import onnx
 import onnxruntime as ort
 from pydantic import ValidationError
 
+from app.cancellation import run_session
 from app.explain.engine import GradientEngine
 from app.explain.layers import conv_layers, default_cam_layer
 from app.store.manifest import MODEL_FILE, Manifest, read_manifest, sha256_of
@@ -43,7 +44,7 @@ class LoadedModel:
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Raw outputs (N, K) for a preprocessed batch (N, C, H, W)."""
-        (outputs,) = self.session.run(None, {self.manifest.input.name: batch})[:1]
+        (outputs,) = run_session(self.session, None, {self.manifest.input.name: batch})[:1]
         return np.asarray(outputs, dtype=np.float32).reshape(len(batch), -1)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from app.cancellation import run_session
 from app.errors import APIError
 from app.store.sessions import create_session
 
@@ -52,7 +53,7 @@ class LayerTaps:
             raise APIError(422, "unknown_layer", f"No layer named '{unknown[0]}' in this model.")
         session = self._session(layers)
         output_names = [self.model.graph.output[0].name, *layers]
-        values = session.run(output_names, {self.input_name: batch})
+        values = run_session(session, output_names, {self.input_name: batch})
         return values[0], dict(zip(layers, values[1:], strict=True))
 
     def _session(self, layers: tuple[str, ...]) -> ort.InferenceSession:

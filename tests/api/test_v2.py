@@ -1,11 +1,13 @@
 """The Open Inference Protocol (KServe v2) routes in-process: metadata, tensors in JSON and
-binary, encoded images, classification, and every bad request with its status."""
+binary, encoded images, classification, every bad request with its status, and the errors
+answered before or around the v2 routes (405, 404, 413) in the protocol's shape."""
 
 from __future__ import annotations
 
 import base64
 import json
 import struct
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -199,6 +201,77 @@ def test_a_bad_binary_header_is_a_400(client, header, tail):
     )
     assert response.status_code == 400
     assert isinstance(response.json()["error"], str)
+
+
+NOT_ALLOWED = "Method Not Allowed"
+ROUTING_ERRORS = [
+    # (method, path, status, methods in Allow, exact body): the protocol's shape under /v2
+    ("PUT", "/v2/models/tiny_digits/infer", 405, {"POST"}, {"error": NOT_ALLOWED}),
+    ("POST", "/v2", 405, {"GET"}, {"error": NOT_ALLOWED}),
+    ("DELETE", "/v2/nope", 405, {"GET", "POST"}, {"error": NOT_ALLOWED}),
+    ("GET", "/v2/nope", 404, set(), {"error": "No v2 route /v2/nope."}),
+    (
+        "GET",
+        "/v2/models/tiny_digits/infer",
+        404,
+        set(),
+        {"error": "No v2 route /v2/models/tiny_digits/infer."},
+    ),
+    (
+        "PUT",
+        "/predict",
+        405,
+        {"POST"},
+        {"error": {"code": "method_not_allowed", "message": NOT_ALLOWED}},
+    ),
+    ("GET", "/nope", 404, set(), {"error": {"code": "not_found", "message": "Not Found"}}),
+    ("GET", "/v2nope", 404, set(), {"error": {"code": "not_found", "message": "Not Found"}}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "status", "allow", "body"), ROUTING_ERRORS)
+def test_routing_errors_take_the_error_shape_of_their_path(
+    client, method, path, status, allow, body
+):
+    response = client.request(method, path, headers={"X-Request-ID": "routing-1"})
+    assert response.status_code == status
+    assert response.json() == body
+    assert {m for m in response.headers.get("allow", "").split(", ") if m} == allow
+    assert response.headers["x-request-id"] == "routing-1"
+
+
+def oversized(limit: int, streamed: bool) -> bytes | Iterator[bytes]:
+    """A body one byte over `limit`: declared by Content-Length, or chunked without it."""
+    body = b"\0" * (limit + 1)
+    return iter([body[:4096], body[4096:]]) if streamed else body
+
+
+def too_large(limit: int) -> str:
+    return f"The request body is over the {limit}-byte limit."
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
+def test_an_oversized_v2_body_is_a_413_in_the_protocol_shape(client, settings, streamed):
+    limit = settings.max_body_bytes
+    response = client.post(
+        "/v2/models/tiny_digits/infer",
+        content=oversized(limit, streamed),
+        headers={"content-type": "application/json", "X-Request-ID": "big-1"},
+    )
+    assert response.status_code == 413
+    assert response.json() == {"error": too_large(limit)}
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-request-id"] == "big-1"
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
+def test_an_oversized_body_outside_v2_keeps_lanterns_shape(client, settings, streamed):
+    limit = settings.max_body_bytes
+    response = client.post(
+        "/predict", content=oversized(limit, streamed), headers={"content-type": "image/png"}
+    )
+    assert response.status_code == 413
+    assert response.json() == {"error": {"code": "body_too_large", "message": too_large(limit)}}
 
 
 def test_readiness_turns_false_while_draining(settings):

@@ -1,0 +1,116 @@
+"""A client that disconnects mid-explanation stops the work: the onnxruntime run after the
+disconnect is terminated, the explain gate is free again and the request counts as 499."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import onnxruntime as ort
+import pytest
+
+from app.api.disconnect import CLIENT_CLOSED_REQUEST
+
+OCCLUSION = "/explain/occlusion"
+QUERY = b"window_height=3&window_width=3&stride=1"  # 677 forward passes: 22 onnxruntime runs
+
+
+class RunSpy:
+    """Counts the session runs made for a request (those with run options); the first one
+    then waits until the request's options are told to terminate."""
+
+    def __init__(self, hold_first: bool) -> None:
+        self.hold_first = hold_first
+        self.finished = 0
+        self.terminated = 0
+        self.first_done = threading.Event()
+        self._run = ort.InferenceSession.run
+
+    def method(self) -> Any:
+        """A function to patch InferenceSession.run with (bound like a method)."""
+        return lambda session, names, feeds, options=None: self(session, names, feeds, options)
+
+    def __call__(self, session: Any, names: Any, feeds: Any, options: Any = None) -> Any:
+        if options is None:  # a run not made for a request (warm-up, loading)
+            return self._run(session, names, feeds)
+        try:
+            outputs = self._run(session, names, feeds, options)
+        except Exception:
+            self.terminated += 1
+            raise
+        self.finished += 1
+        if self.hold_first and self.finished == 1:
+            self.first_done.set()
+            for _ in range(500):  # until the server reacts to the disconnect (at most 5 s)
+                if options.terminate:
+                    break
+                threading.Event().wait(0.01)
+        return outputs
+
+
+def post_over_asgi(client, body: bytes, after_body) -> list[dict]:
+    """POST an image to the occlusion route straight through ASGI; `after_body` is awaited
+    for the next receive() once the body was read. Returns the messages the app sent."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": OCCLUSION, "raw_path": OCCLUSION.encode(),
+        "query_string": QUERY, "root_path": "", "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "headers": [(b"content-type", b"image/png"), (b"content-length", str(len(body)).encode())],
+    }  # fmt: skip
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return pending.pop() if pending else await after_body()
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def call() -> list[dict]:
+        await client.app(scope, receive, send)
+        return sent
+
+    return client.portal.call(call)
+
+
+def status_of(sent: list[dict]) -> int:
+    return next(m["status"] for m in sent if m["type"] == "http.response.start")
+
+
+def test_a_disconnect_terminates_the_explanation_and_frees_the_gate(client, digit_png, monkeypatch):
+    spy = RunSpy(hold_first=True)
+    monkeypatch.setattr(ort.InferenceSession, "run", spy.method())
+
+    async def disconnect_after_the_first_run() -> dict:
+        await asyncio.to_thread(spy.first_done.wait, 5)
+        return {"type": "http.disconnect"}
+
+    sent = post_over_asgi(client, digit_png, disconnect_after_the_first_run)
+    assert status_of(sent) == CLIENT_CLOSED_REQUEST
+    assert (spy.finished, spy.terminated) == (1, 1)  # the second run found the flag set
+    assert client.app.state.explain_gate.admitted == 0
+    metrics = client.get("/metrics").text
+    assert 'route="/explain/occlusion",status="499"' in metrics
+
+
+def test_a_client_that_stays_gets_the_whole_explanation(client, digit_png, monkeypatch):
+    spy = RunSpy(hold_first=False)
+    monkeypatch.setattr(ort.InferenceSession, "run", spy.method())
+    never = asyncio.Event()
+
+    async def stay_connected() -> dict:
+        await never.wait()  # cancelled by the server once the work is done
+        raise AssertionError("unreachable")
+
+    sent = post_over_asgi(client, digit_png, stay_connected)
+    assert status_of(sent) == 200
+    assert spy.terminated == 0
+    assert spy.finished > 2  # the disconnect above saved real work: this request runs many times
+
+
+@pytest.mark.parametrize("path", ["/predict", "/explain/saliency"])
+def test_ordinary_requests_are_unaffected(client, digit_png, path):
+    response = client.post(path, content=digit_png, headers={"content-type": "image/png"})
+    assert response.status_code == 200
