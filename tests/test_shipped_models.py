@@ -145,6 +145,6 @@ def test_cifar_resnet_reads_held_out_cifar_images_over_http(shipped_client):
         body = shipped_client.post("/predict?model=cifar_resnet&top_k=1", files=files).json()
         predicted = [result["predictions"][0]["index"] for result in body["results"]]
         correct += sum(p == label for p, (_, label) in zip(predicted, part, strict=True))
-    assert correct / len(samples) >= 0.85
+    assert correct / len(samples) >= 0.88  # 88.67% measured; 89.02% on all 5,000
     gradients = shipped_client.get("/models/cifar_resnet").json()["gradients"]
     assert gradients["available"], gradients["error"]

@@ -1,5 +1,5 @@
 """python -m app.export train <arch> --data <dir> --out model_store
-python -m app.export samples --data <dir> --out static/samples
+python -m app.export samples --data <dir> --models <name> --out static/samples
 python -m app.export import model.onnx --name <name> --preset imagenet --out model_store"""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from app.export import import_command, onnx_export
 from app.export.architectures import ARCHITECTURES
 from app.export.datasets import MNIST_LABELS, load_mnist, read_idx
 from app.export.folder_training import train_image_folder
+from app.export.image_folder import read_image_folder, stratified_split
 from app.export.train import TrainConfig, model_inputs, seed_everything, train
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -38,8 +39,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     trainer.add_argument(
         "--validation-fraction", type=float, default=0.1, help="held out of each class (folders)"
     )
-    samples = commands.add_parser("samples", help="write held-out MNIST digits for the web UI")
-    samples.add_argument("--data", type=Path, required=True, help="folder of the MNIST files")
+    samples = commands.add_parser("samples", help="write held-out images for the web UI")
+    samples.add_argument(
+        "--data", type=Path, required=True, help="the MNIST folder, or an image folder or archive"
+    )
     samples.add_argument("--out", type=Path, default=Path("static/samples"), help="samples folder")
     samples.add_argument("--models", nargs="+", default=["mnist_cnn", "lenet5"])
     samples.add_argument("--per-class", type=int, default=1, help="digits of each class")
@@ -49,22 +52,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def write_samples(args: argparse.Namespace) -> list[Path]:
-    """The first held-out digits of each class as 28x28 PNGs named <label>_<mnist index>.png,
-    one copy per model folder (the server normalises them like any upload)."""
-    images = read_idx(args.data / "train-images-idx3-ubyte.gz")  # (N, 28, 28) uint8
-    labels = read_idx(args.data / "train-labels-idx1-ubyte.gz")  # (N,)
-    held_out = np.arange(len(labels) - args.validation, len(labels))
+    """The first held-out images of each class as PNGs named <label>_<index>.png, one copy per
+    model folder (the server preprocesses them like any upload). `--data` is the MNIST folder
+    (the last `--validation` digits are held out) or an image folder or archive (the same
+    split as training: 10% of each class, seed 0)."""
+    if (args.data / "train-images-idx3-ubyte.gz").exists():
+        images = read_idx(args.data / "train-images-idx3-ubyte.gz")  # (N, 28, 28) uint8
+        labels = read_idx(args.data / "train-labels-idx1-ubyte.gz")  # (N,)
+        held_out = np.arange(len(labels) - args.validation, len(labels))
+        names: tuple[str, ...] = MNIST_LABELS
+    else:
+        folder = read_image_folder(args.data)  # (N, H, W, 3)
+        images, labels, names = folder.images, folder.labels, folder.classes
+        held_out = np.sort(stratified_split(labels, 0.1, 0)[1])
     chosen = [
         int(index)
-        for digit in range(10)
-        for index in held_out[labels[held_out] == digit][: args.per_class]
+        for label in range(len(names))
+        for index in held_out[labels[held_out] == label][: args.per_class]
     ]
     written = []
     for model in args.models:
-        folder = args.out / model
-        folder.mkdir(parents=True, exist_ok=True)
+        folder_path = args.out / model
+        folder_path.mkdir(parents=True, exist_ok=True)
         for index in chosen:
-            path = folder / f"{labels[index]}_{index}.png"
+            path = folder_path / f"{names[labels[index]]}_{index}.png"
             Image.fromarray(images[index]).save(path, optimize=True)
             written.append(path)
     print(f"wrote {len(written)} samples under {args.out}")

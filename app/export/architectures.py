@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-CIFAR_WIDTHS, CIFAR_BLOCKS = (16, 32, 64), 3  # ResNet-20: 6 x 3 + 2 weighted layers
+CIFAR_WIDTHS = (32, 64, 128, 224)  # prep, layer1, layer2, layer3: 1,331,786 parameters
 
 
 def mnist_cnn() -> nn.Module:
@@ -42,50 +42,55 @@ def lenet5() -> nn.Module:
     )  # fmt: skip
 
 
-class BasicBlock(nn.Module):
-    """He et al. 2016's basic residual block: two 3x3 convolutions with BatchNorm, plus the
-    input (through a 1x1 convolution and BatchNorm where the shape changes), then ReLU."""
+def conv_bn_relu(inputs: int, outputs: int) -> nn.Sequential:
+    """A 3x3 convolution (same size), BatchNorm and ReLU; BatchNorm folds into it at export."""
+    return _named(
+        conv=nn.Conv2d(inputs, outputs, 3, 1, 1, bias=False),
+        bn=nn.BatchNorm2d(outputs),
+        relu=nn.ReLU(),
+    )
 
-    def __init__(self, inputs: int, outputs: int, stride: int) -> None:
+
+class Residual(nn.Module):
+    """x + f(x), f two conv_bn_relu units of the same width (no ReLU after the sum)."""
+
+    def __init__(self, width: int) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(inputs, outputs, 3, stride, 1, bias=False)
-        self.bn1, self.relu1 = nn.BatchNorm2d(outputs), nn.ReLU()
-        self.conv2 = nn.Conv2d(outputs, outputs, 3, 1, 1, bias=False)
-        self.bn2, self.relu2 = nn.BatchNorm2d(outputs), nn.ReLU()
-        self.shortcut: nn.Module = nn.Identity()
-        if stride != 1 or inputs != outputs:
-            self.shortcut = _named(
-                conv=nn.Conv2d(inputs, outputs, 1, stride, bias=False), bn=nn.BatchNorm2d(outputs)
-            )
+        self.unit1, self.unit2 = conv_bn_relu(width, width), conv_bn_relu(width, width)
 
     def forward(self, x: Tensor) -> Tensor:
-        residual = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
-        return self.relu2(residual + self.shortcut(x))
+        return x + self.unit2(self.unit1(x))
 
 
-def cifar_resnet(widths: tuple[int, ...] = CIFAR_WIDTHS, blocks: int = CIFAR_BLOCKS) -> nn.Module:
-    """A CIFAR ResNet (He et al. 2016, section 4.2): a 3x3 stem, three stages of basic blocks
-    at 32x32, 16x16 and 8x8 (the first block of a later stage halves the size), global average
-    pooling and one dense layer. BatchNorm folds into the convolutions at export."""
-    stages = {}
-    previous = widths[0]
-    for index, width in enumerate(widths):
-        stages[f"stage{index + 1}"] = _named(
-            **{
-                f"block{b + 1}": BasicBlock(
-                    previous if b == 0 else width, width, 2 if index and not b else 1
-                )
-                for b in range(blocks)
-            }
-        )
-        previous = width
+class Scale(nn.Module):
+    """Multiply by a constant: softer logits train better with label smoothing (Page 2018)."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * self.factor
+
+
+def cifar_resnet(widths: tuple[int, int, int, int] = CIFAR_WIDTHS) -> nn.Module:
+    """A ResNet-9 for CIFAR (D. Page, "How to train your ResNet", 2018), at about half width:
+    a prep convolution, three layers that each widen and halve the size (conv, max pool),
+    residual blocks after the first and the last, global max pooling and one dense layer.
+    Few, wide layers at small sizes: it learns in fewer epochs than ResNet-20 and keeps both
+    CPU cores busy."""
+    prep, width1, width2, width3 = widths
     return _named(
-        stem=_named(conv=nn.Conv2d(3, widths[0], 3, 1, 1, bias=False),
-                    bn=nn.BatchNorm2d(widths[0]), relu=nn.ReLU()),  # 16@32x32
-        **stages,
-        pool=nn.AdaptiveAvgPool2d(1),
+        prep=conv_bn_relu(3, prep),  # 32@32x32
+        layer1=_named(unit=conv_bn_relu(prep, width1), pool=nn.MaxPool2d(2),
+                      residual=Residual(width1)),  # 64@16x16
+        layer2=_named(unit=conv_bn_relu(width1, width2), pool=nn.MaxPool2d(2)),  # 128@8x8
+        layer3=_named(unit=conv_bn_relu(width2, width3), pool=nn.MaxPool2d(2),
+                      residual=Residual(width3)),  # 224@4x4
+        pool=nn.AdaptiveMaxPool2d(1),
         flatten=nn.Flatten(),
-        fc=nn.Linear(widths[-1], 10),
+        fc=nn.Linear(width3, 10),
+        scale=Scale(0.125),
     )  # fmt: skip
 
 
@@ -112,6 +117,7 @@ class Architecture:
     weight_decay: float = 1e-4
     label_smoothing: float = 0.0
     channels_last: bool = False
+    bfloat16: bool = False  # train with bfloat16 autocast (the export is float32)
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -142,24 +148,26 @@ ARCHITECTURES: dict[str, Architecture] = {
     ),
     "cifar_resnet": Architecture(
         build=cifar_resnet,
-        summary="A CIFAR ResNet-20 (He et al. 2016): 19 3x3 convolutions in three residual "
-        "stages (16, 32, 64 channels) with BatchNorm, global average pooling, one dense layer.",
+        summary="A ResNet-9 for CIFAR (Page 2018) at about half width: five 3x3 convolutions "
+        "(32 to 224 channels) with BatchNorm and max pooling, two residual blocks, global max "
+        "pooling, one dense layer.",
         input_size=32,
-        cam_layer="/stage3/block3/relu2/Relu_output_0",
+        cam_layer="/layer3/residual/Add_output_0",
         feature_layers=(
-            "/stem/relu/Relu_output_0",
-            "/stage1/block3/relu2/Relu_output_0",
-            "/stage2/block3/relu2/Relu_output_0",
-            "/stage3/block3/relu2/Relu_output_0",
+            "/prep/relu/Relu_output_0",
+            "/layer1/residual/Add_output_0",
+            "/layer2/pool/MaxPool_output_0",
+            "/layer3/residual/Add_output_0",
         ),
-        epochs=45,  # about 64 minutes on 2 quiet cores at ~550 images/s (see the README)
-        batch_size=128,
-        learning_rate=0.2,  # the one-cycle peak
+        epochs=40,  # about 65 minutes on 2 quiet cores at ~475 images/s (see the README)
+        batch_size=512,
+        learning_rate=0.4,  # the one-cycle peak
         dataset="image_folder",
         augmentation="crop_flip",
         optimiser="sgd",
         weight_decay=5e-4,
-        label_smoothing=0.1,
+        label_smoothing=0.2,
         channels_last=True,
+        bfloat16=True,
     ),
 }

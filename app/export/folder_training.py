@@ -42,6 +42,7 @@ def train_image_folder(args: argparse.Namespace, arch: Architecture, command: st
         weight_decay=arch.weight_decay,
         label_smoothing=arch.label_smoothing,
         channels_last=arch.channels_last,
+        bfloat16=arch.bfloat16,
     )
     model = arch.build()
     outputs = model(torch.zeros(2, 3, arch.input_size, arch.input_size)).shape[1]
@@ -65,7 +66,8 @@ def train_image_folder(args: argparse.Namespace, arch: Architecture, command: st
 def folder_manifest(run: onnx_export.TrainingRun, folder: ImageFolder, config: TrainConfig) -> dict:
     """Manifest fields (all but the checksum) of a colour model trained on an image folder."""
     preprocess = {
-        "resize": "stretch",
+        "resize": "center_crop",  # photographs keep their proportions; CIFAR passes as is
+        "resize_shorter_to": run.arch.input_size,
         "mean": config.mean,
         "std": config.std,
         "background": "black",

@@ -54,8 +54,10 @@ PRESETS: dict[str, Preset] = {
         size=32,
         mean=(0.4914, 0.4822, 0.4465),
         std=(0.2470, 0.2435, 0.2616),
+        resize="center_crop",
+        resize_shorter_to=32,
         labels=CIFAR10_LABELS,
-        note="CIFAR-10: 32x32 stretched, training-set mean and std",
+        note="CIFAR-10: shorter side 32, centre crop 32, training-set mean and std",
     ),
     "mnist": Preset(
         channels=1,

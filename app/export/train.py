@@ -34,6 +34,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     label_smoothing: float = 0.0
     channels_last: bool = False  # faster convolutions on CPU (oneDNN)
+    bfloat16: bool = False  # autocast to bfloat16 while training: about 2x on AVX512-BF16 CPUs
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,15 @@ def model_inputs(images: torch.Tensor, input_size: int, config: TrainConfig) -> 
     return (pad_to(as_pixels(images), input_size) - mean) / std
 
 
-def accuracy(model: nn.Module, split: Split, input_size: int, config: TrainConfig) -> float:
+def accuracy(
+    model: nn.Module, split: Split, input_size: int, config: TrainConfig, bfloat16: bool = False
+) -> float:
+    """Top-1 accuracy on `split`, in float32 unless `bfloat16` (a quicker progress figure)."""
     model.eval()
     correct = 0
     batch_size = 250  # batches that stay in cache: 2-3 times faster on a CPU than 1000
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast("cpu", torch.bfloat16, enabled=bfloat16):
         for start in range(0, len(split), batch_size):
             images = model_inputs(
                 torch.from_numpy(split.images[start : start + batch_size]), input_size, config
@@ -141,18 +145,18 @@ def train(
         for batch in bar:
             pixels = augment(as_pixels(images[batch]), config, generator)
             inputs = model_inputs(pixels, input_size, config).to(memory_format=memory_format)
+            with torch.autocast("cpu", torch.bfloat16, enabled=config.bfloat16):
+                logits = model(inputs)
             loss = F.cross_entropy(
-                model(inputs), labels[batch], label_smoothing=config.label_smoothing
+                logits.float(), labels[batch], label_smoothing=config.label_smoothing
             )
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             schedule.step()
             bar.set_postfix(loss=f"{loss.item():.4f}")
-        print(
-            f"epoch {epoch + 1}: validation accuracy "
-            f"{accuracy(model, validation, input_size, config):.4f}"
-        )
+        progress = accuracy(model, validation, input_size, config, config.bfloat16)
+        print(f"epoch {epoch + 1}: validation accuracy {progress:.4f}")
     seconds = time.perf_counter() - started
     final = accuracy(model, validation, input_size, config)
     model = model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]

@@ -17,6 +17,7 @@ from app.explain.engine import GradientEngine
 from app.export import onnx_export
 from app.export.__main__ import main
 from app.export.architectures import ARCHITECTURES
+from app.export.image_folder import stratified_split
 from app.export.presets import CIFAR10_LABELS
 from app.store.registry import load_registry
 
@@ -40,7 +41,7 @@ def test_cifar_resnet_has_at_most_1_5_million_parameters_and_ten_outputs():
 def test_the_manifest_layers_are_readable_tensors_of_the_exported_graph(exported):
     tensors = {name for node in exported.graph.node for name in node.output}
     assert {CIFAR.cam_layer, *CIFAR.feature_layers} <= tensors
-    assert CIFAR.cam_layer == "/stage3/block3/relu2/Relu_output_0"
+    assert CIFAR.cam_layer == "/layer3/residual/Add_output_0"
 
 
 def test_the_gradient_engine_covers_cifar_resnet(exported):
@@ -70,7 +71,8 @@ def test_a_short_run_writes_an_entry_the_server_loads_with_gradients(tmp_path):
     assert tuple(manifest["labels"]) == CIFAR10_LABELS
     assert manifest["input"] == {"name": "input", "channels": 3, "height": 32, "width": 32,
                                  "layout": "NCHW"}  # fmt: skip
-    assert manifest["preprocess"]["resize"] == "stretch"
+    assert manifest["preprocess"]["resize"] == "center_crop"
+    assert manifest["preprocess"]["resize_shorter_to"] == 32
     assert manifest["preprocess"]["background"] == "black"
     assert len(manifest["preprocess"]["mean"]) == len(manifest["preprocess"]["std"]) == 3
     assert manifest["provenance"]["export_command"].startswith("python -m app.export train")
@@ -78,3 +80,16 @@ def test_a_short_run_writes_an_entry_the_server_loads_with_gradients(tmp_path):
     model = load_registry(tmp_path / "store").get("cifar_resnet")
     assert model.engine.available and model.cam_layer == CIFAR.cam_layer
     assert model.probabilities(np.zeros((3, 3, 32, 32), np.float32)).shape == (3, 10)
+
+
+def test_samples_are_the_first_held_out_image_of_each_class(tmp_path):
+    archive = write_cifar_like_archive(tmp_path / "train.tar.gz", per_class=10)
+    main(["samples", "--data", str(archive), "--models", "cifar_resnet", "--out",
+          str(tmp_path / "samples")])  # fmt: skip
+    written = sorted((tmp_path / "samples" / "cifar_resnet").glob("*.png"))
+    assert sorted(path.stem.split("_")[0] for path in written) == sorted(CIFAR10_LABELS)
+    labels = np.repeat(np.arange(10), 10)  # the archive's order: class by class, by name
+    held_out = set(stratified_split(labels, 0.1, 0)[1].tolist())
+    assert {int(path.stem.split("_")[1]) for path in written} <= held_out
+    with Image.open(written[0]) as sample:
+        assert sample.size == (32, 32)
