@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from app.config import PROJECT_ROOT
+from app.explain.registry import METHODS
 from app.export.datasets import read_idx
 from app.export.image_folder import stratified_split
 from tests.conftest import SHARED_DATA, encode, png_bytes
@@ -148,3 +150,20 @@ def test_cifar_resnet_reads_held_out_cifar_images_over_http(shipped_client):
     assert correct / len(samples) >= 0.88  # 88.67% measured; 89.02% on all 5,000
     gradients = shipped_client.get("/models/cifar_resnet").json()["gradients"]
     assert gradients["available"], gradients["error"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_method_explains_a_held_out_cifar_sample(shipped_client, method):
+    """The shipped colour model with max pooling and residual sums, through each method."""
+    cat = next((PROJECT_ROOT / "static" / "samples" / "cifar_resnet").glob("cat_*.png"))
+    response = shipped_client.post(
+        f"/explain/{method}?model=cifar_resnet&raw=json",
+        content=cat.read_bytes(),
+        headers={"content-type": "image/png"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["maps"][0]["target"]["index"] == body["predictions"][0]["index"]
+    heatmap = np.asarray(body["maps"][0]["raw"])
+    assert heatmap.shape == (32, 32) and np.isfinite(heatmap).all() and heatmap.any()
