@@ -48,7 +48,7 @@ export function installPaste(onImage) {
 export function renderSamples(list, samples, onImage) {
   list.replaceChildren();
   for (const sample of samples) {
-    const name = `sample digit ${sample.label}`;
+    const name = `sample ${sample.label}`;
     const button = el(
       "button",
       { type: "button", class: "sample", "data-label": sample.label, "aria-label": `Use ${name}` },

@@ -11,6 +11,7 @@ from tests.ui.conftest import (
     open_main,
     sample,
     screenshot,
+    store_models,
     wait_for_top_class,
 )
 
@@ -143,3 +144,19 @@ def test_every_visible_control_has_a_label(page: Page, model_name: str) -> None:
     page.goto(f"/ui/models/{model_name}")
     page.wait_for_selector("#model-facts dt")
     assert page.evaluate(UNLABELLED) == []
+
+
+def test_a_colour_sample_is_classified_and_explained(page: Page) -> None:
+    if "cifar_resnet" not in store_models():
+        pytest.skip("no cifar_resnet with samples in the store")
+    open_main(page, "cifar_resnet")
+    page.click("#samples button[data-label=cat]")
+    wait_for_top_class(page, "cat")
+    for box in page.locator("#method-groups input[name=method]").all():
+        box.set_checked(box.get_attribute("value") in ("guided_backprop", "grad_cam"))
+    page.click("#explain-button")
+    page.wait_for_selector("#figure-grid figure.map[data-method=grad_cam] img.heat")
+    page.wait_for_selector("#figure-grid figure.map[data-method=guided_backprop] img.heat")
+    page.wait_for_selector("#explain-progress", state="hidden")
+    assert "cat" in page.inner_text("#figure-grid figure[data-method=grad_cam] figcaption")
+    screenshot(page, "cifar_explain")
