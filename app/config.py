@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     explain_queue_size: int = Field(default=4, ge=0, description="explanations waiting")
     request_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     upload_timeout_seconds: float = Field(
-        default=30.0, gt=0, le=3600, description="time a request body may take to arrive"
+        default=30.0, gt=0, le=3600, description="longest wait for the next part of a body"
     )
     retry_after_seconds: int = Field(default=1, ge=1, le=3600)
     api_keys: Annotated[tuple[str, ...], NoDecode] = ()

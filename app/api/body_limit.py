@@ -1,10 +1,9 @@
 """Limits on a request body while it streams in: its size (with or without Content-Length)
-and the time it takes to arrive, so a slow or stalled upload cannot hold the server."""
+and how long it may stall, so a stalled upload cannot hold the server."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,16 +29,17 @@ def too_slow(seconds: float) -> BodyError:
     return BodyError(
         408,
         "upload_timeout",
-        f"The request body did not arrive within {seconds:g} s (LANTERN_UPLOAD_TIMEOUT_SECONDS).",
+        f"The request body stalled for {seconds:g} s (LANTERN_UPLOAD_TIMEOUT_SECONDS).",
     )
 
 
 class BodyLimitMiddleware:
     """Pure ASGI middleware: a declared length over the limit is refused before any byte is
     read; otherwise the bytes are counted as they arrive and reading past the limit raises a
-    413 inside the handler that reads the body. A body still incomplete `timeout` seconds
-    after the request started raises a 408 there. Once the body is complete, `receive` waits
-    for the client's disconnect as usual, with no time limit."""
+    413 inside the handler that reads the body. Waiting over `timeout` seconds for the next
+    part of an incomplete body raises a 408 there: a slow but steady upload goes on, a stalled
+    one ends. Once the body is complete, `receive` waits for the client's disconnect as usual,
+    with no time limit."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
         self.app = app
@@ -55,7 +55,6 @@ class BodyLimitMiddleware:
             answer = error_response(scope["path"], error.status, error.code, error.message)
             await answer(scope, receive, send)
             return
-        deadline = time.monotonic() + self.timeout
         received, complete = 0, False
 
         async def limited_receive() -> Message:
@@ -63,7 +62,7 @@ class BodyLimitMiddleware:
             if complete:
                 return await receive()
             try:
-                async with asyncio.timeout(deadline - time.monotonic()):
+                async with asyncio.timeout(self.timeout):
                     message = await receive()
             except TimeoutError:
                 raise too_slow(self.timeout) from None

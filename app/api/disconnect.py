@@ -1,6 +1,8 @@
 """Work that stops when its client goes away: an abandoned explanation gives back its CPU and
-its place at the explain gate at once instead of running to the end for nobody. Its log line
-and metrics say 499, the status nginx uses for "client closed request"."""
+its place at the explain gate when its current onnxruntime run ends, instead of running to the
+end for nobody. Its log line and metrics say 499, the status nginx uses for "client closed
+request". (A client that leaves while still waiting for the gate is noticed when its turn
+comes, and stopped at its first run.)"""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ Result = TypeVar("Result")
 CLIENT_CLOSED_REQUEST = 499
 
 
-async def disconnected(request: Request) -> None:
+async def wait_for_disconnect(request: Request) -> None:
     """Return once the client has closed the connection (call after the body was read)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
@@ -32,15 +34,14 @@ async def run_unless_disconnected(
     are terminated (the one in progress stops at its next node) and the answer is 499."""
     options = ort.RunOptions()
     running = asyncio.ensure_future(run_in_threadpool(with_run_options, options, work, *args))
-    watching = asyncio.ensure_future(disconnected(request))
+    watching = asyncio.ensure_future(wait_for_disconnect(request))
     try:
         await asyncio.wait((running, watching), return_when=asyncio.FIRST_COMPLETED)
     finally:
         watching.cancel()
         if not running.done():  # the client left, or this request is being cancelled
             options.terminate = True
-            await asyncio.wait((running,))  # the thread ends at its next node
-            running.exception()  # a RunCancelledError nobody needs to see
+            await finish(running)
     if watching.done() and not watching.cancelled() and running.exception() is not None:
         raise APIError(
             CLIENT_CLOSED_REQUEST,
@@ -48,3 +49,18 @@ async def run_unless_disconnected(
             "The client closed the connection; its explanation was stopped.",
         )
     return running.result()
+
+
+async def finish(thread_task: asyncio.Future[Any]) -> None:
+    """Wait until a worker thread's task is done, even if this request is cancelled meanwhile
+    (a shutdown may cancel it twice): the caller's explain slot must outlive the thread. The
+    first cancellation is raised once the thread has ended."""
+    cancelled: asyncio.CancelledError | None = None
+    while not thread_task.done():
+        try:
+            await asyncio.wait((thread_task,))
+        except asyncio.CancelledError as error:
+            cancelled = cancelled or error
+    thread_task.exception()  # retrieved: a RunCancelledError nobody needs to see
+    if cancelled is not None:
+        raise cancelled

@@ -145,12 +145,6 @@ async def infer(request: Request, model_name: str, model_version: str | None = N
     return infer_response(model, parsed, outputs)
 
 
-@router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
-def unknown_route(path: str) -> None:
-    """Answer any other /v2 path with the protocol's 404."""
-    raise APIError(404, "not_found", f"No v2 route /v2/{path}.")
-
-
 def find_model(request: Request, name: str, version: str | None) -> LoadedModel:
     if version is not None and not (version.isascii() and version.isdecimal()):
         raise bad_request(f"Model version '{version}' is not a number.")

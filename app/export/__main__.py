@@ -46,7 +46,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     samples.add_argument("--out", type=Path, default=Path("static/samples"), help="samples folder")
     samples.add_argument("--models", nargs="+", default=["mnist_cnn", "lenet5"])
     samples.add_argument("--per-class", type=int, default=1, help="digits of each class")
-    samples.add_argument("--validation", type=int, default=5000, help="held-out images")
+    samples.add_argument("--validation", type=int, default=5000, help="held-out digits")
+    samples.add_argument("--seed", type=int, default=0, help="as given to train (folders)")
+    samples.add_argument(
+        "--validation-fraction", type=float, default=0.1, help="as given to train (folders)"
+    )
     import_command.add_parser(commands)
     return parser.parse_args(argv)
 
@@ -54,8 +58,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def write_samples(args: argparse.Namespace) -> list[Path]:
     """The first held-out images of each class as PNGs named <label>_<index>.png, one copy per
     model folder (the server preprocesses them like any upload). `--data` is the MNIST folder
-    (the last `--validation` digits are held out) or an image folder or archive (the same
-    split as training: 10% of each class, seed 0)."""
+    (the last `--validation` digits are held out) or an image folder or archive (the split
+    training made with the same `--validation-fraction` and `--seed`)."""
     if (args.data / "train-images-idx3-ubyte.gz").exists():
         images = read_idx(args.data / "train-images-idx3-ubyte.gz")  # (N, 28, 28) uint8
         labels = read_idx(args.data / "train-labels-idx1-ubyte.gz")  # (N,)
@@ -64,7 +68,7 @@ def write_samples(args: argparse.Namespace) -> list[Path]:
     else:
         folder = read_image_folder(args.data)  # (N, H, W, 3)
         images, labels, names = folder.images, folder.labels, folder.classes
-        held_out = np.sort(stratified_split(labels, 0.1, 0)[1])
+        held_out = np.sort(stratified_split(labels, args.validation_fraction, args.seed)[1])
     chosen = [
         int(index)
         for label in range(len(names))

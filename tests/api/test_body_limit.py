@@ -1,6 +1,7 @@
-"""The time a request body may take: a stalled upload gets 408 `upload_timeout` without ever
-holding a model queue place, and a complete body leaves `receive` free to wait for the
-client's disconnect as long as the work takes. (The size limit is tested with /predict.)"""
+"""How long a request body may stall: a stalled upload gets 408 `upload_timeout` without ever
+holding a model queue place, a slow but steady one is read, and a complete body leaves
+`receive` free to wait for the client's disconnect as long as the work takes. (The size limit
+is tested with /predict.)"""
 
 from __future__ import annotations
 
@@ -110,3 +111,11 @@ def test_a_body_part_later_than_the_timeout_raises_408_in_the_reader():
     assert got[0] == part
     assert getattr(got[1], "status", None) == 408
     assert getattr(got[1], "code", None) == "upload_timeout"
+
+
+def test_a_slow_but_steady_body_is_read_however_long_it_takes_in_all():
+    parts = [{"type": "http.request", "body": b"a", "more_body": True} for _ in range(3)]
+    last = {"type": "http.request", "body": b"b", "more_body": False}
+    pause = 0.6 * TIMEOUT  # each gap under the limit, 2.4 limits in all
+    got = run_middleware([parts[0], pause, parts[1], pause, parts[2], pause, last], 4)
+    assert got == [*parts, last]

@@ -15,7 +15,7 @@ import httpx
 import onnxruntime as ort
 import pytest
 
-from app.api.disconnect import CLIENT_CLOSED_REQUEST
+from app.api.disconnect import CLIENT_CLOSED_REQUEST, run_unless_disconnected
 from app.config import PROJECT_ROOT
 from bench.server import server_process
 
@@ -93,14 +93,18 @@ def test_a_disconnect_terminates_the_explanation_and_frees_the_gate(client, digi
     spy = RunSpy(hold_first=True)
     monkeypatch.setattr(ort.InferenceSession, "run", spy.method())
 
+    gate = client.app.state.explain_gate
+    held: list[int] = []
+
     async def disconnect_after_the_first_run() -> dict:
         await asyncio.to_thread(spy.first_done.wait, 5)
+        held.append(gate.admitted)
         return {"type": "http.disconnect"}
 
     sent = post_over_asgi(client, digit_png, disconnect_after_the_first_run)
     assert status_of(sent) == CLIENT_CLOSED_REQUEST
     assert (spy.finished, spy.terminated) == (1, 1)  # the second run found the flag set
-    assert client.app.state.explain_gate.admitted == 0
+    assert (held, gate.admitted) == ([1], 0)  # the slot was held while working, then freed
     metrics = client.get("/metrics").text
     assert 'route="/explain/occlusion",status="499"' in metrics
 
@@ -148,5 +152,37 @@ def test_a_real_server_stops_the_work_of_a_client_that_hangs_up():
         log.seek(0)
         lines = [json.loads(line) for line in log.read().decode().splitlines() if line[:1] == "{"]
     rise = [line for line in lines if line.get("path") == "/explain/rise"]
+    (saliency,) = [line for line in lines if line.get("path") == "/explain/saliency"]
     assert [line["status"] for line in rise] == [200, CLIENT_CLOSED_REQUEST]
     assert rise[1]["duration_ms"] < 0.5 * rise[0]["duration_ms"]
+    assert saliency["duration_ms"] < 0.5 * rise[0]["duration_ms"]  # it did not wait for RISE
+
+
+class SilentClient:
+    """A request whose client neither sends nor leaves."""
+
+    async def receive(self) -> dict:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+def test_a_request_cancelled_twice_still_outlives_its_worker_thread():
+    """At shutdown a handler may be cancelled more than once: its explain slot must not be
+    given back while the thread still works."""
+    ended = threading.Event()
+
+    def work() -> None:  # no onnxruntime run to terminate: it runs to its end
+        time.sleep(0.3)
+        ended.set()
+
+    async def cancel_twice() -> bool:
+        task = asyncio.ensure_future(run_unless_disconnected(SilentClient(), work))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        task.cancel()
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return ended.is_set()
+
+    assert asyncio.run(cancel_twice())
