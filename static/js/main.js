@@ -2,6 +2,7 @@
 // the prediction bars and the explanation panel.
 import { apiJson } from "./api.js";
 import { DrawingCanvas } from "./canvas.js";
+import { installCanvasKeys } from "./canvas_keys.js";
 import {
   DEFAULT_METHODS,
   fillFigure,
@@ -33,6 +34,7 @@ async function init() {
   installDrop($("dropzone"), (blob, text) => setImage(blob, text));
   installPaste((blob, text) => setImage(blob, text));
   state.canvas = new DrawingCanvas($("draw-canvas"), (blob) => setImage(blob, "drawing"));
+  installCanvasKeys(state.canvas, $("pen-cursor"), clearDrawing);
   $("clear-canvas").addEventListener("click", clearDrawing);
   $("model-select").addEventListener("change", (event) => selectModel(event.target.value));
   $("explain-form").addEventListener("submit", (event) => {

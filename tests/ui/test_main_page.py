@@ -44,6 +44,26 @@ def test_drawing_a_one_shows_one_as_top_class(page: Page, model_name: str) -> No
     assert page.locator("#top-k li").count() == 0
 
 
+def test_drawing_a_one_by_keyboard_shows_one_as_top_class(page: Page, model_name: str) -> None:
+    open_main(page, model_name)
+    page.focus("#file-input")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "draw-canvas"
+    assert page.is_visible("#pen-cursor")
+    for key in ["Shift+ArrowUp"] * 3 + ["ArrowUp"] * 2:  # from the centre to 15% from the top
+        page.keyboard.press(key)
+    page.keyboard.press("Space")
+    assert page.inner_text("#status").startswith("Pen down")
+    for key in ["Shift+ArrowDown"] * 7:  # down to 85%, as the pointer test draws
+        page.keyboard.press(key)
+    page.keyboard.press("Space")
+    wait_for_top_class(page, "1")
+    screenshot(page, "draw_one_keyboard")
+    page.keyboard.press("Delete")
+    assert page.locator("#top-k li").count() == 0
+    assert page.is_visible("#prediction-empty")
+
+
 def test_grad_cam_and_saliency_render_loaded_images(page: Page, model_name: str) -> None:
     open_main(page, model_name)
     page.set_input_files("#file-input", sample(model_name, "3"))
