@@ -69,3 +69,14 @@ def digit_png() -> bytes:
     pixels = np.zeros((28, 28), dtype=np.uint8)
     pixels[4:24, 13:16] = 255
     return png_bytes(Image.fromarray(pixels))
+
+
+def png_post_scope(path: str, length: int, query: bytes = b"") -> dict:
+    """The ASGI scope of a POST of a `length`-byte PNG body, for tests that drive the app's
+    receive() themselves (stalls, disconnects)."""
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "headers": [(b"content-type", b"image/png"), (b"content-length", str(length).encode())],
+    }  # fmt: skip

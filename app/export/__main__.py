@@ -32,27 +32,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     trainer.add_argument("--out", type=Path, default=Path("model_store"), help="model store")
     trainer.add_argument("--name", help="store name (default: the architecture's)")
     trainer.add_argument("--epochs", type=int, help="override the architecture's epoch count")
-    trainer.add_argument("--seed", type=int, default=0)
-    trainer.add_argument("--validation", type=int, default=5000, help="held-out images")
     trainer.add_argument("--limit", type=int, help="train on the first N images only")
     trainer.add_argument("--threads", type=int, default=torch.get_num_threads())
-    trainer.add_argument(
-        "--validation-fraction", type=float, default=0.1, help="held out of each class (folders)"
-    )
+    add_split_options(trainer)
     samples = commands.add_parser("samples", help="write held-out images for the web UI")
     samples.add_argument(
         "--data", type=Path, required=True, help="the MNIST folder, or an image folder or archive"
     )
     samples.add_argument("--out", type=Path, default=Path("static/samples"), help="samples folder")
     samples.add_argument("--models", nargs="+", default=["mnist_cnn", "lenet5"])
-    samples.add_argument("--per-class", type=int, default=1, help="digits of each class")
-    samples.add_argument("--validation", type=int, default=5000, help="held-out digits")
-    samples.add_argument("--seed", type=int, default=0, help="as given to train (folders)")
-    samples.add_argument(
-        "--validation-fraction", type=float, default=0.1, help="as given to train (folders)"
-    )
+    samples.add_argument("--per-class", type=int, default=1, help="images of each class")
+    add_split_options(samples)
     import_command.add_parser(commands)
     return parser.parse_args(argv)
+
+
+def add_split_options(command: argparse.ArgumentParser) -> None:
+    """How the data is split into training and held-out images: `train` and `samples` must
+    agree, so the samples come from the held-out part."""
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--validation", type=int, default=5000, help="held-out MNIST digits")
+    command.add_argument(
+        "--validation-fraction", type=float, default=0.1, help="held out of each class (folders)"
+    )
 
 
 def write_samples(args: argparse.Namespace) -> list[Path]:

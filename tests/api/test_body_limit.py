@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from app.api.body_limit import BodyLimitMiddleware
 from app.config import Settings
 from app.main import create_app
+from tests.conftest import png_post_scope
 
 TIMEOUT = 0.2  # seconds
 
@@ -23,15 +24,6 @@ def impatient(settings: Settings) -> Iterator[TestClient]:
     quick = settings.model_copy(update={"upload_timeout_seconds": TIMEOUT})
     with TestClient(create_app(quick), raise_server_exceptions=False) as client:
         yield client
-
-
-def scope_for(path: str, length: int) -> dict:
-    return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
-        "headers": [(b"content-type", b"image/png"), (b"content-length", str(length).encode())],
-    }  # fmt: skip
 
 
 def test_a_stalled_upload_gets_408_and_holds_no_queue_place(impatient, digit_png):
@@ -53,7 +45,7 @@ def test_a_stalled_upload_gets_408_and_holds_no_queue_place(impatient, digit_png
         sent.append(message)
 
     async def call() -> None:
-        await impatient.app(scope_for("/predict", len(digit_png)), receive, send)
+        await impatient.app(png_post_scope("/predict", len(digit_png)), receive, send)
 
     impatient.portal.call(call)
     start = next(m for m in sent if m["type"] == "http.response.start")
@@ -94,7 +86,7 @@ def run_middleware(receive_messages, inner_reads: int) -> list:
         raise AssertionError("the inner app sends nothing")
 
     middleware = BodyLimitMiddleware(inner, max_bytes=1024, timeout=TIMEOUT)
-    asyncio.run(middleware(scope_for("/x", 4), receive, send))
+    asyncio.run(middleware(png_post_scope("/x", 4), receive, send))
     return got
 
 

@@ -18,6 +18,7 @@ import pytest
 from app.api.disconnect import CLIENT_CLOSED_REQUEST, run_unless_disconnected
 from app.config import PROJECT_ROOT
 from bench.server import server_process
+from tests.conftest import png_post_scope
 
 SAMPLES = PROJECT_ROOT / "static" / "samples"
 PNG = {"content-type": "image/png"}
@@ -62,13 +63,7 @@ class RunSpy:
 def post_over_asgi(client, body: bytes, after_body) -> list[dict]:
     """POST an image to the occlusion route straight through ASGI; `after_body` is awaited
     for the next receive() once the body was read. Returns the messages the app sent."""
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": OCCLUSION, "raw_path": OCCLUSION.encode(),
-        "query_string": QUERY, "root_path": "", "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-        "headers": [(b"content-type", b"image/png"), (b"content-length", str(len(body)).encode())],
-    }  # fmt: skip
+    scope = png_post_scope(OCCLUSION, len(body), QUERY)
     pending = [{"type": "http.request", "body": body, "more_body": False}]
     sent: list[dict] = []
 

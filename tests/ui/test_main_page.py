@@ -64,16 +64,21 @@ def test_drawing_a_one_by_keyboard_shows_one_as_top_class(page: Page, model_name
     assert page.is_visible("#prediction-empty")
 
 
+def explain_with(page: Page, methods: tuple[str, ...]) -> None:
+    """Tick exactly `methods`, press Explain and wait until each has drawn its heatmap."""
+    for box in page.locator("#method-groups input[name=method]").all():
+        box.set_checked(box.get_attribute("value") in methods)
+    page.click("#explain-button")
+    for method in methods:
+        page.wait_for_selector(f"#figure-grid figure.map[data-method={method}] img.heat")
+    page.wait_for_selector("#explain-progress", state="hidden")
+
+
 def test_grad_cam_and_saliency_render_loaded_images(page: Page, model_name: str) -> None:
     open_main(page, model_name)
     page.set_input_files("#file-input", sample(model_name, "3"))
     wait_for_top_class(page, "3")
-    for box in page.locator("#method-groups input[name=method]").all():
-        box.set_checked(box.get_attribute("value") in ("saliency", "grad_cam"))
-    page.click("#explain-button")
-    page.wait_for_selector("#figure-grid figure.map[data-method=grad_cam] img.heat")
-    page.wait_for_selector("#figure-grid figure.map[data-method=saliency] img.heat")
-    page.wait_for_selector("#explain-progress", state="hidden")
+    explain_with(page, ("saliency", "grad_cam"))
     loaded = page.eval_on_selector_all(
         "#figure-grid img", "images => images.map(i => i.complete && i.naturalWidth > 0)"
     )
@@ -172,11 +177,6 @@ def test_a_colour_sample_is_classified_and_explained(page: Page) -> None:
     open_main(page, "cifar_resnet")
     page.click("#samples button[data-label=cat]")
     wait_for_top_class(page, "cat")
-    for box in page.locator("#method-groups input[name=method]").all():
-        box.set_checked(box.get_attribute("value") in ("guided_backprop", "grad_cam"))
-    page.click("#explain-button")
-    page.wait_for_selector("#figure-grid figure.map[data-method=grad_cam] img.heat")
-    page.wait_for_selector("#figure-grid figure.map[data-method=guided_backprop] img.heat")
-    page.wait_for_selector("#explain-progress", state="hidden")
+    explain_with(page, ("guided_backprop", "grad_cam"))
     assert "cat" in page.inner_text("#figure-grid figure[data-method=grad_cam] figcaption")
     screenshot(page, "cifar_explain")
