@@ -8,7 +8,10 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.imaging import ImageLimits
+from app.imaging.decode import ImageLimits
+from app.runtime.batching import BatchLimits
+from app.runtime.loader import LoadOptions
+from app.runtime.sessions import SessionFactory
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +34,13 @@ class Settings(BaseSettings):
     max_aspect_ratio: float = Field(default=20.0, ge=1.0)
 
     ort_intra_op_threads: int = Field(default=0, ge=0, description="0: onnxruntime decides")
+    ort_allow_spinning: bool = Field(
+        default=False, description="let idle onnxruntime threads spin (burns CPU between runs)"
+    )
     warmup_runs: int = Field(default=1, ge=0)
+    cached_sessions: int = Field(
+        default=16, ge=1, le=1024, description="derived sessions (explain graphs, taps) per model"
+    )
 
     max_activation_steps: int = Field(default=1024, ge=1, le=100_000)
     max_running_jobs: int = Field(default=2, ge=1, le=64)
@@ -80,3 +89,21 @@ class Settings(BaseSettings):
     @property
     def image_limits(self) -> ImageLimits:
         return ImageLimits(self.max_image_pixels, self.max_image_side, self.max_aspect_ratio)
+
+    @property
+    def sessions(self) -> SessionFactory:
+        """The one factory of onnxruntime sessions, with these thread settings."""
+        return SessionFactory(self.ort_intra_op_threads, self.ort_allow_spinning)
+
+    @property
+    def load_options(self) -> LoadOptions:
+        return LoadOptions(self.sessions, self.warmup_runs, self.cached_sessions)
+
+    @property
+    def batch_limits(self) -> BatchLimits:
+        return BatchLimits(
+            max_batch=self.max_batch,
+            max_delay=self.max_batch_delay_ms / 1000,
+            queue_size=self.queue_size,
+            retry_after=self.retry_after_seconds,
+        )

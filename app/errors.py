@@ -1,83 +1,116 @@
-"""The error answers: Lantern's shape {"error": {"code": ..., "message": ...}} for every 4xx/5xx,
-except under /v2, where the Open Inference Protocol's {"error": "<message>"} is the shape."""
+"""The domain's errors: what a caller asked for that cannot be done, raised below the API.
+
+Each kind is its own class; the API maps every kind to an HTTP status and an error code in one
+table (`app.api.errors.DOMAIN_ERRORS`), so no code below the API knows about HTTP."""
 
 from __future__ import annotations
 
-import logging
-from http import HTTPStatus
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger("lantern.errors")
-
-V2_PREFIX = "/v2"
-INTERNAL_ERROR = "The server failed to handle this request."
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
-class APIError(Exception):
-    """An error the client caused or should know about, with its HTTP status."""
+class LanternError(Exception):
+    """A request that cannot be served as asked, with a message for the person who sent it."""
 
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
         self.message = message
-        self.headers = headers
 
 
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    return {"error": {"code": code, "message": message}}
+class NotFoundError(LanternError):
+    """Something named in the request does not exist."""
 
 
-def is_v2_path(path: str) -> bool:
-    return path == V2_PREFIX or path.startswith(V2_PREFIX + "/")
+class ModelNotFoundError(NotFoundError):
+    """No loaded model has this name."""
 
 
-def error_response(
-    path: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """The answer to an error on `path`: the protocol's shape under /v2, else Lantern's. It is
-    also an ASGI app: middleware answers with `await error_response(...)(scope, receive, send)`."""
-    body = {"error": message} if is_v2_path(path) else error_body(code, message)
-    return JSONResponse(body, status_code=status, headers=headers)
+class VersionNotFoundError(NotFoundError):
+    """The model has no such version."""
 
 
-async def _api_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, APIError)
-    return error_response(request.url.path, error.status, error.code, error.message, error.headers)
+class JobNotFoundError(NotFoundError):
+    """No job has this id (or it has expired)."""
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, StarletteHTTPException)
-    code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
-    message = (
-        error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
-    )
-    headers = getattr(error, "headers", None)
-    return error_response(request.url.path, error.status_code, code, message, headers)
+class ImageError(LanternError):
+    """The uploaded bytes are not an image Lantern takes."""
 
 
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
-    problems = [
-        f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
-    ]
-    message = "; ".join(problems) or "Invalid request."
-    return error_response(request.url.path, 422, "invalid_parameter", message)
+class EmptyImageError(ImageError):
+    """Zero bytes."""
 
 
-async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(request.url.path, 500, "internal_error", INTERNAL_ERROR)
+class UnsupportedImageError(ImageError):
+    """Not one of the allowed formats, by its magic bytes."""
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(APIError, _api_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+class UndecodableImageError(ImageError):
+    """An allowed format that cannot be decoded."""
+
+
+class TooManyPixelsError(ImageError):
+    """Over the pixel or side limit."""
+
+
+class AspectRatioError(ImageError):
+    """Longer side over shorter side beyond the limit."""
+
+
+class InvalidRequestError(LanternError):
+    """A parameter that does not fit the model or the method."""
+
+
+class InvalidTargetError(InvalidRequestError):
+    """A class that is neither a label nor an index of the model."""
+
+
+class UnknownLayerError(InvalidRequestError):
+    """A layer (tensor or node) the model does not have, or of the wrong kind."""
+
+
+class NoConvLayerError(InvalidRequestError):
+    """The method needs a convolution layer and the model has none."""
+
+
+class InvalidParameterError(InvalidRequestError):
+    """A parameter outside what this model or server allows."""
+
+
+class MissingBaselineError(InvalidRequestError):
+    """baseline=given without a baseline image."""
+
+
+class OverBudgetError(InvalidRequestError):
+    """The work asked for needs more forward passes than one request may spend."""
+
+
+class GradientsUnsupportedError(LanternError):
+    """The model's explain graph could not be built (an op without a backward rule)."""
+
+
+class BusyError(LanternError):
+    """The server is at capacity; the client should retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OverloadedError(BusyError):
+    """Every queue place is taken."""
+
+
+class DeadlineExceededError(BusyError):
+    """The request waited in the queue past its deadline."""
+
+
+class TooManyJobsError(BusyError):
+    """Every job place (running and queued) is taken."""
+
+
+def validation_message(problems: Sequence[Mapping[str, Any]]) -> str:
+    """One line naming each invalid field of a pydantic (or FastAPI) validation error."""
+    parts = [f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}"
+             for item in problems]  # fmt: skip
+    return "; ".join(parts) or "Invalid request."

@@ -1,4 +1,5 @@
-"""create_app(settings): the FastAPI application, and the lifespan that loads the store."""
+"""create_app(settings): the FastAPI application, its shared services, and the lifespan that
+loads the store."""
 
 from __future__ import annotations
 
@@ -10,37 +11,39 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
-from app.api import explain, health, introspect, jobs, metrics, models, predict, ui, v2
-from app.api.auth import APIKeyMiddleware
-from app.api.backpressure import ExplainGate, batch_limits
-from app.api.body_limit import BodyLimitMiddleware
-from app.api.metrics import Metrics, MetricsMiddleware
-from app.api.request_log import RequestLogMiddleware
-from app.api.server_error import ServerErrorMiddleware
+from app.api.deps import Services
+from app.api.errors import install_error_handlers
+from app.api.metrics import Metrics
+from app.api.middleware.auth import APIKeyMiddleware
+from app.api.middleware.body_limit import BodyLimitMiddleware
+from app.api.middleware.metrics import MetricsMiddleware
+from app.api.middleware.request_log import RequestLogMiddleware
+from app.api.middleware.server_error import ServerErrorMiddleware
+from app.api.routers import explain, health, introspect, jobs, metrics, models, predict, ui
+from app.api.v2 import router as v2
 from app.config import Settings
-from app.errors import install_error_handlers
-from app.jobs import JobRegistry
-from app.store.batching import Batchers
-from app.store.registry import ModelRegistry, load_registry
+from app.runtime.batching import Batchers
+from app.runtime.gate import ExplainGate
+from app.runtime.jobs import JobRegistry
+from app.runtime.loader import load_store
+from app.runtime.registry import ModelRegistry
 
 log = logging.getLogger("lantern")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    services = make_services(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        registry = await run_in_threadpool(
-            load_registry, settings.model_store, settings.ort_intra_op_threads, settings.warmup_runs
-        )
-        app.state.registry = registry
-        registry.ready = True
-        log.info("ready: %d model(s), %d refused", len(registry.models), len(registry.refused))
+        loaded = await run_in_threadpool(load_store, settings.model_store, settings.load_options)
+        services.registry.adopt(loaded)
+        log.info("ready: %d model(s), %d refused", len(loaded.models), len(loaded.refused))
         yield
-        registry.ready = False
-        await app.state.batchers.close()
-        app.state.jobs.close()
+        services.registry.ready = False
+        await services.batchers.close()
+        services.jobs.close()
 
     app = FastAPI(
         title="Lantern",
@@ -48,35 +51,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.registry = ModelRegistry()
-    install_serving_state(app, settings)
-    app.state.jobs = JobRegistry(
-        settings.max_running_jobs, settings.max_queued_jobs, settings.job_ttl_seconds
-    )
+    app.state.services = services
     install_error_handlers(app)
     for module in (predict, explain, models, introspect, jobs, health, ui, v2, metrics):
         app.include_router(module.router)
     app.mount("/static", ui.static_files(), name="static")
-    install_middleware(app, settings)
+    install_middleware(app, settings, services.metrics)
     return app
 
 
-def install_serving_state(app: FastAPI, settings: Settings) -> None:
-    """Per-app metrics, model batchers and the explain gate (nothing global)."""
-    app.state.draining = False
-    app.state.metrics = Metrics()
-    app.state.metrics.watch_app(app.state)
-    app.state.batchers = Batchers(batch_limits(settings), app.state.metrics)
-    app.state.explain_gate = ExplainGate(
+def make_services(settings: Settings) -> Services:
+    """Per-app registry, metrics, batchers, explain gate and jobs (nothing global)."""
+    metrics = Metrics()
+    registry = ModelRegistry()
+    batchers = Batchers(settings.batch_limits, metrics)
+    jobs = JobRegistry(
+        settings.max_running_jobs, settings.max_queued_jobs, settings.job_ttl_seconds
+    )
+    gate = ExplainGate(
         settings.explain_concurrency,
         settings.explain_queue_size,
         settings.retry_after_seconds,
-        app.state.metrics,
+        metrics,
     )
+    metrics.watch(registry, jobs, batchers)
+    return Services(settings, registry, batchers, gate, jobs, metrics)
 
 
-def install_middleware(app: FastAPI, settings: Settings) -> None:
+def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     """Outermost first: request id + access log, metrics, CORS, API keys, body limit, 500s."""
     app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(
@@ -98,11 +100,11 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             ],
             expose_headers=["X-Request-ID", "Retry-After", "Inference-Header-Content-Length"],
         )
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestLogMiddleware)
 
 
 def begin_drain(app: FastAPI) -> None:
     """SIGTERM: readiness turns false at once; in-flight requests still finish."""
-    app.state.draining = True
+    app.state.services.draining = True
     log.info("draining: readiness is now false")

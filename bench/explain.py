@@ -17,10 +17,11 @@ from captum.attr import IntegratedGradients as CaptumIG
 from captum.attr import LayerGradCam
 from captum.attr import Saliency as CaptumSaliency
 
-from app.explain.base import ExplainInput
-from app.explain.engine import GradientEngine
+from app.explain.base import Budget, ExplainInput
 from app.explain.registry import METHODS
-from app.store.sessions import create_session
+from app.runtime.loader import LoadOptions, bare_manifest, load_graph
+from app.runtime.sessions import SessionFactory
+from app.store.manifest import Layers
 from bench.resnet18 import resnet18, to_onnx
 from bench.shipped import shipped_mnist_cnn
 
@@ -54,15 +55,10 @@ def cases() -> dict[str, tuple[torch.nn.Module, onnx.ModelProto, str, torch.nn.M
 def measure(name: str, net, model, layer: str, module, repeats: int, threads: int) -> None:  # type: ignore[no-untyped-def]
     shape = tuple(d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:])
     image = np.random.default_rng(0).normal(0, 1, (1, *shape)).astype(np.float32)
-    engine = GradientEngine(model, (layer,), threads)
-    given = ExplainInput(
-        image=image,
-        targets=[3],
-        engine=engine,
-        classes=int(net(torch.from_numpy(image)).shape[1]),
-        layer=layer,
-    )
-    session = create_session(model.SerializeToString(), threads)
+    manifest = bare_manifest(model).model_copy(update={"layers": Layers(cam=layer)})
+    running = load_graph(model, manifest, LoadOptions(SessionFactory(threads)))
+    given = ExplainInput(running, image, [3], Budget(10**9), layer=layer)
+    session = running.session
     x = torch.from_numpy(image)
     ours = {
         "saliency": lambda: METHODS["saliency"].explain(given, METHODS["saliency"].Params()),
@@ -87,7 +83,10 @@ def measure(name: str, net, model, layer: str, module, repeats: int, threads: in
         "grad_cam": lambda: LayerGradCam(net, module).attribute(x.clone(), target=3),
     }
     forward, explain_run = best_of(
-        [lambda: session.run(None, {"input": image}), lambda: engine.run(image, given.seeds())],
+        [
+            lambda: session.run(None, {"input": image}),
+            lambda: running.engine.run(image, given.seeds()),
+        ],
         3 * repeats,
     )
     print(

@@ -21,9 +21,8 @@ import numpy as np
 from PIL import Image
 
 from app.config import PROJECT_ROOT
-from app.imaging import ImageLimits
-from app.inference import preprocess_batch, top_k
-from app.store.registry import load_registry
+from app.imaging.decode import ImageLimits
+from app.runtime.loader import load_store
 from bench.load_client import Stats, closed_loop, open_loop
 from bench.predict import sample_pngs
 from bench.resnet18 import NAME as RESNET
@@ -55,11 +54,11 @@ def build_store(root: Path) -> Path:
 
 def in_process_rate(store: Path, name: str, blobs: list[bytes], seconds: float) -> float:
     """Images/s of decode + preprocess + onnxruntime + top-k, one image at a time, here."""
-    model = load_registry(store).get(name)
+    model = load_store(store).get(name)
     done, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        batch = preprocess_batch(model, [blobs[done % len(blobs)]], ImageLimits())
-        top_k(model.probabilities(batch), model.manifest.labels, 5)
+        batch = model.preprocess([blobs[done % len(blobs)]], ImageLimits())
+        model.manifest.ranked(model.probabilities(batch), 5)
         done += 1
     return done / (time.perf_counter() - started)
 

@@ -13,14 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
 from captum.attr import Occlusion as CaptumOcclusion
 from torch import nn
 
 from app.config import PROJECT_ROOT
-from app.explain.base import ExplainInput
+from app.explain.base import Budget, ExplainInput
 from app.explain.occlusion import Occlusion, OcclusionParams
-from app.store.sessions import create_session
+from app.runtime.loader import LoadOptions, bare_manifest, load_graph
+from app.runtime.sessions import SessionFactory
 from bench.resnet18 import resnet18, to_onnx
 from bench.shipped import shipped_mnist_cnn
 
@@ -44,12 +46,9 @@ def best_times(run: Callable[[], np.ndarray], repeats: int) -> tuple[float, floa
 def ours(
     model_bytes: bytes, image: np.ndarray, window: int, stride: int, threads: int
 ) -> Callable[[], np.ndarray]:
-    session = create_session(model_bytes, threads)
-
-    def forward(batch: np.ndarray) -> np.ndarray:
-        return session.run(None, {"input": batch})[0]
-
-    given = ExplainInput(image, [TARGET], None, 1000, forward=forward)  # type: ignore[arg-type]
+    graph = onnx.load_from_string(model_bytes)
+    running = load_graph(graph, bare_manifest(graph), LoadOptions(SessionFactory(threads)))
+    given = ExplainInput(running, image, [TARGET], Budget(10**9))
     params = OcclusionParams(window_height=window, window_width=window, stride=stride)
     return lambda: Occlusion().explain(given, params).heatmaps[0]
 

@@ -14,9 +14,8 @@ import numpy as np
 from PIL import Image
 
 from app.config import PROJECT_ROOT
-from app.imaging import ImageLimits
-from app.inference import preprocess_batch, top_k
-from app.store.registry import load_registry
+from app.imaging.decode import ImageLimits
+from app.runtime.loader import load_store
 from bench.server import running_server
 
 MODELS = ("mnist_cnn", "lenet5")
@@ -37,15 +36,11 @@ def sample_pngs(count: int = 64) -> list[bytes]:
 
 
 def in_process_rate(name: str, blobs: list[bytes], seconds: float) -> float:
-    model = load_registry(PROJECT_ROOT / "model_store").get(name)
+    model = load_store(PROJECT_ROOT / "model_store").get(name)
     done, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
         blob = blobs[done % len(blobs)]
-        top_k(
-            model.probabilities(preprocess_batch(model, [blob], ImageLimits())),
-            model.manifest.labels,
-            5,
-        )
+        model.manifest.ranked(model.probabilities(model.preprocess([blob], ImageLimits())), 5)
         done += 1
     return done / (time.perf_counter() - started)
 

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from app.api.deps import Services
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
 from tests.tiny_models import manifest_fields, tiny_cnn, write_store_entry
@@ -49,6 +50,11 @@ def shipped_client() -> Iterator[TestClient]:
         create_app(Settings(model_store=SHIPPED_STORE)), raise_server_exceptions=False
     ) as client:
         yield client
+
+
+def services_of(client: TestClient) -> Services:
+    """The app's shared services (registry, batchers, gate, jobs), for tests that look inside."""
+    return client.app.state.services  # type: ignore[attr-defined]
 
 
 def png_bytes(image: Image.Image, **options: object) -> bytes:

@@ -9,7 +9,13 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from app.store.manifest import MODEL_FILE, Manifest, sha256_of, write_manifest
+from app.runtime.loader import LoadOptions, bare_manifest, load_graph
+from app.runtime.model import RunningModel
+from app.runtime.sessions import SessionFactory
+from app.store.layout import MODEL_FILE, sha256_of, write_manifest
+from app.store.manifest import Manifest
+
+TEST_SESSIONS = SessionFactory(intra_op_threads=1)
 
 
 def tiny_cnn(
@@ -69,3 +75,12 @@ def write_store_entry(store: Path, model: onnx.ModelProto, fields: dict, version
         Manifest.model_validate({**fields, "sha256": sha256_of(folder / MODEL_FILE)}), folder
     )
     return folder
+
+
+def running(model: onnx.ModelProto, fields: dict | None = None) -> RunningModel:
+    """A RunningModel straight from a graph, with no store folder: the manifest is `fields`,
+    or the graph's bare manifest (pixels as given, one label per output)."""
+    manifest = bare_manifest(model)
+    if fields is not None:
+        manifest = Manifest.model_validate({**fields, "sha256": "0" * 64})
+    return load_graph(model, manifest, LoadOptions(sessions=TEST_SESSIONS))

@@ -14,8 +14,8 @@ import onnxruntime as ort
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from app.cancellation import with_run_options
-from app.errors import APIError
+from app.api.errors import APIError
+from app.runtime.cancellation import with_run_options
 
 Result = TypeVar("Result")
 CLIENT_CLOSED_REQUEST = 499

@@ -12,7 +12,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.errors import APIError
+from app.api.errors import APIError
 
 RAW_TYPES = ("image/", "application/octet-stream")
 

@@ -1,24 +1,13 @@
-"""Prometheus metrics: one CollectorRegistry per app, a middleware that counts every request by
-its route template, and GET /metrics."""
+"""Prometheus metrics: every Lantern metric in one CollectorRegistry per app. The middleware
+that counts requests is `app.api.middleware.metrics`; GET /metrics is `app.api.routers.metrics`."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-router = APIRouter(tags=["health"])
+from app.runtime.batching import Batchers
+from app.runtime.jobs import JobRegistry
+from app.runtime.registry import ModelRegistry
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -73,75 +62,8 @@ class Metrics:
     def rejected(self, reason: str) -> None:
         self.rejections.labels(reason).inc()
 
-    def watch_app(self, state: Any) -> None:
-        """Gauges read at scrape time from the app's state (registry, optional job registry,
-        batchers once made)."""
-        self.models_loaded.set_function(
-            lambda: sum(len(versions) for versions in state.registry.models.values())
-        )
-        self.jobs_running.set_function(lambda: running_jobs(getattr(state, "jobs", None)))
-        self.requests_admitted.set_function(
-            lambda: state.batchers.admitted() if hasattr(state, "batchers") else 0
-        )
-
-
-def running_jobs(jobs: Any) -> int:
-    """Running jobs of the job registry, whatever its shape; 0 when there is none."""
-    if jobs is None:
-        return 0
-    for name in ("running_count", "count_running", "running"):
-        attribute = getattr(jobs, name, None)
-        if attribute is None:
-            continue
-        try:
-            value = attribute() if callable(attribute) else attribute
-            return value if isinstance(value, int) else len(value)
-        except Exception:  # a job registry that changed shape must not break /metrics
-            return 0
-    by_id = getattr(jobs, "_jobs", None)  # app.jobs.JobRegistry has no public count yet
-    if isinstance(by_id, dict):
-        return sum(getattr(job, "status", None) == "running" for job in list(by_id.values()))
-    return 0
-
-
-def route_template(scope: Scope) -> str:
-    """The matched route's path template (`/v2/models/{name}/infer`), never the raw path."""
-    route = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
-
-
-class MetricsMiddleware:
-    """Pure ASGI middleware: counts requests and times them by method, route and status."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = route_template(scope)
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], route).observe(
-                time.perf_counter() - started
-            )
-
-
-@router.get("/metrics", response_class=Response)
-def get_metrics(request: Request) -> Response:
-    """Prometheus metrics in the text exposition format."""
-    metrics: Metrics = request.app.state.metrics
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    def watch(self, registry: ModelRegistry, jobs: JobRegistry, batchers: Batchers) -> None:
+        """Gauges read at scrape time: models loaded, jobs running, requests admitted."""
+        self.models_loaded.set_function(registry.count)
+        self.jobs_running.set_function(jobs.running_count)
+        self.requests_admitted.set_function(batchers.admitted)

@@ -6,18 +6,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-
-class Prediction(BaseModel):
-    index: int = Field(description="class index in the model's output")
-    label: str
-    probability: float = Field(ge=0, le=1)
+from app.store.manifest import ClassScore
 
 
 class ImageResult(BaseModel):
-    predictions: list[Prediction] = Field(description="best first")
+    predictions: list[ClassScore] = Field(description="best first")
 
 
-class Timing(BaseModel):
+class PredictTiming(BaseModel):
     decode_ms: float = Field(description="decoding and preprocessing")
     inference_ms: float = Field(description="the onnxruntime run")
     total_ms: float
@@ -26,9 +22,9 @@ class Timing(BaseModel):
 class PredictResponse(BaseModel):
     model: str
     version: int
-    predictions: list[Prediction] = Field(description="the first image's classes, best first")
+    predictions: list[ClassScore] = Field(description="the first image's classes, best first")
     results: list[ImageResult] = Field(description="one entry per image, in request order")
-    timing: Timing
+    timing: PredictTiming
 
 
 class ModelSummary(BaseModel):

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from app.errors import APIError
-from app.explain.engine import GradientEngine
-from app.explain.smoothing import gaussian_blur
-from app.store.loader import softmax
+from app.errors import OverBudgetError
+from app.gradients import ExplainResult
+from app.imaging.smoothing import gaussian_blur
+from app.runtime.model import RunningModel
 
 Family = Literal["gradient", "cam", "perturbation", "introspection"]
 Score = Literal["probability", "logit"]
 Reference = Literal["zeros", "black", "constant", "mean", "blur"]
 FORWARD_CHUNK = 32  # perturbed inputs per onnxruntime run in the forward-only methods
-DEFAULT_BUDGET = 4096  # forward passes per request, as Settings.max_forward_passes
 
 
 class MethodParams(BaseModel):
@@ -29,28 +27,43 @@ class MethodParams(BaseModel):
 
 
 @dataclass
+class Budget:
+    """The forward passes one request may still spend (LANTERN_MAX_FORWARD_PASSES)."""
+
+    passes: int
+
+    def require(self, passes: int, what: str, advice: str) -> None:
+        """Refuse (OverBudgetError) work that needs more forward passes than are left."""
+        if passes > self.passes:
+            raise OverBudgetError(
+                f"{what} needs {passes} forward passes; the limit is {self.passes} per request "
+                f"(LANTERN_MAX_FORWARD_PASSES, less any taken by faithfulness curves). {advice}"
+            )
+
+    def take(self, passes: int, what: str, advice: str) -> None:
+        """Require `passes` and keep them: later work has that many fewer."""
+        self.require(passes, what, advice)
+        self.passes -= passes
+
+
+@dataclass
 class ExplainInput:
-    """One preprocessed image and the classes to explain.
+    """One preprocessed image, the classes to explain, and the model that explains them.
 
     `image` is the model's input (1, C, H, W) (or NHWC); `targets` are class indices; `layer`
-    is the tensor name CAM methods read (already resolved to the model's default)."""
+    is the tensor name CAM methods read (already resolved to the model's default);
+    `baseline` is a reference input like `image`, where one was sent."""
 
+    model: RunningModel
     image: np.ndarray
     targets: list[int]
-    engine: GradientEngine
-    classes: int
+    budget: Budget
     layer: str | None = None
-    channels_last: bool = False
-    baseline: np.ndarray | None = None  # a reference input like `image`, where one was sent
-    pixel_mean: tuple[float, ...] = (0.0,)
-    pixel_std: tuple[float, ...] = (1.0,)
-    # forward-only runs: batch (model layout) -> logits (N, K); and with layer activations
-    forward: Callable[[np.ndarray], np.ndarray] | None = None
-    tapped: (
-        Callable[[np.ndarray, tuple[str, ...]], tuple[np.ndarray, dict[str, np.ndarray]]] | None
-    ) = None
-    output: Literal["logits", "probabilities"] = "logits"  # what `forward` returns
-    budget: int = DEFAULT_BUDGET  # forward passes this request may still spend
+    baseline: np.ndarray | None = None
+
+    @property
+    def classes(self) -> int:
+        return self.model.manifest.classes
 
     def seeds(self, repeats: int = 1) -> np.ndarray:
         """One-hot seeds (T * repeats, K): each target repeated `repeats` times in a row."""
@@ -61,38 +74,38 @@ class ExplainInput:
 
     def nchw(self, tensor: np.ndarray) -> np.ndarray:
         """A tensor like the input, as (N, C, H, W)."""
-        return tensor.transpose(0, 3, 1, 2) if self.channels_last else tensor
+        return self.model.spec.to_nchw(tensor)
 
     def model_layout(self, tensor: np.ndarray) -> np.ndarray:
         """An (N, C, H, W) tensor in the model's own layout."""
-        return tensor.transpose(0, 2, 3, 1) if self.channels_last else tensor
+        return self.model.spec.to_model_layout(tensor)
 
     def filled(self, pixel: float) -> np.ndarray:
         """The model input of a uniform picture of `pixel` (0 black, 1 white), like `image`."""
-        mean = np.asarray(self.pixel_mean, dtype=np.float32)[:, None, None]
-        std = np.asarray(self.pixel_std, dtype=np.float32)[:, None, None]
-        filled = np.broadcast_to((pixel - mean) / std, self.nchw(self.image).shape)
+        value = self.model.preprocessing.input_value(pixel)  # (C, 1, 1)
+        filled = np.broadcast_to(value, self.nchw(self.image).shape)
         return self.model_layout(np.ascontiguousarray(filled, dtype=np.float32))
 
     def scores(self, batch: np.ndarray, score: Score = "probability") -> np.ndarray:
         """Class scores (N, K) of a batch in the model's layout, in one forward run:
         softmax probabilities, or the raw outputs (`logit`)."""
-        if self.forward is None:
-            raise ValueError("this ExplainInput has no forward function")
-        outputs = np.asarray(self.forward(batch), dtype=np.float64).reshape(len(batch), -1)
-        if score == "logit" or self.output == "probabilities":
-            return outputs
-        return softmax(outputs)
+        outputs = np.asarray(self.model.logits(batch), dtype=np.float64)
+        return outputs if score == "logit" else self.model.manifest.probabilities(outputs)
 
-    def spend(self, passes: int, what: str, advice: str) -> None:
-        """Refuse (422 over_budget) work that needs more forward passes than `budget`."""
-        if passes > self.budget:
-            raise APIError(
-                422,
-                "over_budget",
-                f"{what} needs {passes} forward passes; the limit is {self.budget} per request "
-                f"(LANTERN_MAX_FORWARD_PASSES, less any taken by faithfulness curves). {advice}",
-            )
+    def tapped(self, batch: np.ndarray, layers: tuple[str, ...]):
+        """(logits (N, K), {layer: activation}) of a batch in the model's layout."""
+        return self.model.taps.run(batch, layers)
+
+    def gradients(
+        self,
+        batch: np.ndarray,
+        seeds: np.ndarray,
+        relu_rule: int = 0,
+        layers: tuple[str, ...] = (),
+        input_gradient: bool = True,
+    ) -> ExplainResult:
+        """One run of the model's explain graph (see GradientEngine.run)."""
+        return self.model.engine.run(batch, seeds, relu_rule, layers, input_gradient)
 
 
 @dataclass
@@ -118,6 +131,12 @@ class Method(ABC):
     @abstractmethod
     def explain(self, given: ExplainInput, params: Any) -> Explanation:
         """Heatmaps for every target of `given`."""
+
+    def supports(self, model: RunningModel) -> bool:
+        """Whether this method works on `model` (gradients available, a CAM layer)."""
+        if self.needs_gradients and not model.engine.available:
+            return False
+        return not self.uses_layer or model.layers.cam_layer is not None
 
 
 def reference_input(

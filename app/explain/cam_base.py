@@ -16,7 +16,7 @@ from abc import abstractmethod
 import numpy as np
 
 from app.explain.base import ExplainInput, Explanation, Method, MethodParams
-from app.explain.smoothing import resize_bilinear
+from app.imaging.smoothing import resize_bilinear
 
 
 class CAMMethod(Method):
@@ -39,5 +39,5 @@ def layer_activations_and_gradients(given: ExplainInput) -> tuple[np.ndarray, np
     pass stops at the layer (no input gradient), so this costs about one forward pass."""
     assert given.layer is not None
     batch = np.repeat(given.image, len(given.targets), axis=0)
-    result = given.engine.run(batch, given.seeds(), layers=(given.layer,), input_gradient=False)
+    result = given.gradients(batch, given.seeds(), layers=(given.layer,), input_gradient=False)
     return result.activations[given.layer], result.gradients[given.layer]

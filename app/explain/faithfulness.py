@@ -16,11 +16,12 @@ pass per point, 2 (steps + 1) per map, batched.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from app.explain.base import ExplainInput, chunks, reference_input
+from app.explain.response import Curve, Faithfulness
 
 Substrate = Literal["zeros", "black", "blur"]
 
@@ -32,8 +33,8 @@ def faithfulness_passes(targets: int, steps: int) -> int:
 
 def faithfulness(
     given: ExplainInput, heatmaps: np.ndarray, steps: int, substrate: Substrate
-) -> list[dict[str, Any]]:
-    """{"deletion": {"curve", "auc"}, "insertion": {...}} for each target's map (T, H, W)."""
+) -> list[Faithfulness]:
+    """The deletion and insertion curves of each target's map (T, H, W)."""
     sigma = max(1.0, 5.0 * max(given.nchw(given.image).shape[2:]) / 224)  # for `blur`
     base = reference_input(given, substrate, sigma)  # (1, C, H, W)
     return [
@@ -44,7 +45,7 @@ def faithfulness(
 
 def curves(
     given: ExplainInput, base: np.ndarray, heatmap: np.ndarray, target: int, steps: int
-) -> dict[str, Any]:
+) -> Faithfulness:
     image = given.nchw(given.image)  # (1, C, H, W)
     moved = moved_pixels(heatmap, steps)  # (S + 1, H, W)
     substrate_shows = np.concatenate([moved, ~moved])  # deletion points, then insertion
@@ -54,10 +55,9 @@ def curves(
             for part in chunks(len(substrate_shows))
         ]
     )[:, target]  # (2 (S + 1),)
-    return {
-        "deletion": _curve(probabilities[: steps + 1]),
-        "insertion": _curve(probabilities[steps + 1 :]),
-    }
+    return Faithfulness(
+        deletion=_curve(probabilities[: steps + 1]), insertion=_curve(probabilities[steps + 1 :])
+    )
 
 
 def moved_pixels(heatmap: np.ndarray, steps: int) -> np.ndarray:
@@ -75,5 +75,5 @@ def auc(values: np.ndarray) -> float:
     return float((values[1:] + values[:-1]).sum() / (2 * (len(values) - 1)))
 
 
-def _curve(values: np.ndarray) -> dict[str, Any]:
-    return {"curve": [float(v) for v in values], "auc": auc(values)}
+def _curve(values: np.ndarray) -> Curve:
+    return Curve(curve=[float(v) for v in values], auc=auc(values))

@@ -23,7 +23,7 @@ class GradientParams(MethodParams):
 def input_gradients(given: ExplainInput, relu_rule: ReluRule = ReluRule.GRADIENT) -> np.ndarray:
     """d(target logit)/d(input) for every target, as (T, C, H, W)."""
     batch = np.repeat(given.image, len(given.targets), axis=0)
-    result = given.engine.run(batch, given.seeds(), int(relu_rule))
+    result = given.gradients(batch, given.seeds(), int(relu_rule))
     return given.nchw(result.required_input_grad())
 
 
@@ -58,7 +58,7 @@ def weighted_input_gradients(
             part = inputs[start : start + chunk]
             seeds = np.zeros((len(part), given.classes), dtype=np.float32)
             seeds[:, target] = 1.0
-            result = given.engine.run(part, seeds)
+            result = given.gradients(part, seeds)
             gradients = given.nchw(result.required_input_grad())  # (s, C, H, W)
             total += np.tensordot(weights[start : start + chunk], gradients, axes=1)
             rows.append(result.logits)

@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from app.errors import APIError
+from app.errors import MissingBaselineError
 from app.explain.base import ExplainInput, reference_input
 from app.explain.gradient_base import (
     Attribution,
@@ -45,7 +45,7 @@ class IntegratedGradients(GradientMethod):
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         assert isinstance(params, IntegratedGradientsParams)
         passes = len(given.targets) * params.steps
-        given.spend(passes, "Integrated Gradients", "Ask for fewer steps or targets.")
+        given.budget.require(passes, "Integrated Gradients", "Ask for fewer steps or targets.")
         baseline = make_baseline(given, params)
         return integrate(given, baseline, params.steps)
 
@@ -79,5 +79,5 @@ def make_baseline(given: ExplainInput, params: IntegratedGradientsParams) -> np.
 
 def _given_baseline(given: ExplainInput) -> np.ndarray:
     if given.baseline is None:
-        raise APIError(422, "missing_baseline", "baseline=given needs a `baseline` image.")
+        raise MissingBaselineError("baseline=given needs a `baseline` image.")
     return given.baseline

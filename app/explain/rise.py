@@ -6,7 +6,7 @@ import numpy as np
 from pydantic import Field
 
 from app.explain.base import ExplainInput, Explanation, Method, MethodParams, chunks
-from app.explain.smoothing import resize_bilinear
+from app.imaging.smoothing import resize_bilinear
 
 
 class RISEParams(MethodParams):
@@ -32,7 +32,7 @@ class RISE(Method):
     Params = RISEParams
 
     def explain(self, given: ExplainInput, params: RISEParams) -> Explanation:
-        given.spend(params.samples, "RISE", "Use fewer samples.")
+        given.budget.require(params.samples, "RISE", "Use fewer samples.")
         image = given.nchw(given.image)  # (1, C, H, W)
         grids, shifts = random_grids(params)
         saliency = np.zeros((len(given.targets), *image.shape[2:]))  # (T, H, W)

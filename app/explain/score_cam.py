@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.explain.base import ExplainInput, Explanation, Method, MethodParams, chunks
-from app.explain.smoothing import resize_bilinear
+from app.imaging.smoothing import resize_bilinear
 
 
 class ScoreCAM(Method):
@@ -26,10 +26,12 @@ class ScoreCAM(Method):
     summary = "layer channels weighted by the target's probability with each one as a mask"
 
     def explain(self, given: ExplainInput, params: MethodParams) -> Explanation:
-        assert given.layer is not None and given.tapped is not None
+        assert given.layer is not None
         _, taps = given.tapped(given.image, (given.layer,))
         activations = taps[given.layer][0].astype(np.float64)  # (K, h, w)
-        given.spend(len(activations) + 1, "Score-CAM", "Choose a layer with fewer channels.")
+        given.budget.require(
+            len(activations) + 1, "Score-CAM", "Choose a layer with fewer channels."
+        )
         weights = masked_probabilities(given, activations)[:, given.targets]  # (K, T)
         maps = np.maximum(np.einsum("kt,khw->thw", weights, activations), 0.0)  # (T, h, w)
         height, width = given.nchw(given.image).shape[2:]

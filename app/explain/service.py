@@ -1,139 +1,118 @@
-"""Running an explanation for an API request: targets, layer, the method, the pictures."""
+"""Running an explanation for a request: the image, targets and layer, the method, the
+faithfulness curves and the pictures, with the time each part took."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
-from app.errors import APIError
-from app.explain.base import DEFAULT_BUDGET, ExplainInput, Method, MethodParams
+from app.errors import InvalidTargetError
+from app.explain.base import Budget, ExplainInput, Method, MethodParams
 from app.explain.faithfulness import faithfulness, faithfulness_passes
-from app.explain.render import render_explanation
-from app.imaging import ImageLimits
-from app.inference import preprocess_batch
-from app.store.loader import LoadedModel
+from app.explain.options import MAX_TARGETS, ExplainOptions
+from app.explain.render import render_pictures
+from app.explain.response import ExplainResponse, ExplainTiming
+from app.imaging.decode import ImageLimits
+from app.runtime.model import RunningModel
 
-MAX_TARGETS = 16
+
+@dataclass(frozen=True)
+class ImageUpload:
+    """The encoded image to explain, and an optional baseline image (baseline=given)."""
+
+    image: bytes
+    baseline: bytes | None = None
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """What one request may cost: image size limits and forward passes."""
+
+    images: ImageLimits
+    forward_passes: int
 
 
 def resolve_targets(
-    requested: list[str], model: LoadedModel, probabilities: np.ndarray
+    requested: list[str], model: RunningModel, probabilities: np.ndarray
 ) -> list[int]:
     """Class indices from indices or labels; the top class when none is asked for."""
     if not requested:
         return [int(np.argmax(probabilities))]
     if len(requested) > MAX_TARGETS:
-        raise APIError(422, "invalid_target", f"At most {MAX_TARGETS} targets per request.")
-    labels = model.manifest.labels
-    return [_target_index(item, labels) for item in requested]
-
-
-def _target_index(item: str, labels: tuple[str, ...]) -> int:
-    if item in labels:
-        return labels.index(item)
-    if item.isascii() and item.isdecimal() and int(item) < len(labels):
-        return int(item)
-    raise APIError(
-        422,
-        "invalid_target",
-        f"Target '{item}' is neither a label nor an index below {len(labels)}.",
-    )
-
-
-def resolve_layer(requested: str | None, model: LoadedModel, method: Method) -> str | None:
-    if not method.uses_layer:
-        return None
-    layer = requested or model.cam_layer
-    if layer is None:
-        raise APIError(422, "no_conv_layer", "This model has no convolution layer for CAMs.")
-    if layer != model.cam_layer and layer not in model.conv_layers:
-        raise APIError(
-            422, "unknown_layer", f"'{layer}' is not a conv layer; GET /models/{{name}} lists them."
-        )
-    return layer
-
-
-def check_supported(method: Method, model: LoadedModel) -> None:
-    if method.needs_gradients and not model.engine.available:
-        raise APIError(422, "gradients_unsupported", model.engine.error or "")
+        raise InvalidTargetError(f"At most {MAX_TARGETS} targets per request.")
+    return [model.manifest.class_index(item) for item in requested]
 
 
 def explain_image(
-    model: LoadedModel,
+    model: RunningModel,
     method: Method,
     params: MethodParams,
-    upload: tuple[bytes, bytes | None],
-    options: dict[str, Any],
-    limits: ImageLimits,
-) -> dict[str, Any]:
-    """The response body of /explain/{method} for one image."""
+    options: ExplainOptions,
+    upload: ImageUpload,
+    limits: RequestLimits,
+) -> ExplainResponse:
+    """The answer of /explain/{method} for one image."""
     clock = [time.perf_counter()]
-    given, probabilities = prepare_input(model, method, upload, options, limits)
-    curve_passes = _curve_passes(given, options)
-    given.spend(curve_passes, "The faithfulness curves", "Ask for fewer steps or targets.")
-    given.budget -= curve_passes
+    given, probabilities = prepare_input(model, method, options, upload, limits)
+    steps = options.faithfulness_steps
+    curve_passes = faithfulness_passes(len(given.targets), steps) if options.faithfulness else 0
+    given.budget.take(curve_passes, "The faithfulness curves", "Ask for fewer steps or targets.")
     clock.append(time.perf_counter())
     explanation = method.explain(given, params)
     clock.append(time.perf_counter())
-    curves = _curves(given, explanation.heatmaps, options) if curve_passes else []
+    curves = []
+    if options.faithfulness:
+        curves = faithfulness(given, explanation.heatmaps, steps, options.faithfulness_substrate)
     clock.append(time.perf_counter())
-    body = render_explanation(model, given, explanation, probabilities, options)
-    for entry, curve in zip(body["maps"], curves, strict=False):  # none unless asked for
-        entry["faithfulness"] = curve
+    pictures = render_pictures(given, explanation, probabilities, options)
+    for entry, curve in zip(pictures.maps, curves, strict=False):  # none unless asked for
+        entry.faithfulness = curve
     clock.append(time.perf_counter())
-    body["parameters"] = params.model_dump()
-    body["timing"] = _timing(clock)
-    return body
+    return ExplainResponse(
+        model=model.name,
+        version=model.version,
+        layer=given.layer,
+        predictions=model.manifest.ranked(probabilities, 5)[0],
+        input_png=pictures.input_png,
+        maps=pictures.maps,
+        extras=explanation.extras,
+        class_map=pictures.class_map,
+        raw_npy=pictures.raw_npy,
+        parameters=params.model_dump(),
+        timing=_timing(clock),
+    )
 
 
 def prepare_input(
-    model: LoadedModel,
+    model: RunningModel,
     method: Method,
-    upload: tuple[bytes, bytes | None],
-    options: dict[str, Any],
-    limits: ImageLimits,
+    options: ExplainOptions,
+    upload: ImageUpload,
+    limits: RequestLimits,
 ) -> tuple[ExplainInput, np.ndarray]:
     """The method's input for one uploaded image, and the model's probabilities (1, K)."""
-    image = preprocess_batch(model, [upload[0]], limits)  # (1, C, H, W)
-    baseline = preprocess_batch(model, [upload[1]], limits) if upload[1] else None
+    image = model.preprocess([upload.image], limits.images)  # (1, C, H, W)
+    baseline = model.preprocess([upload.baseline], limits.images) if upload.baseline else None
     probabilities = model.probabilities(image)
-    manifest = model.manifest
     given = ExplainInput(
+        model=model,
         image=image,
-        targets=resolve_targets(options["target"], model, probabilities[0]),
-        engine=model.engine,
-        classes=len(manifest.labels),
-        layer=resolve_layer(options["layer"], model, method),
-        channels_last=manifest.input.layout == "NHWC",
+        targets=resolve_targets(options.target, model, probabilities[0]),
+        budget=Budget(limits.forward_passes),
+        layer=model.layers.cam(options.layer) if method.uses_layer else None,
         baseline=baseline,
-        pixel_mean=manifest.preprocess.mean,
-        pixel_std=manifest.preprocess.std,
-        forward=model.logits,
-        tapped=model.taps.run,
-        output=manifest.output,
-        budget=options.get("max_forward_passes", DEFAULT_BUDGET),
     )
     return given, probabilities
 
 
-def _timing(clock: list[float]) -> dict[str, float]:
-    names = ("preprocess_ms", "explain_ms", "faithfulness_ms", "render_ms")
-    timing = {
-        name: (end - start) * 1000
-        for name, start, end in zip(names, clock, clock[1:], strict=False)
-    }
-    return {**timing, "total_ms": (clock[-1] - clock[0]) * 1000}
-
-
-def _curve_passes(given: ExplainInput, options: dict[str, Any]) -> int:
-    """Forward passes the requested faithfulness curves take (0 when none are asked for)."""
-    if not options.get("faithfulness"):
-        return 0
-    return faithfulness_passes(len(given.targets), options["faithfulness_steps"])
-
-
-def _curves(given: ExplainInput, heatmaps: np.ndarray, options: dict[str, Any]) -> list[dict]:
-    steps, substrate = options["faithfulness_steps"], options["faithfulness_substrate"]
-    return faithfulness(given, heatmaps, steps, substrate)
+def _timing(clock: list[float]) -> ExplainTiming:
+    preprocess, explain, curves, render = (b - a for a, b in zip(clock, clock[1:], strict=False))
+    return ExplainTiming(
+        preprocess_ms=preprocess * 1000,
+        explain_ms=explain * 1000,
+        faithfulness_ms=curves * 1000,
+        render_ms=render * 1000,
+        total_ms=(clock[-1] - clock[0]) * 1000,
+    )

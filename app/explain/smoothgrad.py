@@ -31,7 +31,7 @@ class SmoothGrad(GradientMethod):
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         assert isinstance(params, SmoothGradParams)
         passes = len(given.targets) * params.samples
-        given.spend(passes, "SmoothGrad", "Ask for fewer samples or targets.")
+        given.budget.require(passes, "SmoothGrad", "Ask for fewer samples or targets.")
         sigma = params.noise * float(given.image.max() - given.image.min())
         rng = np.random.default_rng(params.seed)
         shape = (params.samples, *given.image.shape[1:])

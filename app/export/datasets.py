@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from app.digits import normalise_digit
+from app.imaging.digits import normalise_digit
 from app.store.manifest import DigitNormalisation
 
 MNIST_LABELS = tuple(str(digit) for digit in range(10))

@@ -13,6 +13,7 @@ import onnxruntime as ort
 from google.protobuf.message import DecodeError
 
 from app.export.presets import Preset
+from app.runtime.sessions import SessionFactory
 
 MIN_OPSET = 13
 
@@ -226,7 +227,7 @@ def _run(data: bytes, shape: InputShape, batch: int) -> np.ndarray:
 
 def _session(data: bytes) -> ort.InferenceSession:
     try:
-        return ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        return SessionFactory().create(data)
     except Exception as error:  # onnxruntime raises its own exception types
         raise ModelImportError(f"onnxruntime cannot load it: {error}") from error
 

@@ -11,9 +11,8 @@ import numpy as np
 import onnx
 from pydantic import ValidationError
 
+from app.errors import validation_message
 from app.explain.base import Method
-from app.explain.engine import GradientEngine
-from app.explain.layers import default_cam_layer
 from app.explain.registry import METHODS
 from app.export import onnx_export
 from app.export.import_checks import (
@@ -28,6 +27,10 @@ from app.export.import_checks import (
 )
 from app.export.presets import PRESETS, Preset, read_labels
 from app.gradients import unsupported_ops
+from app.runtime.derived import DerivedSessions
+from app.runtime.engine import GradientEngine
+from app.runtime.layers import default_cam_layer
+from app.runtime.sessions import SessionFactory
 from app.store.manifest import Manifest
 
 
@@ -106,7 +109,9 @@ def gradient_coverage(
         unsupported = unsupported_ops(model)
     except Exception as error:  # the engine's own analysis failed on this graph
         return [], f"the gradient path could not be traced ({error})"
-    engine = GradientEngine(model, (cam_layer,) if cam_layer else ())
+    engine = GradientEngine(
+        model, SessionFactory(), DerivedSessions(), (cam_layer,) if cam_layer else ()
+    )
     return unsupported, engine.error
 
 
@@ -190,5 +195,5 @@ def _validate(fields: dict) -> None:
     try:
         Manifest.model_validate({**fields, "sha256": "0" * 64})
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        problems = validation_message(error.errors())
         raise ModelImportError(f"the manifest would be invalid: {problems}") from error

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 from torch import nn
 
 from app.export.architectures import Architecture
 from app.export.train import TrainResult
-from app.store.manifest import MODEL_FILE, Manifest, sha256_of, write_manifest
+from app.runtime.sessions import SessionFactory
+from app.store.layout import MODEL_FILE, sha256_of, write_manifest
+from app.store.manifest import Manifest
 
 OPSET = 17
 TOLERANCE = 1e-4
@@ -47,7 +48,7 @@ def export_onnx(model: nn.Module, example: torch.Tensor) -> bytes:
 
 def check_against_torch(model: nn.Module, onnx_bytes: bytes, batch: torch.Tensor) -> ExportCheck:
     """Run a batch through torch and onnxruntime; refuse the export if they differ."""
-    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    session = SessionFactory().create(onnx_bytes)
     (ours,) = session.run(None, {INPUT_NAME: batch.numpy()})
     with torch.no_grad():
         reference = model.eval()(batch).numpy()

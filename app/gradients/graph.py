@@ -53,7 +53,6 @@ class ExplainGraph:
     relu_rule_name: str = RELU_RULE
     logits_name: str = LOGITS
     input_grad_name: str | None = INPUT_GRAD  # None: built with input_gradient=False
-    objective: str | None = None  # the tensor `seed` weighs (None: the logits)
 
 
 def supported_ops() -> frozenset[str]:
@@ -112,7 +111,6 @@ def build_explain_graph(
         layer_outputs,
         elapsed,
         input_grad_name=INPUT_GRAD if input_gradient else None,
-        objective=objective,
     )
 
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
-from app.cancellation import run_session
 from app.gradients.graph import ExplainGraph
+
+# (session, output names, feeds) -> outputs: how a session is run (the caller may add
+# run options, e.g. to stop a run whose request was abandoned)
+SessionRunner = Callable[[ort.InferenceSession, Sequence[str], dict[str, np.ndarray]], list[Any]]
+
+
+def plain_run(
+    session: ort.InferenceSession, names: Sequence[str], feeds: dict[str, np.ndarray]
+) -> list[Any]:
+    return session.run(list(names), feeds)
 
 
 @dataclass
@@ -28,16 +39,15 @@ class ExplainResult:
 
 
 class ExplainSession:
-    """An onnxruntime session on an explain graph (graph optimisation on)."""
+    """An explain graph and the onnxruntime session that runs it (made by the caller, so the
+    engine never chooses session options)."""
 
-    def __init__(self, graph: ExplainGraph, options: ort.SessionOptions | None = None) -> None:
+    def __init__(
+        self, graph: ExplainGraph, session: ort.InferenceSession, run: SessionRunner = plain_run
+    ) -> None:
         self.graph = graph
-        if options is None:
-            options = ort.SessionOptions()
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            graph.model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = session
+        self._run = run
 
     def run(self, image: np.ndarray, seed: np.ndarray, relu_rule: int = 0) -> ExplainResult:
         """Logits, input gradient and layer activations/gradients of sum(seed * logits)."""
@@ -50,7 +60,7 @@ class ExplainSession:
         layers = list(g.layer_outputs.items())
         heads = [g.logits_name] + ([g.input_grad_name] if g.input_grad_name else [])
         names = heads + [n for _, outs in layers for n in (outs.activation, outs.gradient)]
-        values = run_session(self.session, names, feeds)
+        values = self._run(self.session, names, feeds)
         result = ExplainResult(values[0], values[1] if g.input_grad_name else None)
         for index, (layer, _) in enumerate(layers):
             result.activations[layer] = values[len(heads) + 2 * index]

@@ -13,19 +13,19 @@ total variation. x stays inside the image of pixels in [0, 1]. Seedable.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import onnx
 
-from app.explain.smoothing import gaussian_blur
-from app.gradients import ExplainSession, build_explain_graph
+from app.gradients import ExplainResult
+from app.imaging.smoothing import gaussian_blur
+from app.store.manifest import InputSpec, Preprocess
 
 # image (1, C, H, W) in NCHW -> (objective value, gradient like the image, logits (1, K))
 GradientFn = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
-MAX_CACHED_SESSIONS = 8
+# (image in the model's layout, seed like the objective tensor) -> one explain-graph run
+ObjectiveRun = Callable[[np.ndarray, np.ndarray], ExplainResult]
 
 
 @dataclass(frozen=True)
@@ -42,20 +42,17 @@ class AscentParams:
     seed: int | None = 0
 
 
-def start_image(shape: tuple[int, ...], mean, std, rng: np.random.Generator) -> np.ndarray:
+def start_image(
+    shape: tuple[int, ...], preprocess: Preprocess, rng: np.random.Generator
+) -> np.ndarray:
     """Grey (0.5) pixels plus noise of 0.1, clipped to [0, 1], as an input (1, C, H, W)."""
     pixels = np.clip(0.5 + 0.1 * rng.standard_normal(shape), 0.0, 1.0)  # (1, C, H, W)
-    return ((pixels - _per_channel(mean)) / _per_channel(std)).astype(np.float32)
+    return preprocess.normalise(pixels)
 
 
-def pixel_bounds(mean, std) -> tuple[np.ndarray, np.ndarray]:
+def pixel_bounds(preprocess: Preprocess) -> tuple[np.ndarray, np.ndarray]:
     """Input-space values of pixels 0 and 1, per channel, shaped (1, C, 1, 1)."""
-    mean, std = _per_channel(mean), _per_channel(std)
-    return (0.0 - mean) / std, (1.0 - mean) / std
-
-
-def _per_channel(values) -> np.ndarray:
-    return np.asarray(values, dtype=np.float32)[None, :, None, None]
+    return preprocess.input_value(0.0)[None], preprocess.input_value(1.0)[None]
 
 
 def total_variation_gradient(images: np.ndarray) -> np.ndarray:
@@ -101,55 +98,31 @@ def ascend(
     return x, value, logits
 
 
-def class_gradient(run, classes: int, index: int, channels_last: bool = False) -> GradientFn:
-    """Logit `index` and its input gradient, with `run(image, seed)` = GradientEngine.run."""
+def class_gradient(run, classes: int, index: int, spec: InputSpec) -> GradientFn:
+    """Logit `index` and its input gradient, with `run(image, seed)` = GradientEngine.run;
+    images are (1, C, H, W) here and in the model's layout (`spec`) for `run`."""
     seed = np.zeros((1, classes), dtype=np.float32)
     seed[0, index] = 1.0
 
     def fn(image: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        result = run(_to_layout(image, channels_last), seed)
-        grad = _from_layout(result.required_input_grad(), channels_last)
+        result = run(spec.to_model_layout(image), seed)
+        grad = spec.to_nchw(result.required_input_grad())
         return float(result.logits[0, index]), grad, result.logits
 
     return fn
 
 
 def channel_gradient(
-    session: ExplainSession, layer: str, shape: tuple[int, ...], channel: int, channels_last=False
+    run: ObjectiveRun, layer: str, shape: tuple[int, ...], channel: int, spec: InputSpec
 ) -> GradientFn:
-    """The mean activation of `channel` of `layer` (shape (1, C, ...)) and its input gradient."""
+    """The mean activation of `channel` of `layer` (shape (1, C, ...)) and its input gradient,
+    with `run(image, seed)` = GradientEngine.run_objective for `layer`."""
     seed = np.zeros(shape, dtype=np.float32)
     seed[0, channel] = 1.0 / max(1, int(np.prod(shape[2:])))
 
     def fn(image: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        result = session.run(_to_layout(image, channels_last), seed)
+        result = run(spec.to_model_layout(image), seed)
         value = float(result.activations[layer][0, channel].mean())
-        return value, _from_layout(result.required_input_grad(), channels_last), result.logits
+        return value, spec.to_nchw(result.required_input_grad()), result.logits
 
     return fn
-
-
-def _to_layout(image: np.ndarray, channels_last: bool) -> np.ndarray:
-    return image.transpose(0, 2, 3, 1) if channels_last else image
-
-
-def _from_layout(image: np.ndarray, channels_last: bool) -> np.ndarray:
-    return image.transpose(0, 3, 1, 2) if channels_last else image
-
-
-_sessions: dict[tuple[int, str], tuple[onnx.ModelProto, ExplainSession]] = {}
-_sessions_lock = threading.Lock()
-
-
-def objective_session(model: onnx.ModelProto, layer: str) -> ExplainSession:
-    """An explain session whose backward pass starts at `layer`; built once per model and layer."""
-    key = (id(model), layer)
-    with _sessions_lock:
-        hit = _sessions.get(key)
-        if hit is not None and hit[0] is model:
-            return hit[1]
-        session = ExplainSession(build_explain_graph(model, [layer], objective=layer))
-        if len(_sessions) >= MAX_CACHED_SESSIONS:
-            _sessions.pop(next(iter(_sessions)))
-        _sessions[key] = (model, session)
-        return session

@@ -15,7 +15,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import onnx
 
-from app.introspect.layers import kind_of, static_shapes
+from app.introspect.layers import kind_of
+from app.runtime.layers import Shape
 
 BLOCK_W, BLOCK_H, ROW_GAP, LANE_GAP, GUTTER, MARGIN = 176, 44, 28, 16, 56, 40
 MAX_ROWS = 14  # depth levels per column before wrapping
@@ -45,9 +46,11 @@ class Block:
     column: int = 0
 
 
-def blocks_and_edges(model: onnx.ModelProto) -> tuple[list[Block], list[tuple[str, str]]]:
-    """Blocks in graph order (the input first) and (from, to) edges between them."""
-    shapes = static_shapes(model)
+def blocks_and_edges(
+    model: onnx.ModelProto, shapes: dict[str, Shape]
+) -> tuple[list[Block], list[tuple[str, str]]]:
+    """Blocks in graph order (the input first) and (from, to) edges between them; `shapes`
+    are the tensors' static shapes at batch 1."""
     initializers = {init.name for init in model.graph.initializer}
     image = next(v for v in model.graph.input if v.name not in initializers)
     producer = {image.name: INPUT}
@@ -137,9 +140,9 @@ def edge_path(source: Block, target: Block, column_right: dict[int, float], offs
     return path + f" V{above:.1f} H{tx:.1f} V{ty:.1f}"
 
 
-def render_svg(model: onnx.ModelProto, title: str = "") -> str:
+def render_svg(model: onnx.ModelProto, shapes: dict[str, Shape], title: str = "") -> str:
     """The network as a standalone SVG document."""
-    blocks, edges = blocks_and_edges(model)
+    blocks, edges = blocks_and_edges(model, shapes)
     width, height = layout(blocks)
     by_key = {block.key: block for block in blocks}
     column_right: dict[int, float] = {}

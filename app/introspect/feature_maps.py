@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from app.heatmap import colourise
+from app.imaging.heatmap import colourise
 from app.introspect.grid import columns_for, magnification, tile_grid
 
 Order = Literal["none", "mean"]

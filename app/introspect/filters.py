@@ -18,6 +18,7 @@ import onnx
 from onnx import numpy_helper
 from PIL import Image
 
+from app.errors import UnknownLayerError
 from app.introspect.grid import columns_for, magnification, tile_grid
 
 Mode = Literal["auto", "rgb", "each", "mean"]
@@ -25,7 +26,7 @@ MAX_PAIR_TILES = 4096
 MIN_TILE = 24  # pixels
 
 
-class FilterError(ValueError):
+class FilterError(UnknownLayerError):
     """The layer is not a convolution with constant weights, or the mode does not apply."""
 
 

@@ -1,136 +1,133 @@
-"""Introspection for an API request: resolve layers and objectives against a loaded model,
-run the pure units of this package, and shape the response bodies."""
+"""Introspection for a request: resolve layers and objectives against a running model, run the
+pure units of this package, and shape the answers."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import asdict
-from typing import Any
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
 
-from app.errors import APIError
-from app.heatmap import display_size, npy_base64, png_base64
-from app.imaging import ImageLimits, input_picture
-from app.inference import preprocess_batch, top_k
+from app.errors import InvalidParameterError, NoConvLayerError, UnknownLayerError
+from app.imaging.decode import ImageLimits
+from app.imaging.heatmap import display_size, npy_base64, png_base64
+from app.imaging.tensors import input_picture
 from app.introspect import activation_maximisation as am
 from app.introspect import feature_maps as fm
 from app.introspect import filters
-from app.introspect.layers import find_layer, static_shapes
-from app.jobs import Job, Work
-from app.store.loader import LoadedModel, softmax
+from app.introspect.layers import graph_layers
+from app.introspect.response import (
+    ChannelStat,
+    FeatureMaps,
+    FilterGrid,
+    LayerInfo,
+    LayerList,
+    Summary,
+    SummaryRow,
+)
+from app.introspect.summary import summarise
+from app.runtime.jobs import Job, Work
+from app.runtime.model import RunningModel
 
 
-def layer_shape(model: LoadedModel, layer: str) -> tuple[int, ...]:
-    """Static shape (1, ...) of a tensor of the model; 422 unknown_layer otherwise."""
-    shape = static_shapes(model.onnx_model).get(layer)
-    if shape is None or find_layer(model.onnx_model, layer) is None:
-        raise APIError(
-            422, "unknown_layer", f"No layer '{layer}'; GET /models/{model.name}/layers lists them."
-        )
-    return shape
+@dataclass(frozen=True)
+class FeatureMapOptions:
+    """What POST /models/{name}/feature_maps may ask for."""
+
+    layer: str | None = None
+    order: fm.Order = "none"
+    raw: Literal["none", "npy", "json"] = "none"
+    colormap: str = "viridis"
 
 
-def default_layer(model: LoadedModel) -> str:
+def layer_list(model: RunningModel, everything: bool) -> LayerList:
+    layers = graph_layers(model.graph, model.layers.shapes, everything)
+    return LayerList(layers=[LayerInfo.model_validate(layer.as_dict()) for layer in layers])
+
+
+def summary(model: RunningModel) -> Summary:
+    body = summarise(model.graph, model.layers.shapes)
+    rows = [SummaryRow.model_validate(row) for row in body.pop("rows")]
+    return Summary(model=model.name, version=model.version, rows=rows, **body)
+
+
+def default_layer(model: RunningModel) -> str:
     """The manifest's first feature layer, else the CAM layer."""
-    layer = next(iter(model.manifest.layers.features), None) or model.cam_layer
+    layer = next(iter(model.manifest.layers.features), None) or model.layers.cam_layer
     if layer is None:
-        raise APIError(422, "no_conv_layer", "This model has no default layer; name one.")
+        raise NoConvLayerError("This model has no default layer; name one.")
     return layer
 
 
-def feature_maps_body(
-    model: LoadedModel, blob: bytes, options: dict[str, Any], limits: ImageLimits
-) -> dict[str, Any]:
-    """The response of POST /models/{name}/feature_maps for one image."""
-    layer = options["layer"] or default_layer(model)
-    shape = layer_shape(model, layer)
+def feature_maps(
+    model: RunningModel, blob: bytes, options: FeatureMapOptions, limits: ImageLimits
+) -> FeatureMaps:
+    """The answer of POST /models/{name}/feature_maps for one image."""
+    layer = options.layer or default_layer(model)
+    shape = model.layer_shape(layer)
     if len(shape) not in (2, 4):
-        raise APIError(422, "unknown_layer", f"'{layer}' is not a (C, H, W) or (F,) layer.")
-    batch = preprocess_batch(model, [blob], limits)  # (1, C, H, W)
+        raise UnknownLayerError(f"'{layer}' is not a (C, H, W) or (F,) layer.")
+    batch = model.preprocess([blob], limits)  # (1, C, H, W)
     _, tapped = model.taps.run(batch, (layer,))
-    maps = fm.as_maps(np.asarray(tapped[layer][0], dtype=np.float32))  # (C, H, W)
-    order = fm.channel_order(maps, options["order"])
-    body: dict[str, Any] = {
-        "model": model.name,
-        "version": model.version,
-        "layer": layer,
-        "shape": list(shape[1:]),
-        "order": options["order"],
-        "grid_png": png_base64(fm.feature_grid(maps, order, options["colormap"])),
-        "channels": fm.channel_stats(maps, order),
-    }
-    raw = tapped[layer][0].astype(np.float32)
-    if options["raw"] == "npy":
-        body["raw_npy"] = npy_base64(raw)
-    elif options["raw"] == "json":
-        body["raw"] = np.round(raw.astype(np.float64), 7).tolist()
-    return body
+    raw = np.asarray(tapped[layer][0], dtype=np.float32)
+    maps = fm.as_maps(raw)  # (C, H, W)
+    order = fm.channel_order(maps, options.order)
+    return FeatureMaps(
+        model=model.name,
+        version=model.version,
+        layer=layer,
+        shape=list(shape[1:]),
+        order=options.order,
+        grid_png=png_base64(fm.feature_grid(maps, order, options.colormap)),
+        channels=[ChannelStat.model_validate(stat) for stat in fm.channel_stats(maps, order)],
+        raw_npy=npy_base64(raw) if options.raw == "npy" else None,
+        raw=np.round(raw.astype(np.float64), 7).tolist() if options.raw == "json" else None,
+    )
 
 
-def filters_body(model: LoadedModel, layer: str | None, mode: filters.Mode) -> dict[str, Any]:
-    """The response of GET /models/{name}/filters."""
-    layer = layer or _first_conv(model)
-    try:
-        node = filters.conv_node(model.onnx_model, layer)
-        weights = filters.conv_weights(model.onnx_model, node)  # (out, in, k_h, k_w)
-        reads_image = node.input[0] == model.manifest.input.name
-        chosen = filters.pick_mode(weights, reads_image, mode)
-    except filters.FilterError as error:
-        raise APIError(422, "unknown_layer", str(error)) from error
-    return {
-        "model": model.name,
-        "version": model.version,
-        "layer": node.output[0],
-        "node": node.name,
-        "shape": list(weights.shape),
-        "mode": chosen,
-        "grid_png": png_base64(filters.filter_grid(weights, chosen)),
-    }
+def filter_grid(model: RunningModel, layer: str | None, mode: filters.Mode) -> FilterGrid:
+    """The answer of GET /models/{name}/filters."""
+    node = filters.conv_node(model.graph, layer or _first_conv(model))
+    weights = filters.conv_weights(model.graph, node)  # (out, in, k_h, k_w)
+    chosen = filters.pick_mode(weights, node.input[0] == model.spec.name, mode)
+    return FilterGrid(
+        model=model.name,
+        version=model.version,
+        layer=node.output[0],
+        node=node.name,
+        shape=list(weights.shape),
+        mode=chosen,
+        grid_png=png_base64(filters.filter_grid(weights, chosen)),
+    )
 
 
-def _first_conv(model: LoadedModel) -> str:
-    node = next((n for n in model.onnx_model.graph.node if n.op_type == "Conv"), None)
+def _first_conv(model: RunningModel) -> str:
+    node = next((n for n in model.graph.graph.node if n.op_type == "Conv"), None)
     if node is None:
-        raise APIError(422, "no_conv_layer", "This model has no convolution.")
+        raise NoConvLayerError("This model has no convolution.")
     return node.output[0]
 
 
 def resolve_objective(
-    model: LoadedModel, target: int | str | None, layer: str | None, channel: int | None
+    model: RunningModel, target: int | str | None, layer: str | None, channel: int | None
 ) -> tuple[dict[str, Any], am.GradientFn]:
     """(description, gradient function) of a class or channel objective."""
-    if not model.engine.available:
-        raise APIError(422, "gradients_unsupported", model.engine.error or "")
-    channels_last = model.manifest.input.layout == "NHWC"
+    model.engine.require()
     if target is not None:
-        index = _class_index(model, target)
+        index = model.manifest.class_index(target)
         label = model.manifest.labels[index]
-        fn = am.class_gradient(model.engine.run, len(model.manifest.labels), index, channels_last)
+        fn = am.class_gradient(model.engine.run, model.manifest.classes, index, model.spec)
         return {"kind": "class", "class": index, "label": label}, fn
     layer = layer or default_layer(model)
-    shape = layer_shape(model, layer)
+    shape = model.layer_shape(layer)
     if channel is None or not 0 <= channel < shape[1]:
-        raise APIError(
-            422, "invalid_parameter", f"channel must be in [0, {shape[1]}) for layer '{layer}'."
-        )
-    session = am.objective_session(model.onnx_model, layer)
-    fn = am.channel_gradient(session, layer, shape, channel, channels_last)
+        raise InvalidParameterError(f"channel must be in [0, {shape[1]}) for layer '{layer}'.")
+    run = partial(model.engine.run_objective, layer=layer)
+    fn = am.channel_gradient(run, layer, shape, channel, model.spec)
     return {"kind": "channel", "layer": layer, "channel": channel}, fn
-
-
-def _class_index(model: LoadedModel, target: int | str) -> int:
-    labels = model.manifest.labels
-    if isinstance(target, str) and target in labels:
-        return labels.index(target)
-    if isinstance(target, int) and 0 <= target < len(labels):
-        return target
-    raise APIError(
-        422,
-        "invalid_target",
-        f"class '{target}' is neither a label nor an index below {len(labels)}.",
-    )
 
 
 def with_seed(params: am.AscentParams) -> am.AscentParams:
@@ -141,26 +138,26 @@ def with_seed(params: am.AscentParams) -> am.AscentParams:
 
 
 def activation_work(
-    model: LoadedModel, fn: am.GradientFn, params: am.AscentParams, npy: bool
+    model: RunningModel, fn: am.GradientFn, params: am.AscentParams, npy: bool
 ) -> Work:
     """The job that runs the ascent and renders its result."""
-    manifest = model.manifest
-    spec, pre = manifest.input, manifest.preprocess
+    spec, pre = model.spec, model.preprocessing
 
     def work(job: Job) -> dict[str, Any]:
         rng = np.random.default_rng(params.seed)
-        start = am.start_image((1, spec.channels, spec.height, spec.width), pre.mean, pre.std, rng)
+        start = am.start_image((1, spec.channels, spec.height, spec.width), pre, rng)
 
         def on_step(step: int, value: float) -> None:
             job.check()
             job.report(step, value)
 
-        bounds = am.pixel_bounds(pre.mean, pre.std)
+        bounds = am.pixel_bounds(pre)
         image, value, logits = am.ascend(fn, start, bounds, params, on_step)
+        predictions = model.manifest.ranked(model.manifest.probabilities(logits), 3)[0]
         result: dict[str, Any] = {
-            "png": png_base64(_picture(image[0], spec, pre)),
+            "png": png_base64(_picture(model, image[0])),
             "objective": value,
-            "predictions": top_k(_probabilities(logits, manifest.output), manifest.labels, 3)[0],
+            "predictions": [score.model_dump() for score in predictions],
         }
         if npy:
             result["npy"] = npy_base64(image[0])
@@ -169,12 +166,8 @@ def activation_work(
     return work
 
 
-def _picture(image: np.ndarray, spec, preprocess) -> Image.Image:
+def _picture(model: RunningModel, image: np.ndarray) -> Image.Image:
     """The image (C, H, W) in pixel space, enlarged for display."""
-    pixels = input_picture(image, spec.model_copy(update={"layout": "NCHW"}), preprocess)
-    picture = Image.fromarray(pixels)
+    spec = model.spec.model_copy(update={"layout": "NCHW"})
+    picture = Image.fromarray(input_picture(image, spec, model.preprocessing))
     return picture.resize(display_size(spec.height, spec.width), Image.Resampling.NEAREST)
-
-
-def _probabilities(logits: np.ndarray, output: str) -> np.ndarray:
-    return logits if output == "probabilities" else softmax(logits)

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnx
 
-from app.explain.layers import ACTIVATIONS
-from app.introspect.layers import Shape, static_shapes
+from app.runtime.layers import ACTIVATIONS, Shape
 
 KERAS_TYPES: dict[str, str] = {  # other ops keep their ONNX name (Add, Flatten, ...)
     "Conv": "Conv2D",
@@ -70,9 +69,9 @@ class Row:
         }
 
 
-def summarise(model: onnx.ModelProto) -> dict:
-    """The rows and totals of GET /models/{name}/summary."""
-    rows = summary_rows(model)
+def summarise(model: onnx.ModelProto, shapes: dict[str, Shape]) -> dict:
+    """The rows and totals of GET /models/{name}/summary (`shapes`: static, at batch 1)."""
+    rows = summary_rows(model, shapes)
     total = sum(row.parameters for row in rows)
     trainable = sum(row.trainable_parameters for row in rows)
     return {
@@ -84,9 +83,8 @@ def summarise(model: onnx.ModelProto) -> dict:
     }
 
 
-def summary_rows(model: onnx.ModelProto) -> list[Row]:
+def summary_rows(model: onnx.ModelProto, shapes: dict[str, Shape]) -> list[Row]:
     """One row per layer, in graph order, activations and bias adds folded."""
-    shapes = static_shapes(model)
     weights = {init.name: init for init in model.graph.initializer if init.data_type == FLOAT}
     consumers = _consumers(model.graph)
     rows: list[Row] = []

@@ -1,0 +1,1 @@
+"""The model store: the manifest (the contract between export and server) and its layout."""

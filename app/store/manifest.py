@@ -1,15 +1,17 @@
-"""The manifest (`model.json`): everything the server needs that the ONNX graph does not say."""
+"""The manifest (`model.json`): everything the server needs that the ONNX graph does not say.
+
+It is the contract between the offline export and the server, and the facts it states live on
+its types: the input layout (`InputSpec`), the pixel normalisation (`Preprocess`), logits or
+probabilities and the class lookup (`Manifest`)."""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-MANIFEST_FILE = "model.json"
-MODEL_FILE = "model.onnx"
+from app.errors import InvalidTargetError
 
 
 class _Strict(BaseModel):
@@ -24,6 +26,24 @@ class InputSpec(_Strict):
     height: int = Field(ge=1, le=4096)
     width: int = Field(ge=1, le=4096)
     layout: Literal["NCHW", "NHWC"] = "NCHW"
+
+    @property
+    def channels_last(self) -> bool:
+        return self.layout == "NHWC"
+
+    def batch_shape(self, batch: int) -> tuple[int, int, int, int]:
+        """The input tensor's shape for `batch` images, in the model's layout."""
+        if self.channels_last:
+            return (batch, self.height, self.width, self.channels)
+        return (batch, self.channels, self.height, self.width)
+
+    def to_nchw(self, tensor: np.ndarray) -> np.ndarray:
+        """A batch (N, ...) in the model's layout, as (N, C, H, W)."""
+        return tensor.transpose(0, 3, 1, 2) if self.channels_last else tensor
+
+    def to_model_layout(self, tensor: np.ndarray) -> np.ndarray:
+        """An (N, C, H, W) batch in the model's own layout."""
+        return tensor.transpose(0, 2, 3, 1) if self.channels_last else tensor
 
 
 class DigitNormalisation(_Strict):
@@ -64,6 +84,25 @@ class Preprocess(_Strict):
         if any(s <= 0 for s in self.std):
             raise ValueError("std must be positive")
         return self
+
+    def _per_channel(self) -> tuple[np.ndarray, np.ndarray]:
+        """mean and std shaped (C, 1, 1), float32."""
+        mean = np.asarray(self.mean, dtype=np.float32)[:, None, None]
+        return mean, np.asarray(self.std, dtype=np.float32)[:, None, None]
+
+    def normalise(self, pixels: np.ndarray) -> np.ndarray:
+        """Pixels (..., C, H, W) in [0, 1] -> model input units, float32."""
+        mean, std = self._per_channel()
+        return ((pixels - mean) / std).astype(np.float32)
+
+    def pixels(self, tensor: np.ndarray) -> np.ndarray:
+        """Model input units (..., C, H, W) -> pixels, clipped to [0, 1]."""
+        mean, std = self._per_channel()
+        return np.clip(tensor * std + mean, 0.0, 1.0)
+
+    def input_value(self, pixel: float) -> np.ndarray:
+        """The input units of a uniform `pixel` (0 black, 1 white), per channel (C, 1, 1)."""
+        return self.normalise(np.full((len(self.mean), 1, 1), pixel, dtype=np.float32))
 
 
 class Layers(_Strict):
@@ -107,21 +146,57 @@ class Manifest(_Strict):
             raise ValueError("digit normalisation needs a one-channel input")
         return self
 
+    @property
+    def classes(self) -> int:
+        return len(self.labels)
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    def label(self, index: int) -> str:
+        return self.labels[index] if 0 <= index < len(self.labels) else str(index)
+
+    def class_index(self, item: str | int) -> int:
+        """The class a request names, by label or by index; InvalidTargetError otherwise."""
+        if isinstance(item, str) and item in self.labels:
+            return self.labels.index(item)
+        if isinstance(item, str) and item.isascii() and item.isdecimal() and len(item) < 10:
+            item = int(item)
+        if isinstance(item, int) and not isinstance(item, bool) and 0 <= item < len(self.labels):
+            return item
+        raise InvalidTargetError(
+            f"Class '{item}' is neither a label nor an index below {len(self.labels)}."
+        )
+
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """The model's outputs (N, K) as probabilities: softmax of logits, else as they are."""
+        if self.output == "probabilities":
+            return outputs
+        return softmax(outputs)
+
+    def ranked(self, probabilities: np.ndarray, k: int) -> list[list[ClassScore]]:
+        """The `k` best classes of each row of (N, K) probabilities, best first."""
+        k = min(k, probabilities.shape[1])
+        order = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]  # (N, k)
+        return [
+            [
+                ClassScore.model_construct(
+                    index=int(i), label=self.label(int(i)), probability=float(row[i])
+                )
+                for i in best
+            ]
+            for row, best in zip(probabilities, order, strict=True)
+        ]
 
 
-def write_manifest(manifest: Manifest, folder: Path) -> Path:
-    path = folder / MANIFEST_FILE
-    path.write_text(manifest.model_dump_json(indent=2) + "\n")
-    return path
+class ClassScore(BaseModel):
+    """One class of a ranking: its index, label and probability."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int = Field(description="class index in the model's output")
+    label: str
+    probability: float = Field(ge=0, le=1)
 
 
-def read_manifest(folder: Path) -> Manifest:
-    return Manifest.model_validate_json((folder / MANIFEST_FILE).read_text())
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of (N, K) logits."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))  # (N, K)
+    return shifted / shifted.sum(axis=1, keepdims=True)

@@ -18,7 +18,7 @@ import pytest
 from app.api.disconnect import CLIENT_CLOSED_REQUEST, run_unless_disconnected
 from app.config import PROJECT_ROOT
 from bench.server import server_process
-from tests.conftest import png_post_scope
+from tests.conftest import png_post_scope, services_of
 
 SAMPLES = PROJECT_ROOT / "static" / "samples"
 PNG = {"content-type": "image/png"}
@@ -88,7 +88,7 @@ def test_a_disconnect_terminates_the_explanation_and_frees_the_gate(client, digi
     spy = RunSpy(hold_first=True)
     monkeypatch.setattr(ort.InferenceSession, "run", spy.method())
 
-    gate = client.app.state.explain_gate
+    gate = services_of(client).explain_gate
     held: list[int] = []
 
     async def disconnect_after_the_first_run() -> dict:

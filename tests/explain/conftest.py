@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -11,40 +14,50 @@ import torch
 from PIL import Image
 from torch import nn
 
-from app.explain.base import ExplainInput
-from app.explain.engine import GradientEngine
+from app.explain.base import Budget, ExplainInput
 from app.export.datasets import read_idx
-from app.imaging import to_input_array
-from app.store.loader import LoadedModel
-from app.store.registry import load_registry
-from app.store.taps import LayerTaps
+from app.imaging.tensors import to_input_array
+from app.runtime.engine import GradientEngine
+from app.runtime.loader import LoadOptions, bare_manifest, load_store
+from app.runtime.model import RunningModel
+from app.runtime.sessions import SessionFactory
+from app.runtime.taps import LayerTaps
 from tests.conftest import SHARED_DATA, SHIPPED_STORE
 from tests.nets import export_onnx, make_net, onnx_tensor_of
+from tests.tiny_models import running
+
+UNLIMITED = 10**9  # forward passes: the method tests are not about the budget
 
 REFERENCE_NETS = ("mnist_cnn", "resnet_tiny")
 
 
 @dataclass
 class Case:
-    """A torch net, its ONNX twin's engine, one input and the CAM layer in both worlds."""
+    """A torch net, its ONNX twin as a running model, one input and the CAM layer in both
+    worlds."""
 
     net: nn.Module
-    engine: GradientEngine
+    model: RunningModel
     image: np.ndarray  # (1, C, H, W)
     layer_module: nn.Module
     layer_tensor: str
     classes: int
-    taps: LayerTaps  # forward-only runs of the ONNX twin
+
+    @property
+    def engine(self) -> GradientEngine:
+        return self.model.engine
+
+    @property
+    def taps(self) -> LayerTaps:  # forward-only runs of the ONNX twin
+        return self.model.taps
 
     def given(self, targets: list[int]) -> ExplainInput:
         return ExplainInput(
+            model=self.model,
             image=self.image.copy(),
             targets=targets,
-            engine=self.engine,
-            classes=self.classes,
+            budget=Budget(UNLIMITED),
             layer=self.layer_tensor,
-            forward=lambda batch: self.taps.run(batch, ())[0],
-            tapped=self.taps.run,
         )
 
     def tensor(self) -> torch.Tensor:
@@ -56,14 +69,22 @@ def build_case(name: str, seed: int = 0) -> Case:
     net = make_net(name, seed)
     model = export_onnx(net)
     layer_tensor = onnx_tensor_of(model, net.cam_layer)
-    engine = GradientEngine(model, (layer_tensor,))
-    assert engine.available, engine.error
+    fields = bare_manifest(model).model_dump(exclude={"sha256"})
+    running_net = running(model, {**fields, "layers": {"cam": layer_tensor}})
+    assert running_net.engine.available, running_net.engine.error
     rng = np.random.default_rng(seed)
     image = rng.normal(0, 1, (1, *net.input_shape)).astype(np.float32)
     classes = int(net(torch.from_numpy(image)).shape[1])
     layer_module = net.get_submodule(net.cam_layer)
-    taps = LayerTaps(model, "input", threads=1)
-    return Case(net, engine, image, layer_module, layer_tensor, classes, taps)
+    return Case(net, running_net, image, layer_module, layer_tensor, classes)
+
+
+def with_forward(given: ExplainInput, forward: Callable[[np.ndarray], np.ndarray]) -> ExplainInput:
+    """`given`, its model's forward runs answered by `forward` (batch -> outputs (N, K)): a
+    stand-in network whose answer a test can work out by hand."""
+    model = copy.copy(given.model)
+    model.logits = forward  # type: ignore[method-assign]
+    return dataclasses.replace(given, model=model)
 
 
 @pytest.fixture(params=REFERENCE_NETS)
@@ -89,29 +110,25 @@ def torch_layer_activations_and_gradients(
 class Digits:
     """The shipped mnist_cnn and held-out MNIST digits preprocessed as the server does."""
 
-    model: LoadedModel
+    model: RunningModel
     images: np.ndarray  # (N, 1, 28, 28) model input
     labels: np.ndarray  # (N,)
 
     def given(self, row: int) -> ExplainInput:
         """The explanation input of digit `row`, its label as the target."""
         return ExplainInput(
+            model=self.model,
             image=self.images[row : row + 1].copy(),
             targets=[int(self.labels[row])],
-            engine=self.model.engine,
-            classes=10,
-            layer=self.model.cam_layer,
-            pixel_mean=self.model.manifest.preprocess.mean,
-            pixel_std=self.model.manifest.preprocess.std,
-            forward=self.model.logits,
-            tapped=self.model.taps.run,
+            budget=Budget(UNLIMITED),
+            layer=self.model.layers.cam_layer,
         )
 
 
 @pytest.fixture(scope="session")
 def held_out_digits() -> Digits:
     """20 of the last 5,000 training digits (never trained on), and model_store's mnist_cnn."""
-    model = load_registry(SHIPPED_STORE, threads=1).get("mnist_cnn")
+    model = load_store(SHIPPED_STORE, LoadOptions(SessionFactory(1))).get("mnist_cnn")
     mnist = SHARED_DATA / "mnist"
     ids = np.arange(-5000, 0, 250)  # 20 digits spread over the held-out split
     raw = read_idx(mnist / "train-images-idx3-ubyte.gz")[ids]  # (20, 28, 28) uint8

@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.explain.base import ExplainInput
+from app.explain.base import Budget, ExplainInput
 from app.explain.faithfulness import auc, faithfulness, faithfulness_passes, moved_pixels
 from app.explain.registry import METHODS
+from tests.explain.conftest import with_forward
+from tests.tiny_models import running, tiny_cnn
 
 
 def _mean_pixel_model(batch: np.ndarray) -> np.ndarray:
@@ -19,14 +21,15 @@ def _mean_pixel_model(batch: np.ndarray) -> np.ndarray:
 
 def test_the_curves_of_a_mean_pixel_model_are_the_running_sums_by_hand():
     image = np.array([[[[0.8, 0.2], [0.4, 0.6]]]], dtype=np.float32)  # (1, 1, 2, 2)
-    given = ExplainInput(image, [0], engine=None, classes=2, forward=_mean_pixel_model)  # type: ignore[arg-type]
+    model = running(tiny_cnn(1, 2, 2))
+    given = with_forward(ExplainInput(model, image, [0], Budget(100)), _mean_pixel_model)
     heatmap = image[0].copy()  # the order 0.8, 0.6, 0.4, 0.2
     (result,) = faithfulness(given, heatmap, steps=4, substrate="zeros")
     # deletion: mean of what is left; insertion: mean of what is revealed
-    np.testing.assert_allclose(result["deletion"]["curve"], [0.5, 0.3, 0.15, 0.05, 0.0], atol=1e-9)
-    np.testing.assert_allclose(result["insertion"]["curve"], [0.0, 0.2, 0.35, 0.45, 0.5], atol=1e-9)
-    assert result["deletion"]["auc"] == pytest.approx(0.25 * (0.25 + 0.3 + 0.15 + 0.05))
-    assert result["insertion"]["auc"] == pytest.approx(0.25 * (0.25 + 0.2 + 0.35 + 0.45))
+    np.testing.assert_allclose(result.deletion.curve, [0.5, 0.3, 0.15, 0.05, 0.0], atol=1e-9)
+    np.testing.assert_allclose(result.insertion.curve, [0.0, 0.2, 0.35, 0.45, 0.5], atol=1e-9)
+    assert result.deletion.auc == pytest.approx(0.25 * (0.25 + 0.3 + 0.15 + 0.05))
+    assert result.insertion.auc == pytest.approx(0.25 * (0.25 + 0.2 + 0.35 + 0.45))
 
 
 def test_pixels_move_in_equal_chunks_by_rank_ties_in_raster_order():
@@ -50,10 +53,10 @@ def _mean_deletion_aucs(digits, key: str, random_maps: int = 3) -> tuple[float, 
     for row in range(len(digits.labels)):
         given = digits.given(row)
         heatmaps = method.explain(given, method.Params()).heatmaps  # (1, H, W)
-        ours.append(faithfulness(given, heatmaps, 20, "zeros")[0]["deletion"]["auc"])
+        ours.append(faithfulness(given, heatmaps, 20, "zeros")[0].deletion.auc)
         for _ in range(random_maps):
             noise = rng.random(heatmaps.shape).astype(np.float32)
-            random.append(faithfulness(given, noise, 20, "zeros")[0]["deletion"]["auc"])
+            random.append(faithfulness(given, noise, 20, "zeros")[0].deletion.auc)
     return float(np.mean(ours)), float(np.mean(random))
 
 

@@ -7,10 +7,11 @@ import pytest
 import torch
 from captum.attr import Occlusion as CaptumOcclusion
 
-from app.errors import APIError
+from app.errors import OverBudgetError
+from app.explain.base import Budget
 from app.explain.occlusion import Occlusion, OcclusionParams
-from app.explain.smoothing import gaussian_blur
-from tests.explain.conftest import build_case
+from app.imaging.smoothing import gaussian_blur
+from tests.explain.conftest import build_case, with_forward
 from tests.gradients.reference import relative_error
 
 SETTINGS = [
@@ -58,19 +59,24 @@ def test_occlusion_equals_captum_with_the_same_window_stride_and_baseline(
 def test_occlusion_of_a_constant_model_is_zero():
     case = build_case("mnist_cnn")
     given = case.given([0])
-    given.forward = lambda batch: np.tile(np.arange(10, dtype=np.float32), (len(batch), 1))
+    given = with_forward(
+        given, lambda batch: np.tile(np.arange(10, dtype=np.float32), (len(batch), 1))
+    )
     explanation = Occlusion().explain(given, OcclusionParams())
     np.testing.assert_array_equal(explanation.heatmaps, 0.0)
     assert np.unique(explanation.extras["class_map"]).tolist() == [9]
+
+
+def _top_left_black_wins(batch: np.ndarray) -> np.ndarray:
+    black = (batch[:, 0, :14, :14] == 0).any(axis=(1, 2)).astype(float)
+    return np.stack([np.zeros(len(batch)), black], axis=1)
 
 
 def test_the_class_map_names_the_winner_when_each_patch_is_hidden():
     case = build_case("mnist_cnn")
     given = case.given([0])
     # class 1 wins when anything in the top-left quarter is black, class 0 otherwise
-    given.forward = lambda batch: np.stack(
-        [np.zeros(len(batch)), (batch[:, 0, :14, :14] == 0).any(axis=(1, 2)).astype(float)], axis=1
-    )
+    given = with_forward(given, _top_left_black_wins)
     given.image = np.ones_like(given.image)
     params = OcclusionParams(window_height=7, window_width=7, stride=7)
     class_map = np.array(Occlusion().explain(given, params).extras["class_map"])
@@ -88,9 +94,7 @@ def test_a_stride_larger_than_the_window_leaves_uncovered_pixels_at_zero():
 def test_occlusion_over_budget_is_refused_before_any_forward_pass():
     case = build_case("mnist_cnn")
     given = case.given([1])
-    given.budget = 100
-    given.forward = None  # would fail if reached
-    with pytest.raises(APIError) as refused:
+    given.budget = Budget(100)
+    with pytest.raises(OverBudgetError) as refused:
         Occlusion().explain(given, OcclusionParams(window_height=4, window_width=4, stride=2))
-    assert refused.value.code == "over_budget"
     assert "170 forward passes" in refused.value.message and "100" in refused.value.message

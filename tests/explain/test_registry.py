@@ -10,17 +10,16 @@ from app.explain.base import Method
 from app.explain.registry import METHODS
 
 SHARED_MODULES = {
-    "render",
     "base",
-    "engine",
-    "registry",
-    "service",
-    "layers",
-    "smoothing",
-    "gradient_base",
     "cam_base",
     "faithfulness",
+    "gradient_base",
+    "options",
     "patches",
+    "registry",
+    "render",
+    "response",
+    "service",
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from app.explain.rise import RISE, RISEParams, random_grids, upsampled_masks
-from tests.explain.conftest import build_case
+from tests.explain.conftest import build_case, with_forward
 from tests.gradients.reference import relative_error
 
 
@@ -29,7 +29,9 @@ def ones():
 
 
 def test_the_same_seed_gives_the_same_map_and_another_seed_another(ones):
-    ones.forward = _probability_model(lambda batch: batch[:, 0, :10, :10].mean(axis=(1, 2)))
+    ones = with_forward(
+        ones, _probability_model(lambda batch: batch[:, 0, :10, :10].mean(axis=(1, 2)))
+    )
     first = RISE().explain(ones, RISEParams(samples=64, seed=3)).heatmaps
     again = RISE().explain(ones, RISEParams(samples=64, seed=3)).heatmaps
     other = RISE().explain(ones, RISEParams(samples=64, seed=4)).heatmaps
@@ -38,14 +40,14 @@ def test_the_same_seed_gives_the_same_map_and_another_seed_another(ones):
 
 
 def test_with_every_cell_kept_the_map_is_the_target_probability(ones):
-    ones.forward = _probability_model(lambda batch: np.full(len(batch), 0.3))
+    ones = with_forward(ones, _probability_model(lambda batch: np.full(len(batch), 0.3)))
     heatmap = RISE().explain(ones, RISEParams(samples=8, p=1.0)).heatmaps[0]
     np.testing.assert_allclose(heatmap, 0.3, rtol=1e-5)
 
 
 def test_a_model_blind_to_its_input_gets_a_flat_map_at_its_probability(ones):
     """E[M] = p at every pixel, so sum_i c M_i / (N p) tends to c."""
-    ones.forward = _probability_model(lambda batch: np.full(len(batch), 0.8))
+    ones = with_forward(ones, _probability_model(lambda batch: np.full(len(batch), 0.8)))
     heatmap = RISE().explain(ones, RISEParams(samples=2000, p=0.4)).heatmaps[0]
     assert abs(heatmap.mean() - 0.8) < 0.01
     assert np.abs(heatmap - 0.8).max() < 0.08
@@ -54,7 +56,9 @@ def test_a_model_blind_to_its_input_gets_a_flat_map_at_its_probability(ones):
 def test_a_model_that_reads_one_corner_lights_up_that_corner(ones):
     """Score = mean of the top-left 8x8 pixels: inside, the mask correlates with the score;
     far away it does not, and the map tends to E[score] E[M] / p = p."""
-    ones.forward = _probability_model(lambda batch: batch[:, 0, :8, :8].mean(axis=(1, 2)))
+    ones = with_forward(
+        ones, _probability_model(lambda batch: batch[:, 0, :8, :8].mean(axis=(1, 2)))
+    )
     heatmap = RISE().explain(ones, RISEParams(samples=2000, p=0.5)).heatmaps[0]
     inside, far = heatmap[:8, :8].mean(), heatmap[16:, 16:].mean()
     assert inside > far + 0.1

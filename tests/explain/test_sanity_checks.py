@@ -15,9 +15,10 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from app.explain.engine import GradientEngine
 from app.explain.gradient_base import GradientParams
 from app.explain.registry import METHODS
+from app.runtime.model import RunningModel
+from tests.tiny_models import running
 
 TOP_LAYERS = ("dense1.weight", "dense1.bias", "dense2.weight", "dense2.bias")
 DIGITS = 8
@@ -47,36 +48,37 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def random_top_engine(held_out_digits) -> GradientEngine:
+def random_top_model(held_out_digits) -> RunningModel:
     model = held_out_digits.model
-    names = {i.name for i in model.onnx_model.graph.initializer}
+    names = {i.name for i in model.graph.graph.initializer}
     assert set(TOP_LAYERS) <= names, names
-    return GradientEngine(randomised(model.onnx_model, TOP_LAYERS), (model.cam_layer,))
+    fields = model.manifest.model_dump(exclude={"sha256"})
+    return running(randomised(model.graph, TOP_LAYERS), fields)
 
 
-def _mean_similarity(held_out_digits, engine: GradientEngine, key: str) -> float:
+def _mean_similarity(held_out_digits, randomised_model: RunningModel, key: str) -> float:
     method = METHODS[key]
     params = GradientParams(reduce="sum") if method.family == "gradient" else method.Params()
     similarities = []
     for row in range(DIGITS):
         given = held_out_digits.given(row)
         trained = method.explain(given, params).heatmaps[0]
-        given.engine = engine
+        given.model = randomised_model
         similarities.append(spearman(trained, method.explain(given, params).heatmaps[0]))
     return float(np.mean(similarities))
 
 
 @pytest.mark.parametrize(("key", "at_most"), [("saliency", 0.3), ("grad_cam", 0.5)])
 def test_maps_that_depend_on_the_learnt_weights_change_when_the_top_layers_are_random(
-    held_out_digits, random_top_engine, key, at_most
+    held_out_digits, random_top_model, key, at_most
 ):
-    assert _mean_similarity(held_out_digits, random_top_engine, key) < at_most
+    assert _mean_similarity(held_out_digits, random_top_model, key) < at_most
 
 
 def test_guided_backprop_barely_changes_when_the_top_layers_are_random(
-    held_out_digits, random_top_engine
+    held_out_digits, random_top_model
 ):
-    assert _mean_similarity(held_out_digits, random_top_engine, "guided_backprop") > 0.7
+    assert _mean_similarity(held_out_digits, random_top_model, "guided_backprop") > 0.7
 
 
 def test_spearman_averages_tied_ranks():

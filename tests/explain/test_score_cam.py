@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from app.errors import APIError
-from app.explain.base import MethodParams
+from app.errors import OverBudgetError
+from app.explain.base import Budget, MethodParams
 from app.explain.score_cam import ScoreCAM
 from tests.explain.conftest import Case
 from tests.gradients.reference import relative_error
@@ -42,9 +42,8 @@ def test_score_cam_equals_its_formula_in_torch(case):
 
 def test_score_cam_counts_one_forward_pass_per_channel_against_the_budget(case):
     given = case.given([0])
-    given.budget = 5
-    with pytest.raises(APIError) as refused:
+    given.budget = Budget(5)
+    with pytest.raises(OverBudgetError) as refused:
         ScoreCAM().explain(given, MethodParams())
     channels = case.taps.run(case.image, (case.layer_tensor,))[1][case.layer_tensor].shape[1]
-    assert refused.value.code == "over_budget"
     assert f"needs {channels + 1} forward passes" in refused.value.message

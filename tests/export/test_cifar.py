@@ -13,13 +13,15 @@ import pytest
 import torch
 from PIL import Image
 
-from app.explain.engine import GradientEngine
 from app.export import onnx_export
 from app.export.__main__ import main
 from app.export.architectures import ARCHITECTURES
 from app.export.image_folder import stratified_split
 from app.export.presets import CIFAR10_LABELS
-from app.store.registry import load_registry
+from app.runtime.derived import DerivedSessions
+from app.runtime.engine import GradientEngine
+from app.runtime.loader import load_store
+from tests.tiny_models import TEST_SESSIONS
 
 CIFAR = ARCHITECTURES["cifar_resnet"]
 
@@ -45,7 +47,8 @@ def test_the_manifest_layers_are_readable_tensors_of_the_exported_graph(exported
 
 
 def test_the_gradient_engine_covers_cifar_resnet(exported):
-    assert GradientEngine(exported, (CIFAR.cam_layer,)).available
+    cache = DerivedSessions()
+    assert GradientEngine(exported, TEST_SESSIONS, cache, (CIFAR.cam_layer,)).available
 
 
 def write_cifar_like_archive(path: Path, per_class: int = 5) -> Path:
@@ -77,8 +80,8 @@ def test_a_short_run_writes_an_entry_the_server_loads_with_gradients(tmp_path):
     assert len(manifest["preprocess"]["mean"]) == len(manifest["preprocess"]["std"]) == 3
     assert manifest["provenance"]["export_command"].startswith("python -m app.export train")
     assert "40 training images, 10 held out" in manifest["provenance"]["data"]
-    model = load_registry(tmp_path / "store").get("cifar_resnet")
-    assert model.engine.available and model.cam_layer == CIFAR.cam_layer
+    model = load_store(tmp_path / "store").get("cifar_resnet")
+    assert model.engine.available and model.layers.cam_layer == CIFAR.cam_layer
     assert model.probabilities(np.zeros((3, 3, 32, 32), np.float32)).shape == (3, 10)
 
 

@@ -24,7 +24,7 @@ from app.export.import_checks import ImportOptions, ModelImportError
 from app.export.importer import import_model
 from app.export.presets import PRESETS
 from app.main import create_app
-from app.store.registry import load_registry
+from app.runtime.loader import load_store
 from tests.conftest import png_bytes
 from tests.tiny_models import tiny_cnn
 
@@ -155,9 +155,9 @@ def test_an_imported_model_answers_predict_through_the_app(client, name):
 
 @pytest.mark.parametrize("name", [*GOOD, "fixed"])
 def test_the_gradient_engine_covers_every_op_of_an_imported_model(store, name):
-    model = load_registry(store).get(name)
+    model = load_store(store).get(name)
     assert model.engine.available, model.engine.error
-    assert model.cam_layer is not None
+    assert model.layers.cam_layer is not None
 
 
 def test_the_nhwc_layout_is_detected_from_the_shape(store):
@@ -219,7 +219,7 @@ def test_an_open_input_size_is_fixed_from_the_preset_so_gradients_work(tmp_path)
                           tmp_path, "test")  # fmt: skip
     assert (report.input.height, report.input.width) == (32, 32)
     assert report.gradient_error is None
-    assert load_registry(tmp_path).get("open").engine.available
+    assert load_store(tmp_path).get("open").engine.available
 
 
 def test_the_imagenet_preset_ships_1000_unique_names_and_a_centre_crop(tmp_path):

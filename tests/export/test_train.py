@@ -12,7 +12,7 @@ from app.export.__main__ import main
 from app.export.architectures import ARCHITECTURES
 from app.export.datasets import read_idx
 from app.export.train import TrainConfig, random_affine
-from app.store.registry import load_registry
+from app.runtime.loader import load_store
 from tests.conftest import SHARED_DATA
 
 MNIST = SHARED_DATA / "mnist"
@@ -49,7 +49,7 @@ def test_a_short_training_run_writes_an_entry_the_server_loads(tmp_path):
     assert manifest["provenance"]["epochs"] == 1
     assert manifest["provenance"]["export_command"].startswith("python -m app.export train lenet5")
     assert 0.5 < manifest["provenance"]["validation_accuracy"] <= 1
-    model = load_registry(tmp_path).get("lenet5")
+    model = load_store(tmp_path).get("lenet5")
     assert model.probabilities(np.zeros((3, 1, 32, 32), np.float32)).shape == (3, 10)
     main(argv)  # a second run becomes version 2
     assert (tmp_path / "lenet5" / "2" / "model.onnx").is_file()

@@ -10,7 +10,8 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from app.gradients import ExplainSession, build_explain_graph
+from app.gradients import build_explain_graph
+from tests.gradients.sessions import explain_session
 
 TOLERANCE = 1e-4
 
@@ -57,7 +58,7 @@ def assert_gradient_matches(
 ) -> None:
     """The explain graph's logits and input gradient equal torch's within TOLERANCE."""
     y, seed, expected = torch_gradient(fn, x)
-    result = ExplainSession(build_explain_graph(model)).run(x, seed, relu_rule)
+    result = explain_session(build_explain_graph(model)).run(x, seed, relu_rule)
     assert relative_error(result.logits, y) <= TOLERANCE
     assert relative_error(result.input_grad, expected) <= TOLERANCE
 

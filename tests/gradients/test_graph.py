@@ -11,7 +11,6 @@ from torch import nn
 
 import app.gradients.ops
 from app.gradients import (
-    ExplainSession,
     UnsupportedOpError,
     build_explain_graph,
     supported_ops,
@@ -26,6 +25,7 @@ from tests.gradients.reference import (
     random_input,
     relative_error,
 )
+from tests.gradients.sessions import explain_session
 from tests.nets import export_onnx, make_net
 
 
@@ -82,7 +82,7 @@ def test_a_weight_fed_by_the_input_is_refused_naming_the_input():
 
 def test_the_same_explain_graph_runs_on_batch_1_and_batch_5():
     net = make_net("resnet_tiny", seed=1)
-    session = ExplainSession(build_explain_graph(export_onnx(net)))
+    session = explain_session(build_explain_graph(export_onnx(net)))
     image, seed = random_input((5, 3, 16, 16)), random_input((5, 10), seed=4)
     batched = session.run(image, seed).input_grad
     singles = np.concatenate(
@@ -129,7 +129,7 @@ def test_a_layer_feeding_several_nodes_gets_the_sum_of_their_gradients():
     ]
     model = op_model(nodes, ["N", 6], {"two": np.float32(2.0)})
     x, seed = random_input((3, 6)), random_input((3, 6), seed=2)
-    result = ExplainSession(build_explain_graph(model, ["r"])).run(x, seed)
+    result = explain_session(build_explain_graph(model, ["r"])).run(x, seed)
     r = np.maximum(x, 0)
     sigmoid = 1 / (1 + np.exp(-r))
     expected = seed * (2 + sigmoid * (1 - sigmoid))
@@ -153,7 +153,7 @@ class ChannelsLast(nn.Module):
 def test_a_channels_last_model_gets_a_channels_last_input_gradient():
     torch.manual_seed(0)
     net = ChannelsLast().eval()
-    session = ExplainSession(build_explain_graph(export_onnx(net)))
+    session = explain_session(build_explain_graph(export_onnx(net)))
     image, seed = random_input((2, 12, 12, 3)), random_input((2, 10), seed=1)
     x = torch.tensor(image, requires_grad=True)
     (net(x) * torch.tensor(seed)).sum().backward()
@@ -208,6 +208,6 @@ def test_without_input_gradient_an_op_without_rule_below_the_layer_is_ignored():
     with pytest.raises(UnsupportedOpError):
         build_explain_graph(model, ["r"])
     x, seed = random_input((2, 4)), random_input((2, 3), seed=5)
-    result = ExplainSession(build_explain_graph(model, ["r"], input_gradient=False)).run(x, seed)
+    result = explain_session(build_explain_graph(model, ["r"], input_gradient=False)).run(x, seed)
     assert result.input_grad is None
     assert relative_error(result.gradients["r"], seed @ constant((4, 3)).T) <= TOLERANCE

@@ -11,6 +11,7 @@ from torch import nn
 
 from app.gradients import ExplainSession, ReluRule, build_explain_graph
 from tests.gradients.reference import TOLERANCE, relative_error
+from tests.gradients.sessions import explain_session
 from tests.nets import ZOO, export_onnx, make_net, onnx_tensor_of
 
 ROWS = [(name, batch) for name in ZOO for batch in (1, 3)]
@@ -22,7 +23,7 @@ def explained(name: str):
     net = make_net(name)
     model = export_onnx(net)
     layer = onnx_tensor_of(model, net.cam_layer)
-    return net, ExplainSession(build_explain_graph(model, [layer])), layer
+    return net, explain_session(build_explain_graph(model, [layer])), layer
 
 
 def sample(net: nn.Module, batch: int, row_seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +89,7 @@ def test_network_relu_rules_match_captum(name, batch, rule, method):
 
 def test_network_from_the_dynamo_exporter_matches_torch_autograd():
     net = make_net("resnet_tiny", seed=5)
-    session = ExplainSession(build_explain_graph(export_onnx(net, opset=18, dynamo=True)))
+    session = explain_session(build_explain_graph(export_onnx(net, opset=18, dynamo=True)))
     for batch in (1, 3):
         image, seed = sample(net, batch, row_seed=batch)
         logits, input_grad, _, _ = torch_gradients(net, image, seed)
@@ -100,7 +101,7 @@ def test_network_from_the_dynamo_exporter_matches_torch_autograd():
 @pytest.mark.parametrize("opset", [13, 20])
 def test_network_exported_at_other_opsets_matches_torch_autograd(opset):
     net = make_net("inception_tiny", seed=3)
-    session = ExplainSession(build_explain_graph(export_onnx(net, opset=opset)))
+    session = explain_session(build_explain_graph(export_onnx(net, opset=opset)))
     image, seed = sample(net, 2, row_seed=opset)
     _, input_grad, _, _ = torch_gradients(net, image, seed)
     assert relative_error(session.run(image, seed).input_grad, input_grad) <= TOLERANCE
@@ -110,7 +111,7 @@ def test_network_exported_at_other_opsets_matches_torch_autograd(opset):
 def explained_to_layer(name: str) -> ExplainSession:
     """The net's explain session with input_gradient=False: backward stops at the CAM layer."""
     net, _, layer = explained(name)
-    return ExplainSession(build_explain_graph(export_onnx(net), [layer], input_gradient=False))
+    return explain_session(build_explain_graph(export_onnx(net), [layer], input_gradient=False))
 
 
 @pytest.mark.parametrize("name", ZOO)

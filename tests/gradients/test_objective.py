@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from app.gradients import ExplainSession, build_explain_graph
+from app.gradients import build_explain_graph
 from tests.gradients.reference import TOLERANCE, relative_error
+from tests.gradients.sessions import explain_session
 from tests.nets import export_onnx, make_net, onnx_tensor_of
 
 ROWS = [("mnist_cnn", "features.3"), ("resnet_tiny", "layer1.relu2"), ("lenet5", "features.1")]
@@ -34,8 +35,7 @@ def test_the_input_gradient_of_a_layer_objective_equals_torch(name, module):
     image = np.random.default_rng(0).standard_normal((2, *net.input_shape)).astype(np.float32)
     act, seed, expected = torch_layer_gradient(net, module, image)
     graph = build_explain_graph(model, [layer], objective=layer)
-    result = ExplainSession(graph).run(image, seed)
-    assert graph.objective == layer
+    result = explain_session(graph).run(image, seed)
     assert relative_error(result.activations[layer], act) <= TOLERANCE
     assert relative_error(result.input_grad, expected) <= TOLERANCE
     assert result.logits.shape == (2, 10)
@@ -47,7 +47,7 @@ def test_a_layer_objective_seeds_the_layer_and_leaves_later_layers_at_zero():
     early, late = onnx_tensor_of(model, "features.1"), onnx_tensor_of(model, "features.3")
     image = np.random.default_rng(1).standard_normal((1, 1, 28, 28)).astype(np.float32)
     seed = np.random.default_rng(2).standard_normal((1, 32, 26, 26)).astype(np.float32)
-    result = ExplainSession(build_explain_graph(model, [early, late], objective=early)).run(
+    result = explain_session(build_explain_graph(model, [early, late], objective=early)).run(
         image, seed
     )
     assert np.array_equal(result.gradients[early], seed)

@@ -4,9 +4,14 @@ import itertools
 import xml.etree.ElementTree as ET
 
 from app.introspect.diagram import MAX_ROWS, render_svg
+from app.runtime.layers import static_shapes
 from tests.introspect.resnet_like import resnet_like
 
 SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_of(model, title=""):
+    return render_svg(model, static_shapes(model), title)
 
 
 def blocks(svg: str, kind: str = "layer") -> list[ET.Element]:
@@ -27,7 +32,7 @@ def overlap(a, b) -> bool:
 
 
 def test_a_deep_resnet_like_graph_gives_one_block_per_layer_and_no_overlaps(deep_model):
-    svg = render_svg(deep_model, "resnet_like")
+    svg = svg_of(deep_model, "resnet_like")
     assert len(deep_model.graph.node) >= 60
     assert [g.get("data-node") for g in blocks(svg)] == [n.name for n in deep_model.graph.node]
     boxes = rectangles(svg)
@@ -35,7 +40,7 @@ def test_a_deep_resnet_like_graph_gives_one_block_per_layer_and_no_overlaps(deep
 
 
 def test_a_deep_graph_wraps_into_columns_that_stay_legible(deep_model):
-    root = ET.fromstring(render_svg(deep_model))
+    root = ET.fromstring(svg_of(deep_model))
     columns = {x for x, *_ in rectangles(ET.tostring(root, encoding="unicode"))}
     assert len(columns) > 3
     assert float(root.get("height")) <= 2 * 40 + MAX_ROWS * 72
@@ -43,7 +48,7 @@ def test_a_deep_graph_wraps_into_columns_that_stay_legible(deep_model):
 
 
 def test_a_residual_edge_is_drawn_for_every_add(deep_model):
-    svg = render_svg(deep_model)
+    svg = svg_of(deep_model)
     edges = ET.fromstring(svg).findall(f"{SVG}path[@class='edge']")
     inputs = sum(
         1
@@ -55,7 +60,7 @@ def test_a_residual_edge_is_drawn_for_every_add(deep_model):
 
 
 def test_a_small_network_is_one_column_with_ops_and_shapes(mnist_model):
-    svg = render_svg(mnist_model)
+    svg = svg_of(mnist_model)
     xs = {x for x, *_ in rectangles(svg)}
     assert len(xs) == 1
     texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]
@@ -66,5 +71,5 @@ def test_a_small_network_is_one_column_with_ops_and_shapes(mnist_model):
 def test_names_with_markup_are_escaped():
     model = resnet_like(blocks=1)
     model.graph.node[0].name = 'stem<&>"conv"'
-    svg = render_svg(model, "a <title> & more")
+    svg = svg_of(model, "a <title> & more")
     assert blocks(svg)[0].get("data-node") == 'stem<&>"conv"'

@@ -5,14 +5,19 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from app.introspect.summary import summarise, summary_text
+from app.runtime.layers import static_shapes
 from tests.conftest import SHIPPED_STORE
 from tests.nets import export_onnx, make_net
 
 KERAS_MNIST_TOTAL = 1_199_882
 
 
+def summary_of(model):
+    return summarise(model, static_shapes(model))
+
+
 def test_the_mnist_cnn_rows_have_keras_types_and_parameter_counts(mnist_model):
-    rows = summarise(mnist_model)["rows"]
+    rows = summary_of(mnist_model)["rows"]
     assert [(r["name"], r["type"], r["activation"]) for r in rows] == [
         ("conv1", "Conv2D", "relu"),
         ("conv2", "Conv2D", "relu"),
@@ -28,7 +33,7 @@ def test_the_mnist_cnn_rows_have_keras_types_and_parameter_counts(mnist_model):
 
 
 def test_the_mnist_cnn_totals_equal_keras(mnist_model):
-    summary = summarise(mnist_model)
+    summary = summary_of(mnist_model)
     assert summary["total_parameters"] == KERAS_MNIST_TOTAL
     assert summary["trainable_parameters"] == KERAS_MNIST_TOTAL
     assert summary["non_trainable_parameters"] == 0
@@ -36,7 +41,7 @@ def test_the_mnist_cnn_totals_equal_keras(mnist_model):
 
 
 def test_macs_follow_the_conv_and_dense_formulas(mnist_model):
-    summary = summarise(mnist_model)
+    summary = summary_of(mnist_model)
     expected = [26 * 26 * 32 * 3 * 3 * 1, 24 * 24 * 64 * 3 * 3 * 32, 0, 0, 9216 * 128, 128 * 10]
     assert [row["macs"] for row in summary["rows"]] == expected
     assert summary["total_macs"] == sum(expected)
@@ -47,11 +52,11 @@ def test_the_shipped_mnist_cnn_summary_totals_equal_keras():
         SHIPPED_STORE.glob("mnist_cnn/*/model.onnx"), key=lambda p: int(p.parent.name)
     )
     assert versions, "model_store/mnist_cnn is missing"
-    assert summarise(onnx.load(versions[-1]))["total_parameters"] == KERAS_MNIST_TOTAL
+    assert summary_of(onnx.load(versions[-1]))["total_parameters"] == KERAS_MNIST_TOTAL
 
 
 def test_batch_normalisation_statistics_are_not_trainable():
-    summary = summarise(export_onnx(make_net("resnet_tiny")))
+    summary = summary_of(export_onnx(make_net("resnet_tiny")))
     bn_channels = sum(
         row["output_shape"][1] for row in summary["rows"] if row["type"] == "BatchNormalization"
     )
@@ -61,7 +66,7 @@ def test_batch_normalisation_statistics_are_not_trainable():
 
 
 def test_a_depthwise_conv_is_typed_depthwise():
-    types = [row["type"] for row in summarise(export_onnx(make_net("mobilenet_v2_tiny")))["rows"]]
+    types = [row["type"] for row in summary_of(export_onnx(make_net("mobilenet_v2_tiny")))["rows"]]
     assert types.count("DepthwiseConv2D") == 3
 
 
@@ -80,7 +85,7 @@ def test_a_bias_add_and_activation_after_matmul_fold_into_one_dense_row():
         [numpy_helper.from_array(v, k) for k, v in weights.items()],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    (row,) = summarise(model)["rows"]
+    (row,) = summary_of(model)["rows"]
     assert (row["type"], row["parameters"], row["macs"], row["activation"]) == (
         "Dense",
         15,
@@ -90,12 +95,12 @@ def test_a_bias_add_and_activation_after_matmul_fold_into_one_dense_row():
 
 
 def test_repeated_layer_names_are_made_unique_like_keras():
-    names = [row["name"] for row in summarise(export_onnx(make_net("resnet_tiny")))["rows"]]
+    names = [row["name"] for row in summary_of(export_onnx(make_net("resnet_tiny")))["rows"]]
     assert len(names) == len(set(names))
 
 
 def test_the_text_summary_is_a_keras_like_table(mnist_model):
-    text = summary_text("mnist_cnn", summarise(mnist_model))
+    text = summary_text("mnist_cnn", summary_of(mnist_model))
     lines = text.splitlines()
     assert lines[0] == 'Model: "mnist_cnn"'
     assert lines[2].split() == ["Layer", "(type)", "Output", "Shape", "Param", "#", "MACs"]

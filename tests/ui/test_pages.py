@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from app.api.ui import sample_images
+from app.api.routers.ui import sample_images
 
 
 def test_the_main_page_is_html_that_loads_its_module(client: TestClient) -> None:

@@ -1,0 +1,102 @@
+"""Typed dependencies of the routes: the only module that reads `app.state`.
+
+`create_app` puts one `Services` object in `app.state.services`; routes declare what they
+need (`SettingsDep`, `RegistryDep`, `NamedModelDep`, ...) and FastAPI hands it to them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+
+from app.api.metrics import Metrics
+from app.config import Settings
+from app.runtime.batching import Batchers
+from app.runtime.gate import ExplainGate
+from app.runtime.jobs import JobRegistry
+from app.runtime.model import RunningModel
+from app.runtime.registry import ModelRegistry
+
+
+@dataclass
+class Services:
+    """Everything the routes share, made once per app by `create_app`."""
+
+    settings: Settings
+    registry: ModelRegistry
+    batchers: Batchers
+    explain_gate: ExplainGate
+    jobs: JobRegistry
+    metrics: Metrics
+    draining: bool = False
+
+    def readiness_problem(self) -> str | None:
+        """Why the server should not get traffic now (loading, or draining after SIGTERM)."""
+        if self.draining:
+            return "The server is shutting down."
+        if not self.registry.ready:
+            return "Models are still loading."
+        return None
+
+    def deadline(self) -> float:
+        """The monotonic time by which a request arriving now must have left the queue."""
+        return time.monotonic() + self.settings.request_timeout_seconds
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+def get_registry(services: ServicesDep) -> ModelRegistry:
+    return services.registry
+
+
+def get_jobs(services: ServicesDep) -> JobRegistry:
+    return services.jobs
+
+
+def get_metrics(services: ServicesDep) -> Metrics:
+    return services.metrics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
+JobsDep = Annotated[JobRegistry, Depends(get_jobs)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+VersionQuery = Annotated[
+    int | None, Query(ge=1, description="model version (default: the highest)")
+]
+
+
+def get_named_model(
+    registry: RegistryDep,
+    name: Annotated[str, Path(description="model name")],
+    version: VersionQuery = None,
+) -> RunningModel:
+    """The model named in the path, at `?version=` or its highest version."""
+    return registry.get(name, version)
+
+
+def get_chosen_model(
+    registry: RegistryDep,
+    settings: SettingsDep,
+    model: Annotated[
+        str | None, Query(description="model name (default: the server's default)")
+    ] = None,
+    version: VersionQuery = None,
+) -> RunningModel:
+    """The model of `?model=` (default: the server's) at `?version=` (default: the highest)."""
+    return registry.get(model or settings.default_model, version)
+
+
+NamedModelDep = Annotated[RunningModel, Depends(get_named_model)]
+ChosenModelDep = Annotated[RunningModel, Depends(get_chosen_model)]

@@ -1,0 +1,135 @@
+"""The error answers: Lantern's shape {"error": {"code": ..., "message": ...}} for every 4xx/5xx,
+except under /v2, where the Open Inference Protocol's {"error": "<message>"} is the shape.
+
+Domain errors (`app.errors`) get their status and code from one table, `DOMAIN_ERRORS`;
+errors of the HTTP exchange itself (a malformed body, a missing file) are raised in this
+package as `APIError`, which carries its own status and code."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import errors as domain
+from app.errors import validation_message
+
+log = logging.getLogger("lantern.errors")
+
+V2_PREFIX = "/v2"
+INTERNAL_ERROR = "The server failed to handle this request."
+
+# Every domain error kind -> (HTTP status, error code). Subclasses not listed take their
+# nearest listed base class's entry.
+DOMAIN_ERRORS: dict[type[domain.LanternError], tuple[int, str]] = {
+    domain.ModelNotFoundError: (404, "model_not_found"),
+    domain.VersionNotFoundError: (404, "version_not_found"),
+    domain.JobNotFoundError: (404, "job_not_found"),
+    domain.NotFoundError: (404, "not_found"),
+    domain.EmptyImageError: (422, "empty_image"),
+    domain.UnsupportedImageError: (415, "unsupported_media_type"),
+    domain.UndecodableImageError: (422, "undecodable_image"),
+    domain.TooManyPixelsError: (422, "too_many_pixels"),
+    domain.AspectRatioError: (422, "extreme_aspect_ratio"),
+    domain.ImageError: (422, "undecodable_image"),
+    domain.InvalidTargetError: (422, "invalid_target"),
+    domain.UnknownLayerError: (422, "unknown_layer"),
+    domain.NoConvLayerError: (422, "no_conv_layer"),
+    domain.InvalidParameterError: (422, "invalid_parameter"),
+    domain.MissingBaselineError: (422, "missing_baseline"),
+    domain.OverBudgetError: (422, "over_budget"),
+    domain.InvalidRequestError: (422, "invalid_parameter"),
+    domain.GradientsUnsupportedError: (422, "gradients_unsupported"),
+    domain.OverloadedError: (503, "overloaded"),
+    domain.DeadlineExceededError: (503, "deadline_exceeded"),
+    domain.TooManyJobsError: (503, "too_many_jobs"),
+    domain.BusyError: (503, "overloaded"),
+    domain.LanternError: (422, "invalid_request"),
+}
+
+
+class APIError(Exception):
+    """An error of the HTTP exchange itself (body, media type, protocol), with its status."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+def as_api_error(error: domain.LanternError) -> APIError:
+    """The HTTP answer to a domain error, from `DOMAIN_ERRORS`."""
+    kind = next(k for k in type(error).__mro__ if k in DOMAIN_ERRORS)
+    status, code = DOMAIN_ERRORS[kind]
+    headers = None
+    if isinstance(error, domain.BusyError):
+        headers = {"Retry-After": str(error.retry_after)}
+    return APIError(status, code, error.message, headers)
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
+def is_v2_path(path: str) -> bool:
+    return path == V2_PREFIX or path.startswith(V2_PREFIX + "/")
+
+
+def error_response(
+    path: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The answer to an error on `path`: the protocol's shape under /v2, else Lantern's. It is
+    also an ASGI app: middleware answers with `await error_response(...)(scope, receive, send)`."""
+    body = {"error": message} if is_v2_path(path) else error_body(code, message)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def api_error_response(path: str, error: APIError) -> JSONResponse:
+    return error_response(path, error.status, error.code, error.message, error.headers)
+
+
+async def _api_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, APIError)
+    return api_error_response(request.url.path, error)
+
+
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, domain.LanternError)
+    return api_error_response(request.url.path, as_api_error(error))
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    message = (
+        error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    )
+    headers = getattr(error, "headers", None)
+    return error_response(request.url.path, error.status_code, code, message, headers)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    message = validation_message(error.errors())
+    return error_response(request.url.path, 422, "invalid_parameter", message)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request.url.path, 500, "internal_error", INTERNAL_ERROR)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(APIError, _api_error)
+    app.add_exception_handler(domain.LanternError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,107 @@
+"""POST /explain/{method}: one route per registered method; GET /explain lists them.
+
+(No `from __future__ import annotations` here: each route's query model is made at run time
+and FastAPI must see it as an object, not a string.)"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field, create_model
+
+from app.api.deps import RegistryDep, ServicesDep
+from app.api.disconnect import run_unless_disconnected
+from app.api.intake import IMAGE_REQUEST_BODY, read_upload
+from app.explain.base import Method, MethodParams
+from app.explain.options import ExplainOptions
+from app.explain.registry import METHODS
+from app.explain.response import ExplainResponse
+from app.explain.service import ImageUpload, RequestLimits, explain_image
+
+router = APIRouter(tags=["explain"])
+
+
+class ModelChoice(BaseModel):
+    """Which model explains (query parameters)."""
+
+    model: str | None = Field(None, description="model name (default: the server's)")
+    version: int | None = Field(None, ge=1, description="default: the highest")
+
+
+class MethodInfo(BaseModel):
+    key: str = Field(description="the method's URL segment: POST /explain/{key}")
+    family: str
+    summary: str
+    uses_layer: bool = Field(description="whether it reads a layer (`layer` parameter)")
+    needs_gradients: bool
+    parameters: dict[str, Any] = Field(description="JSON schema of each own parameter")
+    models: list[str] = Field(description="the loaded models it works on")
+
+
+class MethodList(BaseModel):
+    methods: list[MethodInfo]
+
+
+def query_model(key: str, method: Method) -> type[BaseModel]:
+    """The method's parameters, the common options and the model choice, as one query model."""
+    name = "".join(part.title() for part in key.split("_")) + "Query"
+    return create_model(name, __base__=(method.Params, ExplainOptions, ModelChoice))
+
+
+def add_method_route(key: str, method: Method) -> None:
+    query_type = query_model(key, method)
+
+    async def explain(
+        request: Request,
+        services: ServicesDep,
+        query: Annotated[query_type, Query()],  # type: ignore[valid-type]
+    ) -> ExplainResponse:
+        settings = services.settings
+        choice = ModelChoice.model_validate(query, from_attributes=True)
+        model = services.registry.get(choice.model or settings.default_model, choice.version)
+        if method.needs_gradients:
+            model.engine.require()
+        upload = await read_upload(request, 1)
+        params: MethodParams = method.Params.model_validate(query, from_attributes=True)
+        options = ExplainOptions.model_validate(query, from_attributes=True)
+        image = ImageUpload(upload.images[0], upload.baseline)
+        limits = RequestLimits(settings.image_limits, settings.max_forward_passes)
+        async with services.explain_gate.slot(services.deadline()):  # 503 when full
+            return await run_unless_disconnected(
+                request, explain_image, model, method, params, options, image, limits
+            )
+
+    router.add_api_route(
+        f"/explain/{key}",
+        explain,
+        methods=["POST"],
+        name=key,
+        response_model=ExplainResponse,
+        response_model_exclude_none=True,
+        summary=f"Explain with {key}: {method.summary}",
+        description=(method.__doc__ or "").strip(),
+        openapi_extra={"requestBody": IMAGE_REQUEST_BODY},
+    )
+
+
+for _key, _method in METHODS.items():
+    add_method_route(_key, _method)
+
+
+@router.get("/explain", response_model=MethodList)
+def list_methods(registry: RegistryDep) -> MethodList:
+    """List the explanation methods, their parameters, and the models that support each."""
+    models = registry.latest()
+    return MethodList(
+        methods=[
+            MethodInfo(
+                key=key,
+                family=method.family,
+                summary=method.summary,
+                uses_layer=method.uses_layer,
+                needs_gradients=method.needs_gradients,
+                parameters=method.Params.model_json_schema().get("properties", {}),
+                models=[m.name for m in models if method.supports(m)],
+            )
+            for key, method in METHODS.items()
+        ]
+    )

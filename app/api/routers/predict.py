@@ -1,0 +1,61 @@
+"""POST /predict: classes and probabilities for one image or a batch."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import ChosenModelDep, ServicesDep
+from app.api.intake import IMAGE_REQUEST_BODY, read_upload
+from app.api.schemas import ImageResult, PredictResponse, PredictTiming
+from app.runtime.model import RunningModel
+
+router = APIRouter(tags=["predict"])
+
+
+@router.post(
+    "/predict", response_model=PredictResponse, openapi_extra={"requestBody": IMAGE_REQUEST_BODY}
+)
+async def predict(
+    request: Request,
+    services: ServicesDep,
+    model: ChosenModelDep,
+    k: Annotated[
+        int, Query(alias="top_k", ge=1, le=1000, description="classes to return per image")
+    ] = 5,
+) -> PredictResponse:
+    """Classify one image, or several sent as one batch."""
+    settings = services.settings
+    batcher = services.batchers.for_model(model)
+    batcher.refuse_if_full()  # before reading a body the queue has no room for
+    upload = await read_upload(request, settings.max_images_per_request)
+    with batcher.admission():  # after the upload: a slow client holds no queue place
+        deadline = services.deadline()
+        started = time.perf_counter()
+        batch = await run_in_threadpool(model.preprocess, upload.images, settings.image_limits)
+        decoded = time.perf_counter()
+        outputs = await batcher.logits(batch, deadline)  # with other requests' images
+    return ranked_response(model, outputs, k, (started, decoded, time.perf_counter()))
+
+
+def ranked_response(
+    model: RunningModel, outputs: np.ndarray, k: int, times: tuple[float, float, float]
+) -> PredictResponse:
+    """The response for the model's raw outputs (N, K); `times`: start, decoded, finished."""
+    started, decoded, finished = times
+    ranked = model.manifest.ranked(model.manifest.probabilities(outputs), k)
+    return PredictResponse(
+        model=model.name,
+        version=model.version,
+        predictions=ranked[0],
+        results=[ImageResult(predictions=predictions) for predictions in ranked],
+        timing=PredictTiming(
+            decode_ms=(decoded - started) * 1000,
+            inference_ms=(finished - decoded) * 1000,
+            total_ms=(finished - started) * 1000,
+        ),
+    )

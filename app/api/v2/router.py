@@ -1,0 +1,225 @@
+"""The Open Inference Protocol (KServe v2) REST API beside Lantern's own, so tritonclient and
+KServe gateways work unchanged: server and model metadata, health, readiness and inference
+with the classification and binary tensor data extensions.
+
+An infer request has one input, named as the model's input: FP32 (N, C, H, W) tensors taken
+as they are, or BYTES (N) encoded images preprocessed as /predict does. The output is the
+model's raw output (N, K). Errors here are the protocol's `{"error": "..."}`.
+
+The handler names follow the protocol's endpoint names (`server_live`, `server_ready`,
+`model_metadata`, `model_ready`, `infer`), not the verb_noun style of Lantern's own routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import RegistryDep, ServicesDep
+from app.api.errors import APIError
+from app.api.v2.schemas import (
+    BYTES,
+    FP32,
+    InferRequest,
+    InferResponse,
+    ModelMetadata,
+    ModelReady,
+    RequestInput,
+    RequestOutput,
+    ServerLive,
+    ServerMetadata,
+    ServerReady,
+    TensorMetadata,
+)
+from app.api.v2.tensors import (
+    HEADER_LENGTH,
+    BinaryReader,
+    bad_request,
+    bytes_elements,
+    encode_response,
+    fp32_tensor,
+    output_tensor,
+    parse_request,
+)
+from app.config import Settings
+from app.errors import validation_message
+from app.runtime.model import RunningModel
+from app.runtime.registry import ModelRegistry
+
+EXTENSIONS = ["classification", "binary_tensor_data"]
+PLATFORM = "onnxruntime_onnx"
+
+
+class V2Route(APIRoute):
+    """A route whose invalid parameters are the protocol's 400, not FastAPI's 422. The error
+    shape, `{"error": "..."}`, comes from `app.errors.error_response`, as for every /v2 path."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def v2_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as error:
+                raise bad_request(validation_message(error.errors())) from error
+
+        return v2_handler
+
+
+router = APIRouter(prefix="/v2", tags=["v2 (Open Inference Protocol)"], route_class=V2Route)
+
+
+@router.get("", response_model=ServerMetadata)
+def server_metadata(request: Request) -> ServerMetadata:
+    """Server name, version and the protocol extensions it supports."""
+    return ServerMetadata(name="lantern", version=request.app.version, extensions=EXTENSIONS)
+
+
+@router.get("/health/live", response_model=ServerLive)
+def server_live() -> ServerLive:
+    """The process is up."""
+    return ServerLive(live=True)
+
+
+@router.get(
+    "/health/ready", response_model=ServerReady, responses={503: {"description": "not ready"}}
+)
+def server_ready(services: ServicesDep) -> ServerReady:
+    """Every loadable model is loaded and the server is not shutting down."""
+    problem = services.readiness_problem()
+    if problem:
+        raise APIError(503, "not_ready", problem)
+    return ServerReady(ready=True)
+
+
+@router.get("/models/{model_name}", response_model=ModelMetadata)
+@router.get("/models/{model_name}/versions/{model_version}", response_model=ModelMetadata)
+def model_metadata(
+    registry: RegistryDep, model_name: str, model_version: str | None = None
+) -> ModelMetadata:
+    """A model's versions, platform, input and output tensors."""
+    model = find_model(registry, model_name, model_version)
+    spec = model.spec
+    return ModelMetadata(
+        name=model.name,
+        versions=[str(v) for v in registry.versions(model.name)],
+        platform=PLATFORM,
+        inputs=[
+            TensorMetadata(name=spec.name, datatype=FP32, shape=[-1, *spec.batch_shape(1)[1:]])
+        ],
+        outputs=[
+            TensorMetadata(name=output_name(model), datatype=FP32, shape=[-1, classes(model)])
+        ],
+    )
+
+
+@router.get("/models/{model_name}/ready", response_model=ModelReady)
+@router.get("/models/{model_name}/versions/{model_version}/ready", response_model=ModelReady)
+def model_ready(
+    services: ServicesDep, model_name: str, model_version: str | None = None
+) -> ModelReady:
+    """The model is loaded and can take requests."""
+    model = find_model(services.registry, model_name, model_version)
+    return ModelReady(name=model.name, ready=services.readiness_problem() is None)
+
+
+@router.post("/models/{model_name}/infer", response_model=InferResponse)
+@router.post("/models/{model_name}/versions/{model_version}/infer", response_model=InferResponse)
+async def infer(
+    request: Request, services: ServicesDep, model_name: str, model_version: str | None = None
+) -> Response:
+    """Run the model on FP32 tensors or encoded images (BYTES); see the module docstring."""
+    model = find_model(services.registry, model_name, model_version)
+    if request.headers.get("content-encoding", "identity") != "identity":
+        raise APIError(415, "unsupported_encoding", "Compressed request bodies are not supported.")
+    batcher = services.batchers.for_model(model)
+    batcher.refuse_if_full()  # before reading a body the queue has no room for
+    body = await request.body()
+    with batcher.admission():  # after the upload: a slow client holds no queue place
+        deadline = services.deadline()
+        header = request.headers.get(HEADER_LENGTH)
+        settings = services.settings
+        parsed, batch = await run_in_threadpool(decode_infer, model, body, header, settings)
+        outputs = await batcher.logits(batch, deadline)
+    return infer_response(model, parsed, outputs)
+
+
+def find_model(registry: ModelRegistry, name: str, version: str | None) -> RunningModel:
+    if version is not None and not (version.isascii() and version.isdecimal()):
+        raise bad_request(f"Model version '{version}' is not a number.")
+    return registry.get(name, int(version) if version else None)
+
+
+def output_name(model: RunningModel) -> str:
+    return model.output_name
+
+
+def classes(model: RunningModel) -> int:
+    dims = model.graph.graph.output[0].type.tensor_type.shape.dim
+    last = dims[-1].dim_value if len(dims) > 1 else 0
+    return last or model.manifest.classes
+
+
+def decode_infer(
+    model: RunningModel, body: bytes, header: str | None, settings: Settings
+) -> tuple[InferRequest, np.ndarray]:
+    """The request and its input batch (N, C, H, W), checked against the model."""
+    parsed, binary = parse_request(body, header)
+    if len(parsed.inputs) != 1:
+        raise bad_request(f"Expected one input, got {len(parsed.inputs)}.")
+    tensor = parsed.inputs[0]
+    spec = model.spec
+    if tensor.name != spec.name:
+        raise bad_request(f"Unknown input '{tensor.name}'; the model's input is '{spec.name}'.")
+    if tensor.datatype not in (FP32, BYTES):
+        raise bad_request(f"Input datatype {tensor.datatype} is not supported; send FP32 or BYTES.")
+    batch = input_batch(model, tensor, binary, settings)
+    binary.check_consumed()
+    return parsed, batch
+
+
+def input_batch(
+    model: RunningModel, tensor: RequestInput, binary: BinaryReader, settings: Settings
+) -> np.ndarray:
+    spec = model.spec
+    count = tensor.shape[0] if tensor.shape else 0
+    if not 1 <= count <= settings.max_images_per_request:
+        raise bad_request(f"The batch must hold 1 to {settings.max_images_per_request} items.")
+    if tensor.datatype == BYTES:
+        if tensor.shape not in ([count], [count, 1]):
+            raise bad_request(f"A BYTES input has shape [N] or [N, 1], not {tensor.shape}.")
+        return model.preprocess(bytes_elements(tensor, binary), settings.image_limits)
+    expected = list(spec.batch_shape(count))
+    if tensor.shape != expected:
+        raise bad_request(f"Input shape {tensor.shape} does not match the model's {expected}.")
+    return fp32_tensor(tensor, binary)
+
+
+def infer_response(model: RunningModel, parsed: InferRequest, outputs: np.ndarray) -> Response:
+    """JSON, or JSON then binary chunks with Inference-Header-Content-Length."""
+    name = output_name(model)
+    wanted: list[RequestOutput | None] = [*parsed.outputs] if parsed.outputs else [None]
+    unknown = [w.name for w in wanted if w is not None and w.name != name]
+    if unknown:
+        raise bad_request(f"Unknown output '{unknown[0]}'; the model's output is '{name}'.")
+    binary = parsed.parameters.get("binary_data_output", False)
+    entries, chunks = [], []
+    for requested in wanted:
+        entry, raw = output_tensor(name, outputs, requested, binary, model.manifest.labels)
+        entries.append(entry)
+        chunks += [raw] if raw is not None else []
+    header: dict[str, Any] = {"model_name": model.name, "model_version": str(model.version)}
+    if parsed.id is not None:
+        header["id"] = parsed.id
+    body, json_length = encode_response({**header, "outputs": entries}, chunks)
+    if json_length is None:
+        return Response(body, media_type="application/json")
+    return Response(
+        body, media_type="application/octet-stream", headers={HEADER_LENGTH: str(json_length)}
+    )

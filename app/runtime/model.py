@@ -1,0 +1,77 @@
+"""The running model: one servable model version with everything it runs on, and the
+operations the methods, introspection and the API ask of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from app.errors import UnknownLayerError
+from app.imaging.decode import ImageLimits
+from app.imaging.tensors import preprocess_batch
+from app.runtime.cancellation import run_session
+from app.runtime.engine import GradientEngine
+from app.runtime.layers import LayerIndex, Shape
+from app.runtime.taps import LayerTaps
+from app.store.manifest import InputSpec, Manifest, Preprocess
+
+
+@dataclass(frozen=True)
+class LoadFacts:
+    """What loading found: the weights' size and how long loading took."""
+
+    parameters: int
+    seconds: float
+
+
+@dataclass(eq=False)
+class RunningModel:
+    """A model version, loaded and warm: its manifest, graph and forward session, its gradient
+    engine, its layer taps and its layer index. Every session it runs is made by the one
+    `SessionFactory`; the sessions derived from it (explain graphs, taps) share one cache."""
+
+    name: str
+    version: int
+    manifest: Manifest
+    graph: onnx.ModelProto
+    session: ort.InferenceSession
+    engine: GradientEngine
+    taps: LayerTaps
+    layers: LayerIndex
+    facts: LoadFacts
+
+    @property
+    def spec(self) -> InputSpec:
+        return self.manifest.input
+
+    @property
+    def preprocessing(self) -> Preprocess:
+        return self.manifest.preprocess
+
+    @property
+    def output_name(self) -> str:
+        return self.graph.graph.output[0].name
+
+    def preprocess(self, blobs: list[bytes], limits: ImageLimits) -> np.ndarray:
+        """Encoded images -> the model's input batch (N, C, H, W) (or NHWC)."""
+        return preprocess_batch(blobs, self.spec, self.preprocessing, limits)
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """Raw outputs (N, K) for a preprocessed batch."""
+        (outputs,) = run_session(self.session, [self.output_name], {self.spec.name: batch})
+        return np.asarray(outputs, dtype=np.float32).reshape(len(batch), -1)
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        return self.manifest.probabilities(self.logits(batch))
+
+    def layer_shape(self, layer: str) -> Shape:
+        """Static shape (1, ...) of a computed tensor of the model; UnknownLayerError if none."""
+        shape = self.layers.shapes.get(layer)
+        if shape is None or layer not in self.taps.known:
+            raise UnknownLayerError(
+                f"No layer '{layer}'; GET /models/{self.name}/layers lists them."
+            )
+        return shape

@@ -1,0 +1,45 @@
+"""The loaded models, looked up by name and version (never joined into a path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.errors import ModelNotFoundError, VersionNotFoundError
+from app.runtime.model import RunningModel
+
+
+@dataclass
+class ModelRegistry:
+    """name -> version -> RunningModel, plus the entries that were refused and why."""
+
+    models: dict[str, dict[int, RunningModel]] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    ready: bool = False
+
+    def adopt(self, loaded: ModelRegistry) -> None:
+        """Serve what `loaded` holds (the store as the lifespan loaded it), and become ready."""
+        self.models, self.refused = loaded.models, loaded.refused
+        self.ready = True
+
+    def add(self, model: RunningModel) -> None:
+        self.models.setdefault(model.name, {})[model.version] = model
+
+    def get(self, name: str, version: int | None = None) -> RunningModel:
+        versions = self.models.get(name)
+        if not versions:
+            raise ModelNotFoundError(f"No model named '{name}' is loaded.")
+        if version is None:
+            return versions[max(versions)]
+        if version not in versions:
+            raise VersionNotFoundError(f"Model '{name}' has no version {version}.")
+        return versions[version]
+
+    def latest(self) -> list[RunningModel]:
+        return [versions[max(versions)] for _, versions in sorted(self.models.items())]
+
+    def versions(self, name: str) -> list[int]:
+        return sorted(self.models.get(name, {}))
+
+    def count(self) -> int:
+        """Model versions loaded."""
+        return sum(len(versions) for versions in self.models.values())

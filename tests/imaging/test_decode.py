@@ -1,0 +1,86 @@
+"""app/imaging/decode.py: format sniffing, limits checked on the header, EXIF, animations."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.errors import AspectRatioError, ImageError, TooManyPixelsError
+from app.imaging.decode import ImageLimits, decode_image, sniff_format
+from tests.conftest import encode, png_bytes
+
+LIMITS = ImageLimits(max_pixels=1_000_000, max_side=2000, max_aspect_ratio=10)
+RGB = np.random.default_rng(0).integers(0, 255, (24, 32, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "BMP", "GIF"])
+def test_every_allowed_format_is_recognised_by_its_content(fmt):
+    data = encode(Image.fromarray(RGB), fmt)
+    assert sniff_format(data) == fmt
+    assert decode_image(data, LIMITS).size == (32, 24)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"GIF8",
+        b"<svg/>",
+        b"%PDF-1.4",
+        b"II*\x00tiff",
+        b"RIFF\0\0\0\0WAVE",
+        b"\x00\x00\x01\x00ico",
+    ],
+)
+def test_anything_else_is_not_an_allowed_format(data):
+    assert sniff_format(data) is None
+
+
+def test_the_declared_format_is_the_one_decoded():
+    png_named_jpeg = png_bytes(Image.fromarray(RGB))
+    assert sniff_format(png_named_jpeg) == "PNG"
+
+
+@pytest.mark.parametrize(
+    ("size", "error"),
+    [
+        ((2001, 300), TooManyPixelsError),
+        ((1500, 1000), TooManyPixelsError),
+        ((11, 1), AspectRatioError),
+    ],
+)
+def test_size_limits_are_checked_before_decoding(size, error):
+    with pytest.raises(error):
+        decode_image(png_bytes(Image.new("L", size)), LIMITS)
+
+
+def test_exif_orientation_is_applied():
+    upright = Image.fromarray(RGB)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated: display after rotating 90 degrees clockwise
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    decoded = decode_image(encode(stored, "PNG", exif=exif), LIMITS)
+    np.testing.assert_array_equal(np.asarray(decoded), RGB)
+
+
+def test_a_corrupt_exif_block_never_escapes_as_a_server_error():
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    jpeg = bytearray(encode(Image.fromarray(RGB), "JPEG", exif=exif))
+    start = jpeg.index(b"Exif\0\0")
+    rng = np.random.default_rng(0)
+    for _ in range(400):
+        variant = bytearray(jpeg)
+        for offset in rng.integers(start + 6, start + 40, 3):
+            variant[offset] = int(rng.integers(0, 256))
+        with contextlib.suppress(ImageError):  # anything else would be a 500
+            decode_image(bytes(variant), LIMITS)
+
+
+def test_only_the_first_frame_of_an_animation_is_used():
+    first, second = Image.new("L", (8, 8), 0), Image.new("L", (8, 8), 255)
+    data = encode(first, "GIF", save_all=True, append_images=[second])
+    assert np.asarray(decode_image(data, LIMITS).convert("L")).max() == 0

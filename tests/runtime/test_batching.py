@@ -1,0 +1,181 @@
+"""Dynamic batching: concurrent requests merge into one run, each caller gets exactly its own
+rows (the numbers one-by-one runs give), and the queue bound and deadline hold."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.errors import as_api_error
+from app.config import Settings
+from app.errors import DeadlineExceededError, OverloadedError
+from app.main import create_app
+from app.runtime.batching import BatchLimits, ModelBatcher
+from app.runtime.loader import load_store
+from tests.conftest import services_of
+
+
+@dataclass
+class Recorder:
+    batches: list[int] = field(default_factory=list)
+    rejections: list[str] = field(default_factory=list)
+
+    def batch_ran(self, model: str, images: int, waits: list[float]) -> None:
+        self.batches.append(images)
+
+    def rejected(self, reason: str) -> None:
+        self.rejections.append(reason)
+
+
+class StubModel:
+    """Stands in for a RunningModel: row i of the output is input i; a run waits for `gate`
+    when given (up to 10 s) and fails when asked."""
+
+    name, version = "stub", 1
+
+    def __init__(self, fail: bool = False, gate: threading.Event | None = None) -> None:
+        self.fail = fail
+        self.gate = gate
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        if self.gate is not None:
+            assert self.gate.wait(10), "the test never opened the gate"
+        if self.fail:
+            raise RuntimeError("onnxruntime said no")
+        return batch.reshape(len(batch), -1)[:, :2].copy()
+
+
+@pytest.fixture(scope="module")
+def tiny_digits(tiny_store: Path):
+    return load_store(tiny_store).get("tiny_digits")
+
+
+def images(count: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(count, 1, 28, 28)).astype(np.float32)
+
+
+async def submit_all(batcher: ModelBatcher, batches: list[np.ndarray]) -> list[np.ndarray]:
+    """Send `batches` as admitted requests whose places are all taken before the first is
+    queued: the worker waits for every one of them, so batches form by count, not by time."""
+    deadline = time.monotonic() + 10
+    with ExitStack() as places:
+        for _ in batches:
+            places.enter_context(batcher.admission())
+        return list(await asyncio.gather(*(batcher.logits(b, deadline) for b in batches)))
+
+
+def test_concurrent_requests_run_as_one_batch_with_one_by_one_numbers(tiny_digits):
+    recorder = Recorder()
+    batcher = ModelBatcher(tiny_digits, BatchLimits(max_batch=16, max_delay=60), recorder)
+    requests = [images(n, seed) for seed, n in enumerate((1, 3, 2, 1))]
+    results = asyncio.run(submit_all(batcher, requests))
+    assert recorder.batches == [7]
+    for batch, result in zip(requests, results, strict=True):
+        np.testing.assert_allclose(result, tiny_digits.logits(batch), rtol=1e-6, atol=1e-7)
+
+
+def test_batches_never_exceed_max_batch_and_a_big_request_runs_alone(tiny_digits):
+    recorder = Recorder()
+    batcher = ModelBatcher(tiny_digits, BatchLimits(max_batch=4, max_delay=60), recorder)
+    requests = [images(2, 1), images(2, 2), images(3, 3), images(6, 4)]
+    results = asyncio.run(submit_all(batcher, requests))
+    assert recorder.batches == [4, 3, 6]
+    assert [len(r) for r in results] == [2, 2, 3, 6]
+
+
+def test_a_full_queue_answers_503_overloaded_with_retry_after():
+    recorder = Recorder()
+    batcher = ModelBatcher(StubModel(), BatchLimits(queue_size=2, retry_after=7), recorder)
+    with batcher.admission(), batcher.admission(), pytest.raises(OverloadedError) as refused:
+        batcher.admission().__enter__()
+    answer = as_api_error(refused.value)
+    assert (answer.status, answer.code) == (503, "overloaded")
+    assert answer.headers == {"Retry-After": "7"}
+    assert recorder.rejections == ["overloaded"]
+    with batcher.admission():  # places are given back
+        assert batcher.admitted == 1
+
+
+def test_a_request_still_queued_at_its_deadline_gets_deadline_exceeded():
+    recorder = Recorder()
+    gate = threading.Event()
+    batcher = ModelBatcher(StubModel(gate=gate), BatchLimits(max_batch=1, max_delay=0), recorder)
+
+    async def scenario() -> list[object]:
+        now = time.monotonic()
+
+        async def late() -> np.ndarray:
+            try:  # waits behind the first request, which holds the model until then
+                return await batcher.logits(images(1), now + 0.1)
+            finally:
+                gate.set()
+
+        first = batcher.logits(images(1), now + 10)
+        return await asyncio.gather(first, late(), return_exceptions=True)
+
+    first, late = asyncio.run(scenario())
+    assert isinstance(first, np.ndarray)
+    assert isinstance(late, DeadlineExceededError) and as_api_error(late).status == 503
+    assert recorder.batches == [1]  # the late request never ran
+
+
+def test_a_failed_run_reaches_every_caller_of_the_batch():
+    batcher = ModelBatcher(StubModel(fail=True), BatchLimits(max_delay=0.05))
+
+    async def scenario() -> list[object]:
+        deadline = time.monotonic() + 5
+        calls = (batcher.logits(images(1, s), deadline) for s in range(3))
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    assert all(isinstance(r, RuntimeError) for r in asyncio.run(scenario()))
+
+
+def test_concurrent_http_requests_merge_and_match_one_by_one(settings: Settings, digit_png):
+    blobs = [digit_png] + [_stroke_png(seed) for seed in range(5)]
+    with TestClient(create_app(settings)) as client:
+        # A batch of these six runs when it is full, never on a timer.
+        services_of(client).batchers.limits = BatchLimits(max_batch=len(blobs), max_delay=60)
+        alone = [_predict(client, blob) for blob in blobs]
+        runs_before = _runs(client)
+        queue = services_of(client).batchers.for_model(
+            services_of(client).registry.get("tiny_digits")
+        )
+        assert queue.limits.max_batch == len(blobs)
+        # The place held here keeps the worker waiting until the batch is full.
+        with queue.admission(), ThreadPoolExecutor(len(blobs)) as pool:
+            together = list(pool.map(lambda blob: _predict(client, blob), blobs))
+        runs = _runs(client) - runs_before
+    assert runs_before == len(blobs)
+    assert together == alone
+    assert runs == 1  # six concurrent requests, one onnxruntime run
+
+
+def _predict(client: TestClient, blob: bytes) -> list[float]:
+    response = client.post("/predict?top_k=10", content=blob, headers={"content-type": "image/png"})
+    return [p["probability"] for p in response.json()["predictions"]]
+
+
+def _stroke_png(seed: int) -> bytes:
+    from PIL import Image
+
+    from tests.conftest import png_bytes
+
+    pixels = np.zeros((28, 28), np.uint8)
+    row, col = np.random.default_rng(seed).integers(4, 18, 2)
+    pixels[row : row + 10, col : col + 3] = 255
+    return png_bytes(Image.fromarray(pixels))
+
+
+def _runs(client: TestClient) -> float:
+    name = 'lantern_batch_size_count{model="tiny_digits"}'
+    lines = client.get("/metrics").text.splitlines()
+    return sum(float(line.split()[-1]) for line in lines if line.startswith(name))
