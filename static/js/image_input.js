@@ -44,7 +44,7 @@ export function installPaste(onImage) {
   });
 }
 
-// Buttons for static/samples/<model>/*.png; a click loads the picture as the image.
+// Buttons for static/samples/<model>/*; a click loads the picture as the image.
 export function renderSamples(list, samples, onImage) {
   list.replaceChildren();
   for (const sample of samples) {
@@ -56,8 +56,7 @@ export function renderSamples(list, samples, onImage) {
     );
     button.addEventListener("click", async () => {
       try {
-        const blob = await (await apiFetch(sample.url)).blob();
-        onImage(new File([blob], sample.url.split("/").pop(), { type: "image/png" }), name);
+        onImage(await fetchSample(sample), name);
       } catch (error) {
         showError(error);
       }
@@ -65,6 +64,11 @@ export function renderSamples(list, samples, onImage) {
     list.append(el("li", {}, button));
   }
   list.closest(".samples")?.toggleAttribute("hidden", samples.length === 0);
+}
+
+export async function fetchSample(sample) {
+  const blob = await (await apiFetch(sample.url)).blob();
+  return new File([blob], sample.url.split("/").pop(), { type: blob.type || "image/png" });
 }
 
 // The current image is shared with the model page through sessionStorage (small images only).

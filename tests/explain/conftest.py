@@ -18,7 +18,7 @@ from app.imaging import to_input_array
 from app.store.loader import LoadedModel
 from app.store.registry import load_registry
 from app.store.taps import LayerTaps
-from tests.conftest import SHARED_DATA, SHIPPED_STORE
+from tests.conftest import SHIPPED_STORE, shared_data
 from tests.nets import export_onnx, make_net, onnx_tensor_of
 
 REFERENCE_NETS = ("mnist_cnn", "resnet_tiny")
@@ -111,8 +111,8 @@ class Digits:
 @pytest.fixture(scope="session")
 def held_out_digits() -> Digits:
     """20 of the last 5,000 training digits (never trained on), and model_store's mnist_cnn."""
+    mnist = shared_data("mnist")
     model = load_registry(SHIPPED_STORE, threads=1).get("mnist_cnn")
-    mnist = SHARED_DATA / "mnist"
     ids = np.arange(-5000, 0, 250)  # 20 digits spread over the held-out split
     raw = read_idx(mnist / "train-images-idx3-ubyte.gz")[ids]  # (20, 28, 28) uint8
     spec, preprocess = model.manifest.input, model.manifest.preprocess
