@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
-from app.api import explain, health, introspect, jobs, metrics, models, predict, ui, v2
+from app.api import docs, explain, health, introspect, jobs, metrics, models, predict, ui, v2
 from app.api.auth import APIKeyMiddleware
 from app.api.backpressure import ExplainGate, batch_limits
 from app.api.body_limit import BodyLimitMiddleware
@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Serve a CNN image classifier and show why it decided.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # app/api/docs.py serves /docs from local files
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.registry = ModelRegistry()
@@ -55,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.max_running_jobs, settings.max_queued_jobs, settings.job_ttl_seconds
     )
     install_error_handlers(app)
-    for module in (predict, explain, models, introspect, jobs, health, ui, v2, metrics):
+    for module in (predict, explain, models, introspect, jobs, health, ui, docs, v2, metrics):
         app.include_router(module.router)
     app.mount("/static", ui.static_files(), name="static")
     install_middleware(app, settings)

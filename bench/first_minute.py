@@ -61,7 +61,8 @@ def measure(base: str, model: str, label: str, repeats: int, click: bool, shots:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for screen, (width, height) in SCREENS.items():
-            context = browser.new_context(viewport={"width": width, "height": height}, base_url=base)
+            viewport = {"width": width, "height": height}
+            context = browser.new_context(viewport=viewport, base_url=base)
             tab = context.new_page()
             times = [visit(tab, model, sample_file(model, label), click) for _ in range(repeats)]
             tab.wait_for_selector("#figure-grid .map.pending", state="detached")

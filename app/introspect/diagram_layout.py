@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 BLOCK_W, BLOCK_H, ROW_GAP, LANE_GAP, MARGIN = 176, 44, 28, 16, 40
 MAX_ROWS = 14  # depth levels per column before wrapping
-CUT_SLACK = MAX_ROWS // 2  # a column may end this many levels early, to wrap where fewer edges cross
+CUT_SLACK = MAX_ROWS // 2  # a column may end this many levels early, to wrap between blocks
 LANE_START, LANE_STEP, ENTRY_MARGIN, MIN_GUTTER = 12, 6, 12, 56  # gutter geometry, pixels
 
 

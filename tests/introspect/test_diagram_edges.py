@@ -33,9 +33,9 @@ def polyline(d: str) -> list[Point]:
         else:
             (x1, y1), (x2, y2), (x3, y3) = zip(values[0::2], values[1::2], strict=True)
             for t in np.linspace(0, 1, 16)[1:]:
-                u = 1 - t
-                points.append((u**3 * x + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t**3 * x3,
-                               u**3 * y + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t**3 * y3))  # fmt: skip
+                weights = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t**3)
+                xs, ys = (x, x1, x2, x3), (y, y1, y2, y3)
+                points.append((float(np.dot(weights, xs)), float(np.dot(weights, ys))))
     return points
 
 
