@@ -4,7 +4,9 @@ upload to its prediction, measured in the same run.
 
 Needs Debian's /usr/bin/chromium and the playwright package (the dev extra).
 Usage: python -m bench.first_minute [--model mnist_cnn] [--label 3] [--repeats 3] [--click]
-(--click presses Explain after the prediction, for a UI that does not explain on its own.)"""
+    [--hero docs/screenshot.png]
+(--click presses Explain after the prediction, to measure an older page that waited for it;
+--hero also saves the desktop's prediction and first row of maps, the README's picture.)"""
 
 from __future__ import annotations
 
@@ -56,7 +58,20 @@ def visit(tab: Page, model: str, picture: Path, click: bool) -> tuple[float, flo
     return (predicted - started) * 1000, (mapped - started) * 1000
 
 
-def measure(base: str, model: str, label: str, repeats: int, click: bool, shots: Path) -> list:
+HERO_CLIP = """() => {
+    const panel = document.getElementById('result-panel').getBoundingClientRect();
+    const maps = [...document.querySelectorAll('#figure-grid figure.map')];
+    const top = maps[0].getBoundingClientRect().top;
+    const row = maps.filter(m => Math.abs(m.getBoundingClientRect().top - top) < 2);
+    const bottom = Math.max(...row.map(m => m.getBoundingClientRect().bottom));
+    return {x: panel.left, y: panel.top + scrollY, width: panel.width,
+            height: bottom - panel.top + 12};
+}"""
+
+
+def measure(
+    base: str, model: str, label: str, repeats: int, click: bool, shots: Path, hero: Path | None
+) -> list:
     visits = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -72,6 +87,8 @@ def measure(base: str, model: str, label: str, repeats: int, click: bool, shots:
             shots.mkdir(parents=True, exist_ok=True)
             tab.screenshot(path=str(shots / f"{screen}_viewport.png"))
             tab.screenshot(path=str(shots / f"{screen}_full.png"), full_page=True)
+            if hero and screen == "desktop":
+                tab.screenshot(path=str(hero), clip=tab.evaluate(HERO_CLIP), full_page=True)
             visits.append(
                 Visit(
                     screen,
@@ -93,10 +110,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--click", action="store_true", help="press Explain after predicting")
     parser.add_argument("--shots", type=Path, default=PROJECT_ROOT / "test-artifacts" / "bench")
+    parser.add_argument("--hero", type=Path, help="save the README picture here")
     args = parser.parse_args()
     env = {"LANTERN_DEFAULT_MODEL": args.model}
     with running_server(env) as base:
-        visits = measure(base, args.model, args.label, args.repeats, args.click, args.shots)
+        visits = measure(
+            base, args.model, args.label, args.repeats, args.click, args.shots, args.hero
+        )
     print(f"{'screen':8} {'page px':>8} {'map top px':>10} {'predict ms':>10} {'map ms':>8} ratio")
     for v in visits:
         ratio = v.first_map_ms / v.prediction_ms

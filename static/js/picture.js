@@ -39,7 +39,8 @@ export function pictureStack(view, overlaySrc, alt) {
     el("img", { class: "heat", src: overlaySrc, alt, style }),
     view.cropped ? el("span", { class: "crop-box", style, title: "the part of the picture the model saw" }) : null,
   );
-  return el("div", { class: `stack${view.smooth ? " smooth" : ""}` }, frame);
+  const shown = Math.min(1.5, Math.max(0.75, ratio)); // a box near the picture's shape
+  return el("div", { class: `stack${view.smooth ? " smooth" : ""}`, style: `aspect-ratio: ${shown}` }, frame);
 }
 
 // The technical lines behind a "Details" toggle.
