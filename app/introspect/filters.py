@@ -87,4 +87,4 @@ def filter_grid(weights: np.ndarray, mode: str) -> Image.Image:
         return tile_grid(tiles, columns_for(len(tiles)), scale)
     inputs = unit.shape[1]
     per_row = groups_per_row(unit.shape[0], inputs, unit.shape[3] / unit.shape[2])
-    return tile_grid(tiles, per_row * inputs, scale, group=inputs)
+    return tile_grid(tiles, per_row * inputs, scale, group=inputs if inputs > 1 else None)
