@@ -12,6 +12,7 @@ export function renderClassList(labels) {
   document.getElementById("class-count").textContent = `(${labels.length.toLocaleString("en-US")})`;
   const searchable = labels.length > SEARCH_FROM;
   list.classList.toggle("long", searchable);
+  list.classList.toggle("plain", labels.every((label, index) => label === String(index))); // digits
   document.getElementById("class-search-field").hidden = !searchable;
   if (searchable) {
     list.tabIndex = 0;

@@ -1,7 +1,7 @@
 // Ways to give an image: the file picker, drag and drop, paste, and the shipped samples.
 // Each calls onImage(blob, description).
 import { apiFetch } from "./api.js";
-import { el, showError } from "./messages.js";
+import { el, sharpWhenSmall, showError } from "./messages.js";
 
 export function installFilePicker(input, onImage) {
   input.addEventListener("change", () => {
@@ -52,7 +52,7 @@ export function renderSamples(list, samples, onImage) {
     const button = el(
       "button",
       { type: "button", class: "sample", "data-label": sample.label, "aria-label": `Use ${name}` },
-      el("img", { src: sample.url, alt: "", width: 28, height: 28 }),
+      sharpWhenSmall(el("img", { src: sample.url, alt: "", width: 28, height: 28 })),
     );
     button.addEventListener("click", async () => {
       try {

@@ -176,6 +176,7 @@ function showPreview(image) {
     $("preview-figure").hidden = true;
   };
   preview.onload = () => {
+    preview.classList.toggle("pixelated", preview.naturalWidth < 112);
     $("preview-figure").hidden = false;
   };
   preview.src = image.url;
