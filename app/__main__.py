@@ -1,14 +1,17 @@
 """python -m app: serve the model store on http://127.0.0.1:8000 (settings from LANTERN_*).
 
-Logs are JSON lines (LANTERN_LOG_FORMAT=text for a terminal). On SIGTERM or SIGINT the
-server stops accepting connections, turns readiness false, lets in-flight requests finish
-for up to LANTERN_SHUTDOWN_GRACE_SECONDS, and exits 0."""
+Once the models are loaded and the port is open it prints the address to open in a browser.
+Logs go to stderr: readable text on a terminal, JSON lines otherwise (LANTERN_LOG_FORMAT=json
+or text to choose). On SIGTERM or SIGINT the server stops accepting connections, turns
+readiness false, lets in-flight requests finish for up to LANTERN_SHUTDOWN_GRACE_SECONDS, and
+exits 0."""
 
 from __future__ import annotations
 
 import logging
 import math
 import signal
+import socket
 from types import FrameType
 
 import uvicorn
@@ -28,11 +31,26 @@ class DrainingServer(uvicorn.Server):
         super().__init__(config)
         self.lantern_app = app
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            url = browser_url(self.config.host, self.config.port)
+            print(f"Lantern is ready: open {url} in a browser (API docs: {url}docs)", flush=True)
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if not self.should_exit:
             log.info("received %s: draining", signal.Signals(sig).name)
             begin_drain(self.lantern_app)
         super().handle_exit(sig, frame)
+
+
+def browser_url(host: str, port: int) -> str:
+    """The address a person on this machine opens: a wildcard host means this machine."""
+    if host in ("0.0.0.0", "", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
 
 
 def _already_handled(sig: int, frame: FrameType | None) -> None:

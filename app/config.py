@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(default=1, ge=1, le=3600)
     api_keys: Annotated[tuple[str, ...], NoDecode] = ()
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["auto", "json", "text"] = "auto"  # auto: text on a terminal, else JSON
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
 
     @field_validator("api_keys", "cors_origins", mode="before")

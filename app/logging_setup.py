@@ -1,8 +1,10 @@
-"""Logs as JSON lines (one object per line) carrying the request id of the request being served.
+"""Logs carrying the request id of the request being served: JSON lines (one object per line)
+for log collectors, or readable text lines for a person at a terminal.
 
 Every record gets `time`, `level`, `logger`, `message` and `request_id`; the access line of
 each request adds `method`, `path`, `status` and `duration_ms`. `python -m app` calls
-`configure_logging` once; uvicorn's own loggers propagate here and its access log is off."""
+`configure_logging` once; uvicorn's own loggers propagate here and its access log is off.
+The format `auto` (the default) is text when stderr is a terminal and JSON otherwise."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import re
 import sys
 import uuid
 from contextvars import ContextVar
+from typing import TextIO
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
@@ -48,20 +51,36 @@ class JSONFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """Human-readable lines with the request id, for a terminal."""
+    """Readable lines for a terminal: time, level, logger and message, then the request id
+    (and on an access line its duration) in brackets."""
 
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s%(context)s", "%H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
-        record.request_id = REQUEST_ID.get() or "-"
+        context = []
+        if hasattr(record, "duration_ms"):
+            context.append(f"{record.duration_ms} ms")
+        request_id = REQUEST_ID.get()
+        if request_id:
+            context.append(f"request {request_id}")
+        record.context = f" [{', '.join(context)}]" if context else ""
         return super().format(record)
 
 
-def configure_logging(level: str = "info", fmt: str = "json") -> None:
+def resolve_format(fmt: str, stream: TextIO) -> str:
+    """`auto` is text when `stream` is a terminal, JSON otherwise; other formats stay."""
+    if fmt != "auto":
+        return fmt
+    isatty = getattr(stream, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
+
+
+def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     """Send every log record (Lantern's and uvicorn's) to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JSONFormatter() if fmt == "json" else TextFormatter())
+    chosen = resolve_format(fmt, sys.stderr)
+    handler.setFormatter(JSONFormatter() if chosen == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

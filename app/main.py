@@ -19,7 +19,17 @@ from app.api.middleware.body_limit import BodyLimitMiddleware
 from app.api.middleware.metrics import MetricsMiddleware
 from app.api.middleware.request_log import RequestLogMiddleware
 from app.api.middleware.server_error import ServerErrorMiddleware
-from app.api.routers import explain, health, introspect, jobs, metrics, models, predict, ui
+from app.api.routers import (
+    docs,
+    explain,
+    health,
+    introspect,
+    jobs,
+    metrics,
+    models,
+    predict,
+    ui,
+)
 from app.api.v2 import router as v2
 from app.config import Settings
 from app.runtime.batching import Batchers
@@ -50,10 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Serve a CNN image classifier and show why it decided.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # app/api/docs.py serves /docs from local files
+        redoc_url=None,
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (predict, explain, models, introspect, jobs, health, ui, v2, metrics):
+    for module in (predict, explain, models, introspect, jobs, health, ui, docs, v2, metrics):
         app.include_router(module.router)
     app.mount("/static", ui.static_files(), name="static")
     install_middleware(app, settings, services.metrics)

@@ -20,6 +20,18 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 SHIPPED_STORE = PROJECT_ROOT / "model_store"
 
 
+def shared_data(*parts: str) -> Path:
+    """A file or folder of the shared training data, `../shared/data` beside the project (CI
+    has it); the test skips, saying what is missing, in a clone without it."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(
+            f"needs the training data {'/'.join(('../shared/data', *parts))}, absent here "
+            f"(looked for {path})"
+        )
+    return path
+
+
 @pytest.fixture(scope="session")
 def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tiny_digits (1x28x28, MNIST-style) v1 and v2, and tiny_rgb (3x16x16, centre crop)."""

@@ -1,5 +1,6 @@
-"""JSON log lines with a request id: taken from a safe X-Request-ID, generated otherwise,
-echoed in the response and present on every record made while serving the request."""
+"""Log lines with a request id (JSON, or text on a terminal): taken from a safe X-Request-ID,
+generated otherwise, echoed in the response and present on every record made while serving
+the request."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from app.logging_setup import JSONFormatter, configure_logging, request_id_from
+from app.logging_setup import (
+    REQUEST_ID,
+    JSONFormatter,
+    TextFormatter,
+    configure_logging,
+    request_id_from,
+    resolve_format,
+)
 from app.main import create_app
 
 
@@ -101,3 +109,33 @@ def test_an_exception_is_kept_in_the_json_line():
         record.exc_info = sys.exc_info()
     line = json.loads(JSONFormatter().format(record))
     assert line["message"] == "failed" and "ValueError: boom" in line["exception"]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("chosen", "stream", "expected"),
+    [("auto", _Terminal(), "text"), ("auto", io.StringIO(), "json"), ("json", _Terminal(), "json"),
+     ("text", io.StringIO(), "text")],
+)  # fmt: skip
+def test_auto_logs_text_to_a_terminal_and_json_elsewhere_unless_a_format_is_set(
+    chosen, stream, expected
+):
+    assert resolve_format(chosen, stream) == expected
+
+
+def test_a_text_line_reads_as_a_sentence_with_the_request_id_and_duration():
+    record = logging.LogRecord(
+        "lantern.access", logging.INFO, __file__, 1, "GET /x 200", None, None
+    )
+    record.duration_ms = 1.5
+    token = REQUEST_ID.set("abc123")
+    try:
+        line = TextFormatter().format(record)
+    finally:
+        REQUEST_ID.reset(token)
+    assert line.endswith("INFO    lantern.access: GET /x 200 [1.5 ms, request abc123]")
+    assert "{" not in line

@@ -3,6 +3,7 @@ whatever form the picture arrives in."""
 
 from __future__ import annotations
 
+import json
 import tarfile
 from pathlib import PurePosixPath
 
@@ -14,15 +15,15 @@ from app.config import PROJECT_ROOT
 from app.explain.registry import METHODS
 from app.export.datasets import read_idx
 from app.export.image_folder import stratified_split
-from tests.conftest import SHARED_DATA, encode, png_bytes
+from tests.conftest import encode, png_bytes, shared_data
 
 HELD_OUT = 1000  # the last digits of the training file, never trained on
 
 
 @pytest.fixture(scope="module")
 def held_out() -> tuple[np.ndarray, np.ndarray]:
-    images = read_idx(SHARED_DATA / "mnist" / "train-images-idx3-ubyte.gz")[-HELD_OUT:]
-    labels = read_idx(SHARED_DATA / "mnist" / "train-labels-idx1-ubyte.gz")[-HELD_OUT:]
+    images = read_idx(shared_data("mnist", "train-images-idx3-ubyte.gz"))[-HELD_OUT:]
+    labels = read_idx(shared_data("mnist", "train-labels-idx1-ubyte.gz"))[-HELD_OUT:]
     return images, labels
 
 
@@ -36,6 +37,12 @@ def test_both_shipped_models_load_with_their_provenance(shipped_client):
     provenance = detail["provenance"]
     assert provenance["validation_accuracy"] >= 0.99
     assert provenance["export_command"].startswith("python -m app.export train mnist_cnn")
+
+
+def test_no_shipped_manifest_shows_a_development_path_as_its_data():
+    for path in (PROJECT_ROOT / "model_store").glob("*/*/model.json"):
+        data = json.loads(path.read_text())["provenance"]["data"]
+        assert "/" not in data and "shared" not in data, (path, data)
 
 
 @pytest.mark.slow
@@ -122,7 +129,7 @@ def test_a_one_drawn_on_a_transparent_canvas_reads_as_one(shipped_client):
 def _held_out_cifar(count: int) -> list[tuple[bytes, int]]:
     """`count` JPEGs (and labels) of the cifar_resnet validation split, recomputed from the
     archive's names exactly as the training run split it (10% of each class, seed 0)."""
-    archive = SHARED_DATA / "cifar10" / "train.tar.gz"
+    archive = shared_data("cifar10", "train.tar.gz")
     with tarfile.open(archive) as tar:
         files = {
             PurePosixPath(m.name): tar.extractfile(m).read()  # type: ignore[union-attr]

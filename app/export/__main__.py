@@ -105,7 +105,10 @@ def run_train(args: argparse.Namespace, command: str) -> Path:
     )
     result = train(arch.build(), data, validation, arch.input_size, config)
     batch = model_inputs(torch.from_numpy(validation.images[:64]), arch.input_size, config)
-    data_note = f"MNIST training digits ({args.data}), the last {args.validation} held out"
+    data_note = (
+        f"MNIST handwritten digits: {len(data):,} training images, the last "
+        f"{len(validation):,} of the training set held out for validation"
+    )
     run = onnx_export.TrainingRun(
         args.name or args.arch, arch, result, config.epochs, command, data_note
     )

@@ -54,13 +54,28 @@ def train_image_folder(args: argparse.Namespace, arch: Architecture, command: st
     result = train(model, to_split(folder, train_ids), validation, arch.input_size, config)
     batch = model_inputs(torch.from_numpy(validation.images[:64]), arch.input_size, config)
     data_note = (
-        f"{args.data.name}: {len(train_ids)} training images, {len(validation_ids)} held out "
-        f"({fraction:.0%} of each class, seed {args.seed})"
+        f"{dataset_name(args.data)}, {len(folder.classes)} classes: {len(train_ids):,} training "
+        f"images, {len(validation_ids):,} held out ({fraction:.0%} of each class, seed {args.seed})"
     )
     run = onnx_export.TrainingRun(
         args.name or args.arch, arch, result, config.epochs, command, data_note
     )
     return onnx_export.store_trained(run, batch, folder_manifest(run, folder, config), args.out)
+
+
+GENERIC_NAMES = frozenset({"train", "training", "images", "data", "dataset"})
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+
+
+def dataset_name(path: Path) -> str:
+    """A plain name for the data, never a path: the folder's or archive's name, or its parent
+    folder's when that name says nothing (`cifar10/train.tar.gz` -> `cifar10`)."""
+    name = path.name
+    for suffix in ARCHIVE_SUFFIXES:
+        name = name.removesuffix(suffix)
+    if name.lower() in GENERIC_NAMES and path.resolve().parent.name:
+        return path.resolve().parent.name
+    return name
 
 
 def folder_manifest(run: onnx_export.TrainingRun, folder: ImageFolder, config: TrainConfig) -> dict:

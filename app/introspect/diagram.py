@@ -3,23 +3,23 @@
 Every node (except Constant) is one block showing its op (with kernel and stride) and output
 shape (`C@HxW`). Blocks are placed in rows by depth (the longest path from the input), side by
 side when they share a depth (branches), and the rows wrap into columns so that a 60-layer
-network stays legible. Edges: a curve between consecutive rows, a path through the column's
-right gutter for skips (residuals), and a path over the top between columns.
+network stays legible (diagram_layout). Edges: a curve between consecutive rows, a path
+through the column's right gutter for skips (residuals), and a path over the top between
+columns, in lanes that keep them from crossing (diagram_edges).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 import onnx
 
+from app.introspect.diagram_edges import edge_path, plan_lanes
+from app.introspect.diagram_layout import BLOCK_H, BLOCK_W, MAX_ROWS, Block, assign_columns, place
 from app.introspect.layers import kind_of
 from app.runtime.layers import Shape
 
-BLOCK_W, BLOCK_H, ROW_GAP, LANE_GAP, GUTTER, MARGIN = 176, 44, 28, 16, 56, 40
-MAX_ROWS = 14  # depth levels per column before wrapping
+__all__ = ["MAX_ROWS", "Block", "blocks_and_edges", "render_svg"]
 COLOURS: dict[str, str] = {
     "conv": "#dbe9f6",
     "pool": "#dff0d8",
@@ -29,21 +29,6 @@ COLOURS: dict[str, str] = {
     "input": "#ffffff",
 }
 INPUT = "input"
-
-
-@dataclass
-class Block:
-    """One drawn node: its id (node name), two lines of text, kind and position."""
-
-    key: str
-    title: str
-    label: str
-    shape: str
-    kind: str
-    depth: int
-    x: float = 0.0
-    y: float = 0.0
-    column: int = 0
 
 
 def blocks_and_edges(
@@ -92,65 +77,17 @@ def _shape_text(shape: tuple[int, ...] | None) -> str:
     return "×".join(str(d) for d in dims)
 
 
-def layout(blocks: list[Block]) -> tuple[float, float]:
-    """Place every block; returns the drawing's (width, height)."""
-    depths = max(block.depth for block in blocks) + 1
-    columns = math.ceil(depths / MAX_ROWS)
-    per_column = math.ceil(depths / columns)
-    rows: dict[int, list[Block]] = {}
-    for block in blocks:
-        rows.setdefault(block.depth, []).append(block)
-    left = float(MARGIN)
-    for column in range(columns):
-        levels = range(column * per_column, min(depths, (column + 1) * per_column))
-        lanes = max(len(rows.get(level, [])) for level in levels)
-        width = lanes * (BLOCK_W + LANE_GAP) - LANE_GAP
-        for row, level in enumerate(levels):
-            _place_row(rows.get(level, []), left, width, row, column)
-        left += width + GUTTER
-    height = 2 * MARGIN + per_column * (BLOCK_H + ROW_GAP) - ROW_GAP
-    return left - GUTTER + MARGIN, height
-
-
-def _place_row(row: list[Block], left: float, width: float, index: int, column: int) -> None:
-    used = len(row) * (BLOCK_W + LANE_GAP) - LANE_GAP
-    start = left + (width - used) / 2
-    for lane, block in enumerate(row):
-        block.x = start + lane * (BLOCK_W + LANE_GAP)
-        block.y = MARGIN + index * (BLOCK_H + ROW_GAP)
-        block.column = column
-
-
-def edge_path(source: Block, target: Block, column_right: dict[int, float], offset: int) -> str:
-    """SVG path data of one edge: a curve between consecutive rows of a column; otherwise
-    down into the gap under the source, along the gap to the column's right gutter, down (or
-    over the top to the target's column) and along the gap above the target. Horizontal runs
-    stay in gaps and vertical runs in gutters, so no edge crosses a block."""
-    sx, sy = source.x + BLOCK_W / 2, source.y + BLOCK_H
-    tx, ty = target.x + BLOCK_W / 2, target.y
-    if source.column == target.column and ty - sy <= ROW_GAP + 1:
-        middle = (sy + ty) / 2
-        return f"M{sx:.1f},{sy:.1f} C{sx:.1f},{middle:.1f} {tx:.1f},{middle:.1f} {tx:.1f},{ty:.1f}"
-    below, above = sy + ROW_GAP / 2 - offset / 2, ty - ROW_GAP / 2 + offset / 2
-    gutter = column_right[source.column] + GUTTER / 4 + offset
-    path = f"M{sx:.1f},{sy:.1f} V{below:.1f} H{gutter:.1f}"
-    if source.column != target.column:
-        entry = column_right[target.column - 1] + 3 * GUTTER / 4 - offset
-        path += f" V{MARGIN / 2 - offset:.1f} H{entry:.1f}"
-    return path + f" V{above:.1f} H{tx:.1f} V{ty:.1f}"
-
-
 def render_svg(model: onnx.ModelProto, shapes: dict[str, Shape], title: str = "") -> str:
     """The network as a standalone SVG document."""
     blocks, edges = blocks_and_edges(model, shapes)
-    width, height = layout(blocks)
     by_key = {block.key: block for block in blocks}
-    column_right: dict[int, float] = {}
-    for block in blocks:
-        column_right[block.column] = max(column_right.get(block.column, 0.0), block.x + BLOCK_W)
+    columns = assign_columns(blocks, edges)
+    routes, gutters = plan_lanes(by_key, edges)
+    drawing = place(columns, gutters)
+    width, height = drawing.width, drawing.height
     paths = [
-        f'<path class="edge" d="{edge_path(by_key[a], by_key[b], column_right, i % 4 * 4)}"/>'
-        for i, (a, b) in enumerate(edges)
+        f'<path class="edge" d="{edge_path(by_key[a], by_key[b], routes.get((a, b)), drawing)}"/>'
+        for a, b in edges
     ]
     return "\n".join(
         [

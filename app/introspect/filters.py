@@ -3,7 +3,9 @@
 Every filter is normalised on its own (min-max over its inputs and kernel), so tiles compare
 within a filter. The modes:
 - `rgb`: a first layer reading a 3-channel image shows one colour tile per filter;
-- `each`: one grey tile per (out, in) pair, a row per output channel (`in` columns);
+- `each`: one grey tile per (out, in) pair, each filter's `in` tiles side by side, as many
+  filters to a row as make the grid closest to square (a filter per row when it has many
+  inputs; a square of single tiles for a first layer on a grey image);
 - `mean`: one grey tile per filter, the mean over its inputs.
 `auto` picks `rgb` where it applies, else `each`, else `mean` when there would be more than
 MAX_PAIR_TILES pairs.
@@ -19,7 +21,7 @@ from onnx import numpy_helper
 from PIL import Image
 
 from app.errors import UnknownLayerError
-from app.introspect.grid import columns_for, magnification, tile_grid
+from app.introspect.grid import columns_for, groups_per_row, magnification, tile_grid
 
 Mode = Literal["auto", "rgb", "each", "mean"]
 MAX_PAIR_TILES = 4096
@@ -76,11 +78,14 @@ def filter_grid(weights: np.ndarray, mode: str) -> Image.Image:
     if mode == "mean":
         weights = weights.mean(axis=1, keepdims=True)  # (out, 1, k_h, k_w)
     unit = np.round(normalise_filters(weights) * 255).astype(np.uint8)  # (out, in, k_h, k_w)
+    scale = magnification(weights.shape[2], weights.shape[3], MIN_TILE)
     if mode == "rgb":
         tiles = unit.transpose(0, 2, 3, 1)  # (out, k_h, k_w, 3)
-        columns = columns_for(len(tiles))
-    else:
-        grey = unit.reshape(-1, *unit.shape[2:])  # (out * in, k_h, k_w)
-        tiles = np.repeat(grey[..., None], 3, axis=3)  # (out * in, k_h, k_w, 3)
-        columns = unit.shape[1] if mode == "each" else columns_for(len(tiles))
-    return tile_grid(tiles, columns, magnification(weights.shape[2], weights.shape[3], MIN_TILE))
+        return tile_grid(tiles, columns_for(len(tiles)), scale)
+    grey = unit.reshape(-1, *unit.shape[2:])  # (out * in, k_h, k_w)
+    tiles = np.repeat(grey[..., None], 3, axis=3)  # (out * in, k_h, k_w, 3)
+    if mode == "mean":
+        return tile_grid(tiles, columns_for(len(tiles)), scale)
+    inputs = unit.shape[1]
+    per_row = groups_per_row(unit.shape[0], inputs, unit.shape[3] / unit.shape[2])
+    return tile_grid(tiles, per_row * inputs, scale, group=inputs if inputs > 1 else None)

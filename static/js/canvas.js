@@ -1,6 +1,7 @@
 // A drawing canvas for digit models: pointer events (mouse, pen, touch), white strokes on a
 // transparent canvas (the server composites and normalises it like MNIST), and a debounced
-// callback with the drawing as a PNG blob while the person draws.
+// callback onDrawing(file, final) with the drawing as a PNG while the person draws; `final` is
+// true once the pen is lifted.
 export class DrawingCanvas {
   constructor(canvas, onDrawing, { delay = 150, lineWidth = 22 } = {}) {
     this.canvas = canvas;
@@ -51,7 +52,7 @@ export class DrawingCanvas {
     if (!this.drawing) return;
     this.drawing = false;
     this.canvas.releasePointerCapture?.(event.pointerId);
-    this.schedule(0);
+    this.schedule(0, true);
   }
 
   stroke(from, to) {
@@ -67,15 +68,15 @@ export class DrawingCanvas {
     this.empty = false;
   }
 
-  schedule(delay) {
+  schedule(delay, final = false) {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.emit(), delay);
+    this.timer = setTimeout(() => this.emit(final), delay);
   }
 
-  emit() {
+  emit(final) {
     if (this.empty) return;
     this.canvas.toBlob((blob) => {
-      if (blob) this.onDrawing(new File([blob], "drawing.png", { type: "image/png" }));
+      if (blob) this.onDrawing(new File([blob], "drawing.png", { type: "image/png" }), final);
     }, "image/png");
   }
 

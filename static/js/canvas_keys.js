@@ -24,7 +24,7 @@ export function installCanvasKeys(drawing, cursor, onClear) {
     if (pen.down === down) return;
     pen.down = down;
     if (down) drawLine(pen);
-    else drawing.schedule(0);
+    else drawing.schedule(0, true);
     announce(down ? "Pen down: the arrow keys draw." : "Pen up: the arrow keys move the pen.");
   };
 
@@ -61,7 +61,7 @@ export function installCanvasKeys(drawing, cursor, onClear) {
   canvas.addEventListener("blur", () => {
     if (pen.down) {
       pen.down = false;
-      drawing.schedule(0);
+      drawing.schedule(0, true);
     }
     cursor.hidden = true;
   });

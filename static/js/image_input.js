@@ -1,7 +1,7 @@
 // Ways to give an image: the file picker, drag and drop, paste, and the shipped samples.
 // Each calls onImage(blob, description).
 import { apiFetch } from "./api.js";
-import { el, showError } from "./messages.js";
+import { el, sharpWhenSmall, showError } from "./messages.js";
 
 export function installFilePicker(input, onImage) {
   input.addEventListener("change", () => {
@@ -44,7 +44,7 @@ export function installPaste(onImage) {
   });
 }
 
-// Buttons for static/samples/<model>/*.png; a click loads the picture as the image.
+// Buttons for static/samples/<model>/*; a click loads the picture as the image.
 export function renderSamples(list, samples, onImage) {
   list.replaceChildren();
   for (const sample of samples) {
@@ -52,12 +52,11 @@ export function renderSamples(list, samples, onImage) {
     const button = el(
       "button",
       { type: "button", class: "sample", "data-label": sample.label, "aria-label": `Use ${name}` },
-      el("img", { src: sample.url, alt: "", width: 28, height: 28 }),
+      sharpWhenSmall(el("img", { src: sample.url, alt: "", width: 28, height: 28 })),
     );
     button.addEventListener("click", async () => {
       try {
-        const blob = await (await apiFetch(sample.url)).blob();
-        onImage(new File([blob], sample.url.split("/").pop(), { type: "image/png" }), name);
+        onImage(await fetchSample(sample), name);
       } catch (error) {
         showError(error);
       }
@@ -65,6 +64,11 @@ export function renderSamples(list, samples, onImage) {
     list.append(el("li", {}, button));
   }
   list.closest(".samples")?.toggleAttribute("hidden", samples.length === 0);
+}
+
+export async function fetchSample(sample) {
+  const blob = await (await apiFetch(sample.url)).blob();
+  return new File([blob], sample.url.split("/").pop(), { type: blob.type || "image/png" });
 }
 
 // The current image is shared with the model page through sessionStorage (small images only).

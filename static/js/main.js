@@ -1,19 +1,15 @@
-// The main page: model choice, image intake (file, drop, paste, samples, drawing),
-// the prediction bars and the explanation panel.
+// The main page: choose a model, give an image (file, drop, paste, sample, drawing), and see
+// at once its classes and the maps of the ticked methods. The first sample of the model is
+// shown on arrival, so the page opens on a result.
 import { apiJson } from "./api.js";
 import { DrawingCanvas } from "./canvas.js";
 import { installCanvasKeys } from "./canvas_keys.js";
-import {
-  DEFAULT_METHODS,
-  fillFigure,
-  loadMethods,
-  renderMethodGroups,
-  runMethods,
-  startFigures,
-} from "./explain.js";
-import { installDrop, installFilePicker, installPaste, renderSamples, shareImage } from "./image_input.js";
-import { announce, clearError, el, installMessages, percent, samplesData, showError } from "./messages.js";
-import { predict, renderTopK } from "./predict.js";
+import { loadMethods } from "./explain.js";
+import { fetchSample, installDrop, installFilePicker, installPaste, renderSamples, shareImage } from "./image_input.js";
+import { byCost, DEFAULTS, familyOf } from "./method_texts.js";
+import { announce, el, installMessages, percent, samplesData, showError } from "./messages.js";
+import { describeChoice, renderPicker, supportedMethods, tickedMethods } from "./picker.js";
+import { Results } from "./results.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,31 +17,44 @@ const state = {
   model: "",
   details: new Map(),
   methods: [],
-  chosen: new Set(DEFAULT_METHODS),
-  image: null,
-  predicting: null,
-  explaining: null,
+  chosen: new Map(Object.entries(DEFAULTS).map(([family, keys]) => [family, new Set(keys)])),
+  image: null, // {blob, description, url, sample: the model whose sample it is, or null}
   samples: samplesData(),
 };
 
+const results = new Results(() => ({
+  model: state.model,
+  detail: state.details.get(state.model),
+  image: state.image,
+  request: () => ({
+    model: state.model,
+    blob: state.image.blob,
+    target: $("target-select").value,
+    colormap: $("colormap-select").value,
+    alpha: Number($("opacity").value) / 100,
+  }),
+}));
+
 async function init() {
   installMessages();
-  installFilePicker($("file-input"), (blob, text) => setImage(blob, text));
-  installDrop($("dropzone"), (blob, text) => setImage(blob, text));
-  installPaste((blob, text) => setImage(blob, text));
-  state.canvas = new DrawingCanvas($("draw-canvas"), (blob) => setImage(blob, "drawing"));
+  const give = (blob, text) => setImage(blob, text);
+  installFilePicker($("file-input"), give);
+  installDrop($("dropzone"), give);
+  installPaste(give);
+  state.canvas = new DrawingCanvas($("draw-canvas"), (blob, final) => setImage(blob, "drawing", { explain: final }));
   installCanvasKeys(state.canvas, $("pen-cursor"), clearDrawing);
   $("clear-canvas").addEventListener("click", clearDrawing);
   $("model-select").addEventListener("change", (event) => selectModel(event.target.value));
+  for (const radio of document.querySelectorAll('input[name="source"]')) {
+    radio.addEventListener("change", showSource);
+  }
   $("explain-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    explain();
+    explainAll();
   });
-  $("cancel-explain").addEventListener("click", () => state.explaining?.abort());
+  $("target-select").addEventListener("change", explainAll);
+  $("colormap-select").addEventListener("change", explainAll);
   $("opacity").addEventListener("input", showOpacity);
-  $("colormap-select").addEventListener("change", () => {
-    if ($("figure-grid").querySelector(".map")) explain();
-  });
   showOpacity();
   try {
     const [models, methods] = await Promise.all([apiJson("/models"), loadMethods()]);
@@ -80,89 +89,107 @@ async function selectModel(name) {
   const href = `/ui/models/${encodeURIComponent(name)}`;
   $("model-link").href = href;
   $("nav-model-link").href = href;
-  renderSamples($("sample-list"), state.samples[name] || [], (blob, text) => setImage(blob, text));
-  renderMethodGroups($("method-groups"), state.methods, name, state.chosen);
-  $("figure-grid").replaceChildren();
+  results.clear();
+  let detail;
   try {
-    const detail = await modelDetail(name);
-    if (state.model !== name) return;
-    $("model-description").textContent = detail.description;
-    const digit = Boolean(detail.preprocess && detail.preprocess.digit);
-    $("draw-panel").hidden = !digit;
-    fillTargets(detail.labels, []);
+    detail = await modelDetail(name);
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  if (state.model !== name) return;
+  $("model-description").textContent = detail.description;
+  const digits = familyOf(detail) === "digits";
+  $("source-choice").hidden = !digits;
+  if (!digits) $("source-file").checked = true;
+  showSource();
+  renderPicker($("method-groups"), supportedMethods(state.methods, name), chosenSet(), onTick);
+  showChoice();
+  fillTargets(detail.labels, []);
+  const samples = state.samples[name] || [];
+  renderSamples($("sample-list"), samples, (blob, text) => setImage(blob, text, { sample: name }));
+  const own = state.image && (state.image.sample === null || state.image.sample === name);
+  if (own) analyse(true);
+  else if (samples.length) loadSample(samples[0], name);
+}
+
+function chosenSet() {
+  return state.chosen.get(familyOf(state.details.get(state.model)));
+}
+
+async function loadSample(sample, model) {
+  try {
+    const file = await fetchSample(sample);
+    if (state.model === model && (!state.image || state.image.sample !== null)) setImage(file, `sample ${sample.label}`, { sample: model });
   } catch (error) {
     showError(error);
   }
-  if (state.image) runPredict();
 }
 
-function setImage(blob, description) {
-  state.image = { blob, description };
+function showSource() {
+  const drawing = $("source-draw").checked;
+  $("draw-panel").hidden = !drawing;
+  $("dropzone").hidden = drawing;
+}
+
+// A new image: show it, classify it and (unless a drawing is still under way) explain it.
+function setImage(blob, description, { sample = null, explain = true } = {}) {
+  if (state.image?.url) URL.revokeObjectURL(state.image.url);
   const drawing = description === "drawing";
+  state.image = { blob, description, sample, url: URL.createObjectURL(blob) };
   if (!drawing) {
     state.canvas.clear();
-    showPreview(blob, description);
+    showPreview(state.image);
     shareImage(blob, description);
   } else {
     $("preview-figure").hidden = true;
   }
-  $("figure-grid").replaceChildren();
-  runPredict();
+  analyse(explain);
 }
 
-function showPreview(blob, description) {
-  const image = $("preview");
-  if (image.dataset.url) URL.revokeObjectURL(image.dataset.url);
-  const url = URL.createObjectURL(blob);
-  image.dataset.url = url;
-  image.alt = `The image to classify: ${description}`;
-  image.onerror = () => {
+function analyse(explain) {
+  results.clear();
+  results.predict((answer) => fillTargets(state.details.get(state.model)?.labels || [], answer.predictions));
+  if (explain) explainAll();
+}
+
+function explainAll() {
+  if (!state.image) return;
+  results.explain(byCost(tickedMethods($("method-groups")), state.methods));
+}
+
+function onTick(key, ticked) {
+  showChoice();
+  if (!state.image) return;
+  if (ticked) results.explain([key], false);
+  else results.forget(key);
+}
+
+function showChoice() {
+  $("method-choice").textContent = describeChoice(byCost(tickedMethods($("method-groups")), state.methods));
+}
+
+function showPreview(image) {
+  const preview = $("preview");
+  preview.alt = `The image to classify: ${image.description}`;
+  preview.onerror = () => {
     $("preview-figure").hidden = true;
   };
-  image.onload = () => {
+  preview.onload = () => {
+    preview.classList.toggle("pixelated", preview.naturalWidth < 112);
     $("preview-figure").hidden = false;
   };
-  image.src = url;
-  $("preview-caption").textContent = description;
+  preview.src = image.url;
+  $("preview-caption").textContent = image.description;
 }
 
 function clearDrawing() {
   state.canvas.clear();
   if (state.image && state.image.description === "drawing") {
     state.image = null;
-    $("top-k").replaceChildren();
-    $("prediction-empty").hidden = false;
-    $("prediction-timing").textContent = "";
-    $("figure-grid").replaceChildren();
+    results.clear();
   }
   announce("Drawing cleared.");
-}
-
-async function runPredict() {
-  state.predicting?.abort();
-  const controller = new AbortController();
-  state.predicting = controller;
-  const panel = $("prediction-panel");
-  panel.setAttribute("aria-busy", "true");
-  try {
-    const answer = await predict(state.model, state.image.blob, controller.signal);
-    if (controller.signal.aborted) return;
-    clearError();
-    renderTopK($("top-k"), answer.predictions);
-    $("prediction-empty").hidden = true;
-    $("prediction-timing").textContent = `${answer.model} v${answer.version} · ${answer.timing.total_ms.toFixed(1)} ms`;
-    const best = answer.predictions[0];
-    announce(`Top class ${best.label}, ${percent(best.probability)}.`);
-    const detail = state.details.get(state.model);
-    if (detail) fillTargets(detail.labels, answer.predictions);
-  } catch (error) {
-    if (error.name === "AbortError") return;
-    $("top-k").replaceChildren();
-    $("prediction-empty").hidden = false;
-    showError(error);
-  } finally {
-    if (state.predicting === controller) panel.setAttribute("aria-busy", "false");
-  }
 }
 
 // "top class" plus every label; the predicted ones show their probability.
@@ -187,66 +214,6 @@ function showOpacity() {
   const value = Number($("opacity").value) / 100;
   $("figure-grid").style.setProperty("--heat-opacity", String(value));
   $("opacity-value").textContent = `${Math.round(value * 100)}%`;
-}
-
-async function explain() {
-  if (!state.image) {
-    showError(new Error("Give an image first: choose a file, drop or paste one, pick a sample, or draw."));
-    return;
-  }
-  const keys = [...document.querySelectorAll('#method-groups input[name="method"]:checked')].map((box) => box.value);
-  if (!keys.length) {
-    showError(new Error("Choose at least one explanation method."));
-    return;
-  }
-  state.explaining?.abort();
-  const controller = new AbortController();
-  state.explaining = controller;
-  clearError();
-  const grid = $("figure-grid");
-  startFigures(grid, keys);
-  const progress = { done: 0, total: keys.length };
-  showProgress(progress);
-  const request = {
-    model: state.model,
-    blob: state.image.blob,
-    target: $("target-select").value,
-    colormap: $("colormap-select").value,
-    alpha: Number($("opacity").value) / 100,
-  };
-  const labels = state.details.get(state.model)?.labels || [];
-  const context = { opacity: () => Number($("opacity").value) / 100, labels };
-  let failures = 0;
-  await runMethods(keys, request, controller.signal, (key, result) => {
-    if (controller.signal.aborted) return;
-    fillFigure(grid, key, result, context);
-    if (result instanceof Error) failures += 1;
-    if (failures === 1 && result instanceof Error) showError(result);
-    progress.done += 1;
-    showProgress(progress);
-  });
-  if (state.explaining !== controller) return;
-  state.explaining = null;
-  hideProgress();
-  if (controller.signal.aborted) {
-    for (const slot of grid.querySelectorAll(".map.pending")) slot.remove();
-    announce("Explanation cancelled.");
-  } else {
-    announce(`Explanations ready: ${progress.done - failures} of ${keys.length}.`);
-  }
-}
-
-function showProgress({ done, total }) {
-  $("explain-progress").hidden = false;
-  $("explain-progress-bar").max = total;
-  $("explain-progress-bar").value = done;
-  $("explain-progress-text").textContent = `${done} of ${total} methods done`;
-  $("cancel-explain").disabled = false;
-}
-
-function hideProgress() {
-  $("explain-progress").hidden = true;
-  $("cancel-explain").disabled = true;
 }
 
 init();

@@ -47,6 +47,14 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// Small pictures (digits, CIFAR) are enlarged with sharp pixels; photos are smoothed.
+export function sharpWhenSmall(image) {
+  const mark = () => image.classList.toggle("pixelated", image.naturalWidth > 0 && image.naturalWidth < 112);
+  image.addEventListener("load", mark);
+  if (image.complete) mark();
+  return image;
+}
+
 export function percent(probability) {
   if (probability >= 0.9995) return "100%";
   if (probability < 0.001) return probability > 0 ? "<0.1%" : "0%";

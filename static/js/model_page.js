@@ -2,6 +2,7 @@
 // and the activation-maximisation gallery. A section whose endpoint is missing says so.
 import { apiFetch, apiJson, imageForm, pngSrc, query } from "./api.js";
 import { Gallery } from "./am_gallery.js";
+import { renderClassList } from "./class_list.js";
 import { renderSamples, sharedImage } from "./image_input.js";
 import { el, installMessages, samplesData, showError } from "./messages.js";
 import { explainFailure, formatNumber, formatShape, section, showPixels } from "./sections.js";
@@ -21,6 +22,7 @@ async function init() {
     return;
   }
   showFacts(detail);
+  renderClassList(detail.labels);
   new Gallery(section("am-section"), model, detail.labels);
   loadSummary();
   loadDiagram();
@@ -38,8 +40,8 @@ function showFacts(detail) {
     ["Classes", detail.labels.length],
     ["Parameters", formatNumber(detail.parameters)],
     ["Architecture", provenance.architecture],
+    ["Trained on", provenance.data],
     ["Validation accuracy", typeof provenance.validation_accuracy === "number" ? `${(provenance.validation_accuracy * 100).toFixed(2)}%` : null],
-    ["Data", provenance.data],
   ].filter(([, value]) => value !== null && value !== undefined);
   $("model-facts").replaceChildren(...facts.flatMap(([name, value]) => [el("dt", { text: name }), el("dd", { text: String(value) })]));
 }

@@ -22,7 +22,7 @@ from app.runtime.loader import LoadOptions, bare_manifest, load_store
 from app.runtime.model import RunningModel
 from app.runtime.sessions import SessionFactory
 from app.runtime.taps import LayerTaps
-from tests.conftest import SHARED_DATA, SHIPPED_STORE
+from tests.conftest import SHIPPED_STORE, shared_data
 from tests.nets import export_onnx, make_net, onnx_tensor_of
 from tests.tiny_models import running
 
@@ -128,8 +128,8 @@ class Digits:
 @pytest.fixture(scope="session")
 def held_out_digits() -> Digits:
     """20 of the last 5,000 training digits (never trained on), and model_store's mnist_cnn."""
+    mnist = shared_data("mnist")
     model = load_store(SHIPPED_STORE, LoadOptions(SessionFactory(1))).get("mnist_cnn")
-    mnist = SHARED_DATA / "mnist"
     ids = np.arange(-5000, 0, 250)  # 20 digits spread over the held-out split
     raw = read_idx(mnist / "train-images-idx3-ubyte.gz")[ids]  # (20, 28, 28) uint8
     spec, preprocess = model.manifest.input, model.manifest.preprocess

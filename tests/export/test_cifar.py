@@ -16,6 +16,7 @@ from PIL import Image
 from app.export import onnx_export
 from app.export.__main__ import main
 from app.export.architectures import ARCHITECTURES
+from app.export.folder_training import dataset_name
 from app.export.image_folder import stratified_split
 from app.export.presets import CIFAR10_LABELS
 from app.runtime.derived import DerivedSessions
@@ -80,9 +81,16 @@ def test_a_short_run_writes_an_entry_the_server_loads_with_gradients(tmp_path):
     assert len(manifest["preprocess"]["mean"]) == len(manifest["preprocess"]["std"]) == 3
     assert manifest["provenance"]["export_command"].startswith("python -m app.export train")
     assert "40 training images, 10 held out" in manifest["provenance"]["data"]
+    assert str(tmp_path) not in manifest["provenance"]["data"]
     model = load_store(tmp_path / "store").get("cifar_resnet")
     assert model.engine.available and model.layers.cam_layer == CIFAR.cam_layer
     assert model.probabilities(np.zeros((3, 3, 32, 32), np.float32)).shape == (3, 10)
+
+
+def test_the_data_is_named_in_plain_words_never_by_its_path():
+    assert dataset_name(Path("../shared/data/cifar10/train.tar.gz")) == "cifar10"
+    assert dataset_name(Path("/srv/flowers")) == "flowers"
+    assert dataset_name(Path("pets.tgz")) == "pets"
 
 
 def test_samples_are_the_first_held_out_image_of_each_class(tmp_path):

@@ -13,9 +13,7 @@ from app.export.architectures import ARCHITECTURES
 from app.export.datasets import read_idx
 from app.export.train import TrainConfig, random_affine
 from app.runtime.loader import load_store
-from tests.conftest import SHARED_DATA
-
-MNIST = SHARED_DATA / "mnist"
+from tests.conftest import shared_data
 
 
 @pytest.mark.parametrize(("name", "parameters"), [("mnist_cnn", 1_199_882), ("lenet5", 61_706)])
@@ -27,7 +25,7 @@ def test_the_shipped_architectures_have_their_published_sizes(name, parameters):
 
 
 def test_the_idx_reader_reads_mnist_headers():
-    labels = read_idx(MNIST / "train-labels-idx1-ubyte.gz")
+    labels = read_idx(shared_data("mnist", "train-labels-idx1-ubyte.gz"))
     assert labels.shape == (60_000,) and labels.max() == 9
 
 
@@ -42,10 +40,13 @@ def test_augmentation_keeps_shapes_and_is_seeded():
 
 @pytest.mark.slow
 def test_a_short_training_run_writes_an_entry_the_server_loads(tmp_path):
-    argv = ["train", "lenet5", "--data", str(MNIST), "--out", str(tmp_path), "--epochs", "1",
+    mnist = shared_data("mnist")
+    argv = ["train", "lenet5", "--data", str(mnist), "--out", str(tmp_path), "--epochs", "1",
             "--limit", "2000", "--validation", "500", "--threads", "1"]  # fmt: skip
     main(argv)
     manifest = json.loads((tmp_path / "lenet5" / "1" / "model.json").read_text())
+    assert manifest["provenance"]["data"].startswith("MNIST handwritten digits: 2,000 training")
+    assert str(mnist) not in manifest["provenance"]["data"]
     assert manifest["provenance"]["epochs"] == 1
     assert manifest["provenance"]["export_command"].startswith("python -m app.export train lenet5")
     assert 0.5 < manifest["provenance"]["validation_accuracy"] <= 1

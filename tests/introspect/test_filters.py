@@ -12,6 +12,7 @@ from app.introspect.filters import (
     normalise_filters,
     pick_mode,
 )
+from app.introspect.grid import GROUP_GAP, groups_per_row
 from tests.tiny_models import tiny_cnn
 
 
@@ -50,11 +51,24 @@ def test_rgb_is_refused_for_a_layer_that_does_not_read_a_colour_image():
 
 @pytest.mark.parametrize(
     ("mode", "size"),
-    [("each", (2 * 26 + 2, 4 * 26 + 2)), ("mean", (2 * 26 + 2, 2 * 26 + 2))],
+    [("each", (4 * 26 + 2 + GROUP_GAP, 2 * 26 + 2)), ("mean", (2 * 26 + 2, 2 * 26 + 2))],
 )
-def test_pairs_make_a_row_per_filter_and_the_mean_a_square_grid(mode, size):
+def test_pairs_keep_each_filter_together_and_the_mean_is_a_square_grid(mode, size):
     picture = filter_grid(np.random.default_rng(0).standard_normal((4, 2, 3, 3)), mode)
-    assert picture.size == size  # 3x3 kernels magnified 8 times, 2 px gaps
+    assert picture.size == size  # 3x3 kernels magnified 8 times, 2 px gaps; 2 filters a row
+
+
+@pytest.mark.parametrize("shape", [(32, 1, 3, 3), (64, 32, 3, 3), (6, 1, 5, 5), (16, 6, 5, 5),
+                                   (120, 16, 5, 5), (1, 1, 3, 3), (512, 1, 3, 3)])  # fmt: skip
+def test_the_pairs_grid_is_never_much_taller_or_wider_than_square(shape):
+    width, height = filter_grid(np.zeros(shape), "each").size
+    assert 1 / 2.2 <= width / height <= 2.2, (width, height)
+
+
+def test_rows_hold_whole_filters_as_many_as_make_the_grid_squarest():
+    assert groups_per_row(32, 1) == 6  # 6 x 6 (the last row short)
+    assert groups_per_row(64, 32) == 2  # 64 x 32 tiles, not 32 x 64
+    assert groups_per_row(3, 1, tile_aspect=3.0) == 1  # wide tiles stack
 
 
 def test_rgb_tiles_show_the_three_input_channels_as_colours():

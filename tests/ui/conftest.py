@@ -73,9 +73,9 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def new_tab(browser: Browser, base: str, width: int = 1280) -> Iterator[Page]:
-    """A fresh tab; uncaught script errors fail the test."""
-    context = browser.new_context(viewport={"width": width, "height": 900}, base_url=base)
+def new_tab(browser: Browser, base: str, width: int = 1280, height: int = 800) -> Iterator[Page]:
+    """A fresh tab (1280x800 unless told); uncaught script errors fail the test."""
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=base)
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
     errors: list[str] = []
@@ -102,10 +102,11 @@ def keyed_page(browser: Browser, keyed_base_url: str) -> Iterator[Page]:
     yield from new_tab(browser, keyed_base_url)
 
 
-def screenshot(tab: Page, name: str) -> Path:
+def screenshot(tab: Page, name: str, full_page: bool = True) -> Path:
+    """The page (or with full_page=False, what the window shows) as test-artifacts/ui/NAME.png."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    tab.screenshot(path=str(path), full_page=True)
+    tab.screenshot(path=str(path), full_page=full_page)
     return path
 
 
@@ -114,10 +115,40 @@ def sample(model: str, label: str) -> Path:
 
 
 def open_main(tab: Page, model: str) -> None:
-    """The main page with `model` chosen and its explanation methods listed."""
+    """The main page with `model` chosen, its explanation methods listed, and the first
+    sample (which the page shows on arrival) explained."""
     tab.goto(f"/?model={model}")
     tab.wait_for_selector("#method-groups input[name=method]", state="attached")
     tab.wait_for_function(f"document.getElementById('model-select').value === '{model}'")
+    if (SAMPLES / model).is_dir():
+        wait_for_maps(tab)
+
+
+def wait_for_maps(tab: Page, label: str | None = None) -> None:
+    """Until every ticked method has answered and drawn its maps (of class `label`)."""
+    tab.wait_for_selector("#figure-grid figure.map img.heat")
+    tab.wait_for_function(
+        """label => {
+            const grid = document.getElementById('figure-grid');
+            if (grid.querySelector('.map.pending')) return false;
+            const maps = [...grid.querySelectorAll('figure.map[data-target] img.heat')];
+            if (!maps.length || !maps.every(i => i.complete && i.naturalWidth > 0)) return false;
+            return !label || maps.every(i => i.closest('figure').querySelector('.title')
+                .textContent.includes(`“${label}”`));
+        }""",
+        arg=label,
+    )
+
+
+def ticked(tab: Page) -> list[str]:
+    return tab.eval_on_selector_all(
+        "#method-groups input[name=method]:checked", "boxes => boxes.map(b => b.value)"
+    )
+
+
+def open_picker(tab: Page) -> None:
+    if not tab.evaluate("document.getElementById('method-picker').open"):
+        tab.click("#method-picker > summary")
 
 
 def wait_for_top_class(tab: Page, label: str) -> None:

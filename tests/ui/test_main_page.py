@@ -1,4 +1,5 @@
-"""The main page: upload, draw, explain, errors, narrow screens, API keys."""
+"""The main page's intake: upload, draw (pointer and keyboard), drop and paste, errors,
+narrow screens, API keys, labels."""
 
 from __future__ import annotations
 
@@ -9,13 +10,24 @@ from tests.ui.conftest import (
     API_KEY,
     no_horizontal_scroll,
     open_main,
+    open_picker,
     sample,
     screenshot,
     store_models,
+    wait_for_maps,
     wait_for_top_class,
 )
 
 pytestmark = pytest.mark.browser
+
+
+def test_the_page_opens_on_its_first_sample_classified_and_explained(
+    page: Page, model_name: str
+) -> None:
+    open_main(page, model_name)
+    assert page.inner_text("#preview-caption") == "sample 0"
+    wait_for_top_class(page, "0")
+    wait_for_maps(page, "0")
 
 
 def test_uploading_a_sample_digit_shows_its_class(page: Page, model_name: str) -> None:
@@ -24,13 +36,12 @@ def test_uploading_a_sample_digit_shows_its_class(page: Page, model_name: str) -
     wait_for_top_class(page, "7")
     assert page.locator("#top-k li").count() == 5
     assert page.is_visible("#preview")
+    assert not page.is_visible("#draw-canvas")  # a picture, not a drawing
     screenshot(page, "upload_digit")
 
 
-def test_drawing_a_one_shows_one_as_top_class(page: Page, model_name: str) -> None:
-    open_main(page, model_name)
-    canvas = page.locator("#draw-canvas")
-    box = canvas.bounding_box()
+def draw_a_one(page: Page) -> None:
+    box = page.locator("#draw-canvas").bounding_box()
     assert box is not None
     x = box["x"] + box["width"] / 2
     page.mouse.move(x, box["y"] + box["height"] * 0.15)
@@ -38,15 +49,38 @@ def test_drawing_a_one_shows_one_as_top_class(page: Page, model_name: str) -> No
     for step in range(1, 21):
         page.mouse.move(x, box["y"] + box["height"] * (0.15 + 0.7 * step / 20))
     page.mouse.up()
+
+
+def test_the_canvas_shows_only_once_drawing_is_chosen_and_a_drawing_is_explained(
+    page: Page, model_name: str
+) -> None:
+    open_main(page, model_name)
+    assert not page.is_visible("#draw-canvas")
+    page.click("label[for=source-draw]")
+    assert page.is_visible("#draw-canvas") and not page.is_visible("#dropzone")
+    draw_a_one(page)
     wait_for_top_class(page, "1")
+    wait_for_maps(page, "1")  # explained once the pen is lifted
     screenshot(page, "draw_one")
     page.click("#clear-canvas")
     assert page.locator("#top-k li").count() == 0
+    assert page.locator("#figure-grid figure").count() == 0
+    page.click("label[for=source-file]")
+    assert not page.is_visible("#draw-canvas") and page.is_visible("#dropzone")
+
+
+def test_a_photo_model_offers_no_canvas(page: Page) -> None:
+    if "cifar_resnet" not in store_models():
+        pytest.skip("no cifar_resnet with samples in the store")
+    open_main(page, "cifar_resnet")
+    assert not page.is_visible("#source-choice") and not page.is_visible("#draw-canvas")
 
 
 def test_drawing_a_one_by_keyboard_shows_one_as_top_class(page: Page, model_name: str) -> None:
     open_main(page, model_name)
-    page.focus("#file-input")
+    page.focus("#source-file")
+    page.keyboard.press("ArrowRight")  # the radio group: "A drawing"
+    assert page.is_checked("#source-draw")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "draw-canvas"
     assert page.is_visible("#pen-cursor")
@@ -62,35 +96,6 @@ def test_drawing_a_one_by_keyboard_shows_one_as_top_class(page: Page, model_name
     page.keyboard.press("Delete")
     assert page.locator("#top-k li").count() == 0
     assert page.is_visible("#prediction-empty")
-
-
-def explain_with(page: Page, methods: tuple[str, ...]) -> None:
-    """Tick exactly `methods`, press Explain and wait until each has drawn its heatmap."""
-    for box in page.locator("#method-groups input[name=method]").all():
-        box.set_checked(box.get_attribute("value") in methods)
-    page.click("#explain-button")
-    for method in methods:
-        page.wait_for_selector(f"#figure-grid figure.map[data-method={method}] img.heat")
-    page.wait_for_selector("#explain-progress", state="hidden")
-
-
-def test_grad_cam_and_saliency_render_loaded_images(page: Page, model_name: str) -> None:
-    open_main(page, model_name)
-    page.set_input_files("#file-input", sample(model_name, "3"))
-    wait_for_top_class(page, "3")
-    explain_with(page, ("saliency", "grad_cam"))
-    loaded = page.eval_on_selector_all(
-        "#figure-grid img", "images => images.map(i => i.complete && i.naturalWidth > 0)"
-    )
-    assert len(loaded) >= 5 and all(loaded)  # input, and a base and a heatmap per method
-    assert "class 3" in page.inner_text("#figure-grid figure[data-method=grad_cam] figcaption")
-    page.fill("#opacity", "30")
-    opacity = page.eval_on_selector(".stack .heat", "image => getComputedStyle(image).opacity")
-    assert float(opacity) == pytest.approx(0.3)
-    screenshot(page, "explain_saliency_grad_cam")
-    page.select_option("#target-select", "8")
-    page.click("#explain-button")
-    page.wait_for_selector("#figure-grid figure.map[data-method=grad_cam][data-target='8']")
 
 
 def test_uploading_a_text_file_shows_a_readable_error(page: Page, model_name: str) -> None:
@@ -109,11 +114,10 @@ def test_a_phone_wide_screen_has_no_horizontal_scroll(phone: Page, model_name: s
     open_main(phone, model_name)
     phone.set_input_files("#file-input", sample(model_name, "5"))
     wait_for_top_class(phone, "5")
-    phone.click("#explain-button")
-    phone.wait_for_selector("#explain-progress", state="hidden")
-    phone.wait_for_selector("#figure-grid img.heat")
+    wait_for_maps(phone, "5")
     assert no_horizontal_scroll(phone)
-    screenshot(phone, "main_375px")
+    open_picker(phone)
+    assert no_horizontal_scroll(phone)
 
 
 def test_the_page_asks_for_an_api_key_once_and_retries(keyed_page: Page, model_name: str) -> None:
@@ -125,6 +129,7 @@ def test_the_page_asks_for_an_api_key_once_and_retries(keyed_page: Page, model_n
     keyed_page.wait_for_selector("#method-groups input[name=method]", state="attached")
     keyed_page.set_input_files("#file-input", sample(model_name, "2"))
     wait_for_top_class(keyed_page, "2")
+    wait_for_maps(keyed_page, "2")
     assert keyed_page.evaluate("sessionStorage.getItem('lantern.apiKey')") == API_KEY
     assert not keyed_page.is_visible("#auth-dialog")
 
@@ -162,21 +167,12 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, ca
 
 def test_every_visible_control_has_a_label(page: Page, model_name: str) -> None:
     open_main(page, model_name)
-    page.set_input_files("#file-input", sample(model_name, "0"))
-    wait_for_top_class(page, "0")
-    page.click("summary >> nth=0")
+    open_picker(page)
+    page.click("#method-groups .options > summary >> nth=0")
+    page.click("#figure-grid details.tech > summary >> nth=0")
+    assert page.evaluate(UNLABELLED) == []
+    page.click("label[for=source-draw]")
     assert page.evaluate(UNLABELLED) == []
     page.goto(f"/ui/models/{model_name}")
     page.wait_for_selector("#model-facts dt")
     assert page.evaluate(UNLABELLED) == []
-
-
-def test_a_colour_sample_is_classified_and_explained(page: Page) -> None:
-    if "cifar_resnet" not in store_models():
-        pytest.skip("no cifar_resnet with samples in the store")
-    open_main(page, "cifar_resnet")
-    page.click("#samples button[data-label=cat]")
-    wait_for_top_class(page, "cat")
-    explain_with(page, ("guided_backprop", "grad_cam"))
-    assert "cat" in page.inner_text("#figure-grid figure[data-method=grad_cam] figcaption")
-    screenshot(page, "cifar_explain")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlsplit
+
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route
 
 from tests.ui.conftest import no_horizontal_scroll, screenshot
 
@@ -61,3 +64,47 @@ def test_the_model_page_fits_a_phone(phone: Page, model_name: str) -> None:
     phone.wait_for_selector("#features-progress", state="hidden")
     assert no_horizontal_scroll(phone)
     screenshot(phone, "model_page_375px")
+
+
+def test_the_filter_grid_of_a_first_layer_is_near_square(page: Page, model_name: str) -> None:
+    open_model_page(page, model_name)
+    page.wait_for_selector("#filters-grid[src]")
+    page.wait_for_function("document.getElementById('filters-grid').naturalWidth > 0")
+    width, height = page.eval_on_selector(
+        "#filters-grid", "image => [image.naturalWidth, image.naturalHeight]"
+    )
+    assert 0.5 <= width / height <= 2, (width, height)
+    shown = page.locator("#filters-grid").bounding_box()
+    assert shown is not None and shown["height"] <= 620
+
+
+def test_the_facts_say_what_the_model_was_trained_on_in_plain_words(
+    page: Page, model_name: str
+) -> None:
+    open_model_page(page, model_name)
+    facts = page.inner_text("#model-facts")
+    assert "Trained on" in facts and "MNIST" in facts
+    assert "../" not in facts and "shared/data" not in facts
+
+
+def test_the_class_list_shows_every_class(page: Page, model_name: str) -> None:
+    open_model_page(page, model_name)
+    assert page.locator("#class-list li").count() == 10
+    assert not page.is_visible("#class-search")
+
+
+def test_a_thousand_classes_are_searchable(page: Page, model_name: str) -> None:
+    def thousand(route: Route) -> None:
+        body = route.fetch().json()
+        body["labels"] = [f"class {index}" for index in range(1000)]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route(lambda url: urlsplit(url).path == f"/models/{model_name}", thousand)
+    open_model_page(page, model_name)
+    assert page.locator("#class-list li").count() == 1000
+    page.fill("#class-search", "class 99")
+    visible = page.locator("#class-list li:not([hidden])")
+    assert visible.count() == 11  # 99 and 990-999
+    assert page.inner_text("#class-found") == "11 found"
+    list_box = page.locator("#class-list").bounding_box()
+    assert list_box is not None and list_box["height"] < 400  # it scrolls

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
-from app.api.routers.ui import sample_images
+from app.api.routers.ui import STATIC_DIR, sample_images
+from app.imaging import heatmap
 
 
 def test_the_main_page_is_html_that_loads_its_module(client: TestClient) -> None:
@@ -47,6 +50,19 @@ def test_samples_are_listed_only_for_loaded_models() -> None:
     assert list(samples) == ["mnist_cnn"]
     assert sorted(sample["label"] for sample in samples["mnist_cnn"]) == [str(d) for d in range(10)]
     assert sample_images(["not_loaded"]) == {}
+
+
+def test_the_default_models_samples_come_first() -> None:
+    assert list(sample_images(["cifar_resnet", "mnist_cnn"], first="mnist_cnn"))[0] == "mnist_cnn"
+    assert list(sample_images(["cifar_resnet", "mnist_cnn"], first="cifar_resnet"))[0] == (
+        "cifar_resnet"
+    )
+
+
+def test_the_page_colour_bars_use_the_servers_colour_maps() -> None:
+    script = (STATIC_DIR / "js" / "colour_bar.js").read_text()
+    anchors = dict(re.findall(r'^\s+(\w+): "([0-9a-f ]+)",$', script, re.MULTILINE))
+    assert anchors == heatmap._ANCHORS
 
 
 def test_a_model_name_in_the_page_url_is_escaped(client: TestClient) -> None:

@@ -18,6 +18,7 @@ from app.config import PROJECT_ROOT
 
 STATIC_DIR = PROJECT_ROOT / "static"
 SAMPLES_DIR = STATIC_DIR / "samples"
+SAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +34,8 @@ def show_home(request: Request, registry: RegistryDep, settings: SettingsDep) ->
     """The main page: pick a model, give an image, see the classes and the explanations."""
     names = [model.name for model in registry.latest()]
     default = settings.default_model if settings.default_model in names else ""
-    context = {"samples": sample_images(names), "default_model": default or next(iter(names), "")}
+    default = default or next(iter(names), "")
+    context = {"samples": sample_images(names, first=default), "default_model": default}
     return templates.TemplateResponse(request, "index.html", context)
 
 
@@ -48,13 +50,19 @@ def show_model(request: Request, registry: RegistryDep, name: str) -> HTMLRespon
     return templates.TemplateResponse(request, "model.html", context)
 
 
-def sample_images(models: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """The sample pictures shipped for each loaded model: static/samples/<model>/<label>_*.png.
+def sample_images(models: list[str], first: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The sample pictures shipped for each loaded model, static/samples/<model>/<label>_*.png
+    (or .jpg, .jpeg, .webp), in name order; the model `first` (the default) comes first.
 
     Folders are matched against the loaded names; a name is never joined into a path."""
     folders = sorted(SAMPLES_DIR.iterdir()) if SAMPLES_DIR.is_dir() else []
+    folders.sort(key=lambda folder: folder.name != first)
     return {
-        folder.name: [_sample(folder.name, path) for path in sorted(folder.glob("*.png"))]
+        folder.name: [
+            _sample(folder.name, path)
+            for path in sorted(folder.iterdir())
+            if path.suffix.lower() in SAMPLE_SUFFIXES
+        ]
         for folder in folders
         if folder.is_dir() and folder.name in models
     }
