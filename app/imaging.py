@@ -129,7 +129,7 @@ def _check_size(size: tuple[int, int], limits: ImageLimits) -> None:
 
 def to_rgb(image: Image.Image, background: str) -> Image.Image:
     """An 8-bit RGB picture: 16-bit scaled, CMYK converted, alpha composited on `background`."""
-    image = _to_eight_bit(image)
+    image = to_eight_bit(image)
     if image.mode == "CMYK":
         image = image.convert("RGB")
     if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
@@ -151,7 +151,7 @@ def _background_level(rgba: np.ndarray, background: str) -> int:
     return 255 if brightness < 128 else 0
 
 
-def _to_eight_bit(image: Image.Image) -> Image.Image:
+def to_eight_bit(image: Image.Image) -> Image.Image:
     if image.mode in _SIXTEEN_BIT_MODES:
         wide = image.convert("I")  # 32-bit integers, same values
         peak = 65535 if image.mode != "I" or wide.getextrema()[1] > 255 else 255  # type: ignore[operator]
@@ -165,15 +165,35 @@ def _to_eight_bit(image: Image.Image) -> Image.Image:
     return image
 
 
+@dataclass(frozen=True)
+class InputRegion:
+    """The picture as given (after EXIF orientation), `width` x `height` pixels, and the
+    rectangle of it that the model's input covers, in its pixels: (left, top, right, bottom).
+    The whole picture for `stretch` and digit normalisation; the central crop otherwise."""
+
+    width: int
+    height: int
+    box: tuple[float, float, float, float]
+
+
 def to_input_array(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> np.ndarray:
     """The model's input for one picture: float32 (C, H, W), or (H, W, C) for NHWC models."""
-    image = shrink(_to_eight_bit(image), _working_side(spec, preprocess))
+    return to_model_input(image, spec, preprocess)[0]
+
+
+def to_model_input(
+    image: Image.Image, spec: InputSpec, preprocess: Preprocess
+) -> tuple[np.ndarray, InputRegion]:
+    """The model's input for one picture, and the region of the picture it covers."""
+    given = image.size
+    image = shrink(to_eight_bit(image), _working_side(spec, preprocess))
     rgb = to_rgb(image, preprocess.background)
+    box = (0.0, 0.0, float(rgb.width), float(rgb.height))
     if preprocess.digit is not None:
         pixels = normalise_digit(np.asarray(rgb.convert("L")), preprocess.digit)  # (28, 28)
         pixels = fit_canvas(pixels, spec.height, spec.width)[None]  # (1, H, W)
     else:
-        resized = _resize(rgb, spec, preprocess)
+        resized, box = _resize(rgb, spec, preprocess)
         if spec.channels == 1:
             resized = resized.convert("L")
         pixels = np.asarray(resized, dtype=np.float32).reshape(spec.height, spec.width, -1)
@@ -181,7 +201,22 @@ def to_input_array(image: Image.Image, spec: InputSpec, preprocess: Preprocess) 
     mean = np.asarray(preprocess.mean, dtype=np.float32)[:, None, None]
     std = np.asarray(preprocess.std, dtype=np.float32)[:, None, None]
     tensor = ((pixels - mean) / std).astype(np.float32)
-    return tensor.transpose(1, 2, 0) if spec.layout == "NHWC" else tensor
+    tensor = tensor.transpose(1, 2, 0) if spec.layout == "NHWC" else tensor
+    return tensor, _region(given, rgb.size, box)
+
+
+def _region(
+    given: tuple[int, int], worked: tuple[int, int], box: tuple[float, float, float, float]
+) -> InputRegion:
+    """`box` on the (possibly shrunk) working copy, in the given picture's pixels."""
+    x_scale, y_scale = given[0] / worked[0], given[1] / worked[1]
+    left, top, right, bottom = box
+    return InputRegion(
+        given[0],
+        given[1],
+        (round(left * x_scale, 2), round(top * y_scale, 2),
+         round(right * x_scale, 2), round(bottom * y_scale, 2)),
+    )  # fmt: skip
 
 
 def _working_side(spec: InputSpec, preprocess: Preprocess) -> int:
@@ -204,16 +239,22 @@ def shrink(image: Image.Image, longest: int) -> Image.Image:
     return image.reduce(factor)
 
 
-def _resize(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> Image.Image:
+def _resize(
+    image: Image.Image, spec: InputSpec, preprocess: Preprocess
+) -> tuple[Image.Image, tuple[float, float, float, float]]:
+    """The picture at the model's input size, and the box of `image` that it shows."""
     size = (spec.width, spec.height)
+    whole = (0.0, 0.0, float(image.width), float(image.height))
     if preprocess.resize == "stretch":
-        return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=None)
+        return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=None), whole
     shorter = preprocess.resize_shorter_to or min(spec.height, spec.width)
     scale = shorter / min(image.size)
     scaled = (max(size[0], round(image.width * scale)), max(size[1], round(image.height * scale)))
     image = image.resize(scaled, Image.Resampling.BILINEAR)
     left, top = (scaled[0] - size[0]) // 2, (scaled[1] - size[1]) // 2
-    return image.crop((left, top, left + size[0], top + size[1]))
+    x_back, y_back = whole[2] / scaled[0], whole[3] / scaled[1]  # scaled pixels -> given
+    box = (left * x_back, top * y_back, (left + size[0]) * x_back, (top + size[1]) * y_back)
+    return image.crop((left, top, left + size[0], top + size[1])), box
 
 
 def input_picture(tensor: np.ndarray, spec: InputSpec, preprocess: Preprocess) -> np.ndarray:

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from app.errors import APIError
-from app.imaging import ImageLimits, decode_image, to_input_array
+from app.hints import Hint, input_hints
+from app.imaging import ImageLimits, InputRegion, decode_image, to_model_input
 from app.store.loader import LoadedModel
 
 
-def preprocess_batch(model: LoadedModel, blobs: list[bytes], limits: ImageLimits) -> np.ndarray:
-    """Decode and preprocess every image; float32 (N, C, H, W) (or NHWC, as the model takes)."""
+@dataclass(frozen=True)
+class PreparedImage:
+    """One decoded picture as the model takes it, the region of the picture that input
+    covers, and the hints about how well the picture suits the model."""
+
+    array: np.ndarray  # float32 (C, H, W), or (H, W, C) for NHWC models
+    region: InputRegion
+    hints: list[Hint]
+
+
+def prepare_images(
+    model: LoadedModel, blobs: list[bytes], limits: ImageLimits, hints: bool = True
+) -> list[PreparedImage]:
+    """Decode and preprocess every image (each decoded once); `hints=False` skips them."""
     manifest = model.manifest
-    arrays = []
+    prepared = []
     for position, blob in enumerate(blobs):
         try:
             image = decode_image(blob, limits)
@@ -20,8 +35,14 @@ def preprocess_batch(model: LoadedModel, blobs: list[bytes], limits: ImageLimits
             if len(blobs) > 1:
                 error.message = f"Image {position}: {error.message}"
             raise
-        arrays.append(to_input_array(image, manifest.input, manifest.preprocess))
-    return np.stack(arrays)
+        array, region = to_model_input(image, manifest.input, manifest.preprocess)
+        prepared.append(PreparedImage(array, region, input_hints(image, manifest) if hints else []))
+    return prepared
+
+
+def preprocess_batch(model: LoadedModel, blobs: list[bytes], limits: ImageLimits) -> np.ndarray:
+    """Decode and preprocess every image; float32 (N, C, H, W) (or NHWC, as the model takes)."""
+    return np.stack([image.array for image in prepare_images(model, blobs, limits, hints=False)])
 
 
 def top_k(probabilities: np.ndarray, labels: tuple[str, ...], k: int) -> list[list[dict]]:

@@ -39,6 +39,7 @@ def get_model(
         output=manifest.output,
         parameters=model.parameters,
         sha256=manifest.sha256,
+        trained_on=manifest.provenance.trained_on or manifest.provenance.data,
         provenance=manifest.provenance.model_dump(),
         load_seconds=round(model.load_seconds, 4),
         gradients=GradientSupport(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
@@ -11,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.backpressure import request_deadline
 from app.api.intake import IMAGE_REQUEST_BODY, read_images
 from app.api.schemas import PredictResponse
-from app.inference import preprocess_batch, top_k
+from app.inference import prepare_images, top_k
 from app.store.loader import LoadedModel, softmax
 
 router = APIRouter(tags=["predict"])
@@ -35,28 +36,38 @@ async def predict(
     with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = request_deadline(state.settings)
         started = time.perf_counter()
-        batch = await run_in_threadpool(
-            preprocess_batch, loaded, blobs, state.settings.image_limits
-        )
+        images = await run_in_threadpool(prepare_images, loaded, blobs, state.settings.image_limits)
         decoded = time.perf_counter()
+        batch = np.stack([image.array for image in images])
         outputs = await batcher.logits(batch, deadline)  # with other requests' images
-    return ranked_response(loaded, outputs, k, (started, decoded, time.perf_counter()))
+    hints = [[asdict(hint) for hint in image.hints] for image in images]
+    return ranked_response(loaded, outputs, k, (started, decoded, time.perf_counter()), hints)
 
 
 def ranked_response(
-    loaded: LoadedModel, outputs: np.ndarray, k: int, times: tuple[float, float, float]
+    loaded: LoadedModel,
+    outputs: np.ndarray,
+    k: int,
+    times: tuple[float, float, float],
+    hints: list[list[dict]] | None = None,
 ) -> PredictResponse:
-    """The response for the model's raw outputs (N, K); `times`: start, decoded, finished."""
+    """The response for the model's raw outputs (N, K); `times`: start, decoded, finished;
+    `hints`: each image's (none when not given)."""
     started, decoded, finished = times
     if loaded.manifest.output != "probabilities":
         outputs = softmax(outputs)
     ranked = top_k(outputs, loaded.manifest.labels, k)
+    hints = hints or [[] for _ in ranked]
     return PredictResponse.model_validate(
         {
             "model": loaded.name,
             "version": loaded.version,
             "predictions": ranked[0],
-            "results": [{"predictions": predictions} for predictions in ranked],
+            "results": [
+                {"predictions": predictions, "hints": image_hints}
+                for predictions, image_hints in zip(ranked, hints, strict=True)
+            ],
+            "hints": hints[0],
             "timing": {
                 "decode_ms": (decoded - started) * 1000,
                 "inference_ms": (finished - decoded) * 1000,

@@ -13,8 +13,27 @@ class Prediction(BaseModel):
     probability: float = Field(ge=0, le=1)
 
 
+class Hint(BaseModel):
+    """A sign that the picture does not suit the model (the model still answers)."""
+
+    code: str = Field(description="photo_for_digit_model or drawing_for_photo_model")
+    message: str = Field(description="what looks wrong, in a sentence for people")
+
+
+class InputRegion(BaseModel):
+    """Where the model's input lies on the picture as uploaded (after EXIF orientation)."""
+
+    width: int = Field(description="the uploaded picture's width in pixels")
+    height: int = Field(description="and height")
+    box: tuple[float, float, float, float] = Field(
+        description="[left, top, right, bottom] of the part the model sees, in those pixels: "
+        "the central crop, or the whole picture (stretch, digit normalisation)"
+    )
+
+
 class ImageResult(BaseModel):
     predictions: list[Prediction] = Field(description="best first")
+    hints: list[Hint] = Field(default=[], description="why the answer may mean little")
 
 
 class Timing(BaseModel):
@@ -28,6 +47,7 @@ class PredictResponse(BaseModel):
     version: int
     predictions: list[Prediction] = Field(description="the first image's classes, best first")
     results: list[ImageResult] = Field(description="one entry per image, in request order")
+    hints: list[Hint] = Field(default=[], description="the first image's hints")
     timing: Timing
 
 
@@ -56,6 +76,7 @@ class ModelDetail(ModelSummary):
     output: str
     parameters: int
     sha256: str
+    trained_on: str = Field(description="what the model learned from, in plain words")
     provenance: dict[str, Any]
     load_seconds: float
     gradients: GradientSupport

@@ -46,13 +46,21 @@ def show_model(request: Request, name: str) -> HTMLResponse:
     return templates.TemplateResponse(request, "model.html", context)
 
 
+SAMPLE_SUFFIXES = (".png", ".jpg")
+
+
 def sample_images(models: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """The sample pictures shipped for each loaded model: static/samples/<model>/<label>_*.png.
+    """The sample pictures shipped for each loaded model: static/samples/<model>/<label>_*.png
+    (or .jpg; a photo's label is its whole name: chelsea.jpg).
 
     Folders are matched against the loaded names; a name is never joined into a path."""
     folders = sorted(SAMPLES_DIR.iterdir()) if SAMPLES_DIR.is_dir() else []
     return {
-        folder.name: [_sample(folder.name, path) for path in sorted(folder.glob("*.png"))]
+        folder.name: [
+            _sample(folder.name, path)
+            for path in sorted(folder.iterdir())
+            if path.suffix in SAMPLE_SUFFIXES
+        ]
         for folder in folders
         if folder.is_dir() and folder.name in models
     }

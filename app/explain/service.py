@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from app.explain.base import DEFAULT_BUDGET, ExplainInput, Method, MethodParams
 from app.explain.faithfulness import faithfulness, faithfulness_passes
 from app.explain.render import render_explanation
 from app.imaging import ImageLimits
-from app.inference import preprocess_batch
+from app.inference import PreparedImage, prepare_images, preprocess_batch
 from app.store.loader import LoadedModel
 
 MAX_TARGETS = 16
@@ -70,7 +71,7 @@ def explain_image(
 ) -> dict[str, Any]:
     """The response body of /explain/{method} for one image."""
     clock = [time.perf_counter()]
-    given, probabilities = prepare_input(model, method, upload, options, limits)
+    given, probabilities, prepared = prepare_input(model, method, upload, options, limits)
     curve_passes = _curve_passes(given, options)
     given.spend(curve_passes, "The faithfulness curves", "Ask for fewer steps or targets.")
     given.budget -= curve_passes
@@ -83,6 +84,8 @@ def explain_image(
     for entry, curve in zip(body["maps"], curves, strict=False):  # none unless asked for
         entry["faithfulness"] = curve
     clock.append(time.perf_counter())
+    body["input_region"] = asdict(prepared.region)
+    body["hints"] = [asdict(hint) for hint in prepared.hints]
     body["parameters"] = params.model_dump()
     body["timing"] = _timing(clock)
     return body
@@ -94,9 +97,11 @@ def prepare_input(
     upload: tuple[bytes, bytes | None],
     options: dict[str, Any],
     limits: ImageLimits,
-) -> tuple[ExplainInput, np.ndarray]:
-    """The method's input for one uploaded image, and the model's probabilities (1, K)."""
-    image = preprocess_batch(model, [upload[0]], limits)  # (1, C, H, W)
+) -> tuple[ExplainInput, np.ndarray, PreparedImage]:
+    """The method's input for one uploaded image, the model's probabilities (1, K), and the
+    prepared image (its region of the upload and its hints)."""
+    (prepared,) = prepare_images(model, [upload[0]], limits)
+    image = prepared.array[None]  # (1, C, H, W)
     baseline = preprocess_batch(model, [upload[1]], limits) if upload[1] else None
     probabilities = model.probabilities(image)
     manifest = model.manifest
@@ -115,7 +120,7 @@ def prepare_input(
         output=manifest.output,
         budget=options.get("max_forward_passes", DEFAULT_BUDGET),
     )
-    return given, probabilities
+    return given, probabilities, prepared
 
 
 def _timing(clock: list[float]) -> dict[str, float]:
