@@ -51,3 +51,27 @@ def test_digit_normalisation_needs_one_channel():
     rgb = manifest_fields("rgb", 3, 28, 10, digit={"box": 20, "canvas": 28})
     with pytest.raises(ValidationError):
         Manifest.model_validate({**rgb, "sha256": SHA})
+
+
+WEIGHTS = {
+    "package": "some-weights",
+    "version": "1.0",
+    "licence": "Apache-2.0",
+    "file": "some_weights/model.pth",
+    "sha256": "a" * 64,
+}
+
+
+def test_a_provenance_without_plain_words_or_packaged_weights_still_validates():
+    provenance = Manifest.model_validate(_fields()).provenance
+    assert provenance.trained_on is None and provenance.weights is None
+
+
+def test_packaged_weights_need_a_full_checksum_and_nothing_unknown():
+    provenance = {**_fields()["provenance"], "trained_on": "digits", "weights": WEIGHTS}
+    manifest = Manifest.model_validate(_fields(provenance=provenance))
+    assert manifest.provenance.weights is not None
+    assert manifest.provenance.weights.licence == "Apache-2.0"
+    for spoiled in ({**WEIGHTS, "sha256": "abc"}, {**WEIGHTS, "url": "x"}):
+        with pytest.raises(ValidationError):
+            Manifest.model_validate(_fields(provenance={**provenance, "weights": spoiled}))
