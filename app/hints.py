@@ -2,7 +2,7 @@
 a digit model, or a digit-like drawing sent to a photo model. The model still answers; the
 hint says why the answer may mean little.
 
-Cheap heuristics on the decoded picture (a copy of at most a few hundred pixels a side, with
+Cheap heuristics on the decoded picture (a copy of about 128 pixels a side, with
 transparency composited as the model's preprocessing does), measured on the shipped samples
 (MNIST digits, CIFAR-10 images, the photographs) and on canvas drawings (tests/test_hints.py):
 

@@ -181,13 +181,21 @@ def to_input_array(image: Image.Image, spec: InputSpec, preprocess: Preprocess) 
     return to_model_input(image, spec, preprocess)[0]
 
 
+def working_copy(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> Image.Image:
+    """The picture in 8 bits, box-reduced to what the model needs (see `shrink`)."""
+    return shrink(to_eight_bit(image), _working_side(spec, preprocess))
+
+
 def to_model_input(
-    image: Image.Image, spec: InputSpec, preprocess: Preprocess
+    image: Image.Image,
+    spec: InputSpec,
+    preprocess: Preprocess,
+    given: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, InputRegion]:
-    """The model's input for one picture, and the region of the picture it covers."""
-    given = image.size
-    image = shrink(to_eight_bit(image), _working_side(spec, preprocess))
-    rgb = to_rgb(image, preprocess.background)
+    """The model's input for one picture, and the region of the picture it covers; `given`
+    is the size of the picture as uploaded when `image` is already its working copy."""
+    given = given or image.size
+    rgb = to_rgb(working_copy(image, spec, preprocess), preprocess.background)
     box = (0.0, 0.0, float(rgb.width), float(rgb.height))
     if preprocess.digit is not None:
         pixels = normalise_digit(np.asarray(rgb.convert("L")), preprocess.digit)  # (28, 28)

@@ -8,7 +8,7 @@ import numpy as np
 
 from app.errors import APIError
 from app.hints import Hint, input_hints
-from app.imaging import ImageLimits, InputRegion, decode_image, to_model_input
+from app.imaging import ImageLimits, InputRegion, decode_image, to_model_input, working_copy
 from app.store.loader import LoadedModel
 
 
@@ -35,8 +35,9 @@ def prepare_images(
             if len(blobs) > 1:
                 error.message = f"Image {position}: {error.message}"
             raise
-        array, region = to_model_input(image, manifest.input, manifest.preprocess)
-        prepared.append(PreparedImage(array, region, input_hints(image, manifest) if hints else []))
+        work = working_copy(image, manifest.input, manifest.preprocess)  # reduced once
+        array, region = to_model_input(work, manifest.input, manifest.preprocess, image.size)
+        prepared.append(PreparedImage(array, region, input_hints(work, manifest) if hints else []))
     return prepared
 
 
