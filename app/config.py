@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     model_store: Path = PROJECT_ROOT / "model_store"
-    default_model: str = "mnist_cnn"
+    default_model: str = "efficientnet_lite0"
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)

@@ -107,10 +107,10 @@ def test_an_unusual_encoding_gives_the_class_of_the_plain_rgb_copy(shipped_clien
     for position in range(8):
         photo = _paper_photo(images[position])
         plain = shipped_client.post(
-            "/predict", files={"file": ("a.png", png_bytes(photo), "image/png")}
+            "/predict?model=mnist_cnn", files={"file": ("a.png", png_bytes(photo), "image/png")}
         )
         unusual = shipped_client.post(
-            "/predict", files={"file": ("b", UNUSUAL[form](photo), "image/png")}
+            "/predict?model=mnist_cnn", files={"file": ("b", UNUSUAL[form](photo), "image/png")}
         )
         assert unusual.status_code == 200, unusual.text
         assert plain.json()["predictions"][0]["index"] == labels[position]
@@ -121,7 +121,7 @@ def test_a_one_drawn_on_a_transparent_canvas_reads_as_one(shipped_client):
     canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
     ImageDraw.Draw(canvas).line([(150, 40), (140, 240)], fill=(0, 0, 0, 255), width=18)
     body = shipped_client.post(
-        "/predict", content=png_bytes(canvas), headers={"content-type": "image/png"}
+        "/predict?model=mnist_cnn", content=png_bytes(canvas), headers={"content-type": "image/png"}
     )
     assert body.json()["predictions"][0]["label"] == "1"
 

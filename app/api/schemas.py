@@ -6,11 +6,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.imaging.hints import Hint
 from app.store.manifest import ClassScore
 
 
 class ImageResult(BaseModel):
     predictions: list[ClassScore] = Field(description="best first")
+    hints: list[Hint] = Field(default=[], description="why the answer may mean little")
 
 
 class PredictTiming(BaseModel):
@@ -24,6 +26,7 @@ class PredictResponse(BaseModel):
     version: int
     predictions: list[ClassScore] = Field(description="the first image's classes, best first")
     results: list[ImageResult] = Field(description="one entry per image, in request order")
+    hints: list[Hint] = Field(default=[], description="the first image's hints")
     timing: PredictTiming
 
 
@@ -52,6 +55,7 @@ class ModelDetail(ModelSummary):
     output: str
     parameters: int
     sha256: str
+    trained_on: str = Field(description="what the model learned from, in plain words")
     provenance: dict[str, Any]
     load_seconds: float
     gradients: GradientSupport

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.imaging.hints import Hint
+from app.imaging.tensors import InputRegion
 from app.store.manifest import ClassScore
 
 
@@ -65,5 +67,7 @@ class ExplainResponse(BaseModel):
     extras: dict[str, Any] = Field(description="figures the method reports (see its docs)")
     class_map: ClassMap | None = Field(default=None, description="occlusion only")
     raw_npy: str | None = Field(default=None, description="with raw=npy: base64 .npy of (T, H, W)")
+    input_region: InputRegion = Field(description="where the model's input lies on the upload")
+    hints: list[Hint] = Field(description="why the answer may mean little (often none)")
     parameters: dict[str, Any] = Field(description="the method's parameters, defaults filled")
     timing: ExplainTiming

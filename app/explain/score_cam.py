@@ -17,7 +17,9 @@ class ScoreCAM(Method):
     the input tensor, so hidden pixels become zeros of the normalised input. Weights are the
     plain probabilities, not the paper's increase over a baseline input: the convention of
     pytorch-grad-cam's `ScoreCAM`. As in the other CAMs here, the ReLU is applied at the
-    layer's resolution and the map then upsampled bilinearly. One forward run per channel.
+    layer's resolution and the map then upsampled bilinearly. One forward run per channel
+    whose activations vary over the map; channels that are zero everywhere are skipped and
+    constant ones share a run (the same map, fewer runs).
     """
 
     family = "perturbation"
@@ -29,20 +31,35 @@ class ScoreCAM(Method):
         assert given.layer is not None
         _, taps = given.tapped(given.image, (given.layer,))
         activations = taps[given.layer][0].astype(np.float64)  # (K, h, w)
-        given.budget.require(
-            len(activations) + 1, "Score-CAM", "Choose a layer with fewer channels."
-        )
-        weights = masked_probabilities(given, activations)[:, given.targets]  # (K, T)
+        varying, flat = channel_kinds(activations)
+        runs = len(varying) + (1 if len(flat) else 0)
+        given.budget.require(runs + 1, "Score-CAM", "Choose a layer with fewer channels.")
+        weights = np.zeros((len(activations), len(given.targets)))  # (K, T); 0 for dead ones
+        weights[varying] = masked_probabilities(given, activations[varying])[:, given.targets]
+        if len(flat):  # a constant channel's mask is all zeros: the input becomes zeros
+            hidden = np.zeros_like(given.nchw(given.image))
+            weights[flat] = given.scores(given.model_layout(hidden))[0, given.targets]
         maps = np.maximum(np.einsum("kt,khw->thw", weights, activations), 0.0)  # (T, h, w)
         height, width = given.nchw(given.image).shape[2:]
-        return Explanation(resize_bilinear(maps, height, width))
+        extras = {"forward_passes": runs + 1, "channels_run": len(varying)}
+        return Explanation(resize_bilinear(maps, height, width), extras=extras)
+
+
+def channel_kinds(activations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the channels (K, h, w) that vary, and of the constant non-zero ones.
+
+    Channels that are zero everywhere (most of a ReLU layer's, on a given image: 834 of
+    EfficientNet-Lite0's 1280 on the cat photo) add nothing to the map and need no run; the
+    constant ones share one run, as their masks are all zeros."""
+    high, low = activations.max(axis=(1, 2)), activations.min(axis=(1, 2))  # (K,)
+    return np.flatnonzero(high > low), np.flatnonzero((high == low) & (high != 0))
 
 
 def masked_probabilities(given: ExplainInput, activations: np.ndarray) -> np.ndarray:
     """P(class | x * M_k), (K, classes), for the mask of every channel k, in batched runs."""
     image = given.nchw(given.image)  # (1, C, H, W)
     height, width = image.shape[2:]
-    runs = []
+    runs = [np.zeros((0, given.classes))]
     for part in chunks(len(activations)):
         masks = channel_masks(activations[part], height, width)  # (n, H, W)
         runs.append(given.scores(given.model_layout(image * masks[:, None])))

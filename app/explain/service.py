@@ -15,6 +15,7 @@ from app.explain.options import MAX_TARGETS, ExplainOptions
 from app.explain.render import render_pictures
 from app.explain.response import ExplainResponse, ExplainTiming
 from app.imaging.decode import ImageLimits
+from app.imaging.prepare import PreparedImage
 from app.runtime.model import RunningModel
 
 
@@ -55,7 +56,7 @@ def explain_image(
 ) -> ExplainResponse:
     """The answer of /explain/{method} for one image."""
     clock = [time.perf_counter()]
-    given, probabilities = prepare_input(model, method, options, upload, limits)
+    given, probabilities, prepared = prepare_input(model, method, options, upload, limits)
     steps = options.faithfulness_steps
     curve_passes = faithfulness_passes(len(given.targets), steps) if options.faithfulness else 0
     given.budget.take(curve_passes, "The faithfulness curves", "Ask for fewer steps or targets.")
@@ -80,6 +81,8 @@ def explain_image(
         extras=explanation.extras,
         class_map=pictures.class_map,
         raw_npy=pictures.raw_npy,
+        input_region=prepared.region,
+        hints=prepared.hints,
         parameters=params.model_dump(),
         timing=_timing(clock),
     )
@@ -91,9 +94,11 @@ def prepare_input(
     options: ExplainOptions,
     upload: ImageUpload,
     limits: RequestLimits,
-) -> tuple[ExplainInput, np.ndarray]:
-    """The method's input for one uploaded image, and the model's probabilities (1, K)."""
-    image = model.preprocess([upload.image], limits.images)  # (1, C, H, W)
+) -> tuple[ExplainInput, np.ndarray, PreparedImage]:
+    """The method's input for one uploaded image, the model's probabilities (1, K), and the
+    prepared image (its region of the upload and its hints)."""
+    (prepared,) = model.prepare([upload.image], limits.images)
+    image = prepared.array[None]  # (1, C, H, W)
     baseline = model.preprocess([upload.baseline], limits.images) if upload.baseline else None
     probabilities = model.probabilities(image)
     given = ExplainInput(
@@ -104,7 +109,7 @@ def prepare_input(
         layer=model.layers.cam(options.layer) if method.uses_layer else None,
         baseline=baseline,
     )
-    return given, probabilities
+    return given, probabilities, prepared
 
 
 def _timing(clock: list[float]) -> ExplainTiming:

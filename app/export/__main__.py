@@ -1,6 +1,7 @@
 """python -m app.export train <arch> --data <dir> --out model_store
 python -m app.export samples --data <dir> --models <name> --out static/samples
-python -m app.export import model.onnx --name <name> --preset imagenet --out model_store"""
+python -m app.export import model.onnx --name <name> --preset imagenet --out model_store
+python -m app.export pretrained efficientnet_lite0 --out model_store"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from app.export import import_command, onnx_export
+from app.export import import_command, onnx_export, pretrained
 from app.export.architectures import ARCHITECTURES
 from app.export.datasets import MNIST_LABELS, load_mnist, read_idx
 from app.export.folder_training import train_image_folder
@@ -44,6 +45,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     samples.add_argument("--per-class", type=int, default=1, help="images of each class")
     add_split_options(samples)
     import_command.add_parser(commands)
+    pretrained.add_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -109,8 +111,12 @@ def run_train(args: argparse.Namespace, command: str) -> Path:
         f"MNIST handwritten digits: {len(data):,} training images, the last "
         f"{len(validation):,} of the training set held out for validation"
     )
+    trained_on = (
+        f"MNIST: {len(data):,} handwritten digits 0-9 (28x28 grey, white on black); "
+        f"{len(validation):,} more held out to measure accuracy"
+    )
     run = onnx_export.TrainingRun(
-        args.name or args.arch, arch, result, config.epochs, command, data_note
+        args.name or args.arch, arch, result, config.epochs, command, data_note, trained_on
     )
     return onnx_export.store_trained(run, batch, digit_manifest(run), args.out)
 
@@ -136,6 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         write_samples(args)
     elif args.command == "import":
         import_command.run(args, command)
+    elif args.command == "pretrained":
+        pretrained.run(args, command)
 
 
 if __name__ == "__main__":

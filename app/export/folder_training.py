@@ -57,8 +57,13 @@ def train_image_folder(args: argparse.Namespace, arch: Architecture, command: st
         f"{dataset_name(args.data)}, {len(folder.classes)} classes: {len(train_ids):,} training "
         f"images, {len(validation_ids):,} held out ({fraction:.0%} of each class, seed {args.seed})"
     )
+    size = f"{arch.input_size}x{arch.input_size}"
+    trained_on = (
+        f"{len(train_ids):,} colour images ({size}) of {len(folder.classes)} classes: "
+        f"{', '.join(folder.classes)}; {len(validation_ids):,} more held out to measure accuracy"
+    )
     run = onnx_export.TrainingRun(
-        args.name or args.arch, arch, result, config.epochs, command, data_note
+        args.name or args.arch, arch, result, config.epochs, command, data_note, trained_on
     )
     return onnx_export.store_trained(run, batch, folder_manifest(run, folder, config), args.out)
 

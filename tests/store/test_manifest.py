@@ -97,3 +97,27 @@ def test_normalisation_and_its_inverse_are_the_manifests_mean_and_std():
     pixels = np.random.default_rng(0).random((2, 3, 3))
     np.testing.assert_allclose(preprocess.pixels(preprocess.normalise(pixels)), pixels, atol=1e-6)
     np.testing.assert_allclose(preprocess.input_value(0.0).ravel(), [-2.0, -0.5])
+
+
+WEIGHTS = {
+    "package": "some-weights",
+    "version": "1.0",
+    "licence": "Apache-2.0",
+    "file": "some_weights/model.pth",
+    "sha256": "a" * 64,
+}
+
+
+def test_a_provenance_without_plain_words_or_packaged_weights_still_validates():
+    provenance = Manifest.model_validate(_fields()).provenance
+    assert provenance.trained_on is None and provenance.weights is None
+
+
+def test_packaged_weights_need_a_full_checksum_and_nothing_unknown():
+    provenance = {**_fields()["provenance"], "trained_on": "digits", "weights": WEIGHTS}
+    manifest = Manifest.model_validate(_fields(provenance=provenance))
+    assert manifest.provenance.weights is not None
+    assert manifest.provenance.weights.licence == "Apache-2.0"
+    for spoiled in ({**WEIGHTS, "sha256": "abc"}, {**WEIGHTS, "url": "x"}):
+        with pytest.raises(ValidationError):
+            Manifest.model_validate(_fields(provenance={**provenance, "weights": spoiled}))

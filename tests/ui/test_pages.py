@@ -69,3 +69,10 @@ def test_a_model_name_in_the_page_url_is_escaped(client: TestClient) -> None:
     response = client.get("/ui/models/<script>alert(1)</script>")
     assert response.status_code == 404
     assert "<script>alert" not in response.text
+
+
+def test_photo_samples_are_listed_by_their_whole_name() -> None:
+    samples = sample_images(["efficientnet_lite0"])["efficientnet_lite0"]
+    labels = [sample["label"] for sample in samples]
+    assert "chelsea" in labels and "grace-hopper" in labels and len(labels) == 11
+    assert all(sample["url"].endswith(".jpg") for sample in samples)

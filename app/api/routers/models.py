@@ -33,6 +33,7 @@ def get_model(model: NamedModelDep, registry: RegistryDep) -> ModelDetail:
         output=manifest.output,
         parameters=model.facts.parameters,
         sha256=manifest.sha256,
+        trained_on=manifest.provenance.trained_on or manifest.provenance.data,
         provenance=manifest.provenance.model_dump(),
         load_seconds=round(model.facts.seconds, 4),
         gradients=GradientSupport(

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import ChosenModelDep, ServicesDep
 from app.api.intake import IMAGE_REQUEST_BODY, read_upload
 from app.api.schemas import ImageResult, PredictResponse, PredictTiming
+from app.imaging.hints import Hint
 from app.runtime.model import RunningModel
 
 router = APIRouter(tags=["predict"])
@@ -36,23 +37,35 @@ async def predict(
     with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = services.deadline()
         started = time.perf_counter()
-        batch = await run_in_threadpool(model.preprocess, upload.images, settings.image_limits)
+        images = await run_in_threadpool(model.prepare, upload.images, settings.image_limits)
         decoded = time.perf_counter()
+        batch = np.stack([image.array for image in images])
         outputs = await batcher.logits(batch, deadline)  # with other requests' images
-    return ranked_response(model, outputs, k, (started, decoded, time.perf_counter()))
+    hints = [image.hints for image in images]
+    return ranked_response(model, outputs, k, (started, decoded, time.perf_counter()), hints)
 
 
 def ranked_response(
-    model: RunningModel, outputs: np.ndarray, k: int, times: tuple[float, float, float]
+    model: RunningModel,
+    outputs: np.ndarray,
+    k: int,
+    times: tuple[float, float, float],
+    hints: list[list[Hint]] | None = None,
 ) -> PredictResponse:
-    """The response for the model's raw outputs (N, K); `times`: start, decoded, finished."""
+    """The response for the model's raw outputs (N, K); `times`: start, decoded, finished;
+    `hints`: each image's (none when not given)."""
     started, decoded, finished = times
     ranked = model.manifest.ranked(model.manifest.probabilities(outputs), k)
+    hints = hints or [[] for _ in ranked]
     return PredictResponse(
         model=model.name,
         version=model.version,
         predictions=ranked[0],
-        results=[ImageResult(predictions=predictions) for predictions in ranked],
+        results=[
+            ImageResult(predictions=predictions, hints=image_hints)
+            for predictions, image_hints in zip(ranked, hints, strict=True)
+        ],
+        hints=hints[0],
         timing=PredictTiming(
             decode_ms=(decoded - started) * 1000,
             inference_ms=(finished - decoded) * 1000,

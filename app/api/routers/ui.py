@@ -21,6 +21,10 @@ SAMPLES_DIR = STATIC_DIR / "samples"
 SAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
 
+# The sample a model's page opens on, where its first by name is not the clearest (the cat
+# photo, whose Grad-CAM lands on the cat, rather than the astronaut ImageNet has no class for)
+OPENING_SAMPLES = {"efficientnet_lite0": "chelsea.jpg"}
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -52,7 +56,8 @@ def show_model(request: Request, registry: RegistryDep, name: str) -> HTMLRespon
 
 def sample_images(models: list[str], first: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """The sample pictures shipped for each loaded model, static/samples/<model>/<label>_*.png
-    (or .jpg, .jpeg, .webp), in name order; the model `first` (the default) comes first.
+    (or .jpg, .jpeg, .webp), in name order but for the one the page opens on
+    (`OPENING_SAMPLES`); the model `first` (the default) comes first.
 
     Folders are matched against the loaded names; a name is never joined into a path."""
     folders = sorted(SAMPLES_DIR.iterdir()) if SAMPLES_DIR.is_dir() else []
@@ -60,12 +65,16 @@ def sample_images(models: list[str], first: str | None = None) -> dict[str, list
     return {
         folder.name: [
             _sample(folder.name, path)
-            for path in sorted(folder.iterdir())
+            for path in sorted(folder.iterdir(), key=lambda p: _opening_order(folder.name, p))
             if path.suffix.lower() in SAMPLE_SUFFIXES
         ]
         for folder in folders
         if folder.is_dir() and folder.name in models
     }
+
+
+def _opening_order(model: str, path: Path) -> tuple[bool, str]:
+    return (path.name != OPENING_SAMPLES.get(model), path.name)
 
 
 def _sample(model: str, path: Path) -> dict[str, Any]:

@@ -1,0 +1,104 @@
+"""Hints that a picture looks wrong for the model it was sent to: a colour photograph sent to
+a digit model, or a digit-like drawing sent to a photo model. The model still answers; the
+hint says why the answer may mean little.
+
+Cheap heuristics on the decoded picture (a copy of about 128 pixels a side, with
+transparency composited as the model's preprocessing does), measured on the shipped samples
+(MNIST digits, CIFAR-10 images, the photographs) and on canvas drawings (tests/test_hints.py):
+
+- colourfulness: Hasler & Suesstrunk (2003), sqrt(std(rg)^2 + std(yb)^2) + 0.3 sqrt(mean(rg)^2
+  + mean(yb)^2) with rg = R - G, yb = (R + G) / 2 - B on 0-255. 0 for grey pictures; the
+  photos score 34-99, MNIST digits 0, the Hubble deep field 10.
+- near-binary: the share of pixels within a quarter of the tonal span (1st to 99th
+  percentile of grey) of either end. Digits and drawings: 0.93 or more; photos 0.3-0.8.
+- background: the share of pixels in the most common of 32 grey-level bins. Digits and
+  drawings: 0.7 or more; photos 0.1-0.25 (the Hubble deep field, black sky, 0.75).
+
+A drawing is grey (colourfulness under 4), near-binary (0.85 or more), mostly background
+(0.5 or more) and not blank (a tonal span of 96 grey levels or more). A colour photograph has
+colourfulness 20 or more ("slightly colourful" and above) and is not near-binary, so that a
+digit written in coloured ink, or photographed on grey paper, gives no hint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from app.imaging.pixels import shrink, to_eight_bit, to_rgb
+from app.store.manifest import Manifest
+
+PHOTO_FOR_DIGITS = (
+    "This looks like a colour photograph, but {m.name} reads handwritten digits: it answers "
+    "with one of its {m.classes} digits whatever the picture shows. A model trained on "
+    "photographs fits it better."
+)
+DRAWING_FOR_PHOTOS = (
+    "This looks like a drawing or a digit (grey, few tones, a plain background), but {m.name} "
+    "was trained on photographs: it answers with the nearest of its {m.classes} classes. For a "
+    "digit, choose a digit model."
+)
+WORKING_SIDE = 128  # the copy the statistics are taken on is at least this long
+
+
+class Hint(BaseModel):
+    """A sign that the picture does not suit the model (the model still answers)."""
+
+    code: str = Field(description="photo_for_digit_model or drawing_for_photo_model")
+    message: str = Field(description="what looks wrong, in a sentence for people")
+
+
+@dataclass(frozen=True)
+class PictureStats:
+    colourfulness: float
+    tonal_span: float  # grey levels from the 1st to the 99th percentile
+    near_binary: float  # share of pixels near either end of that span
+    background: float  # share of pixels in the most common grey-level bin
+
+
+def picture_stats(image: Image.Image, background: str) -> PictureStats:
+    """The statistics of a small copy of `image`, transparency on `background`."""
+    small = shrink(to_eight_bit(image), WORKING_SIDE)
+    pixels = np.asarray(to_rgb(small, background), dtype=np.float64)  # (H, W, 3)
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]  # (H, W) each
+    rg, yb = red - green, (red + green) / 2 - blue
+    colourfulness = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+    grey = pixels.mean(axis=2)  # (H, W)
+    low, high = np.percentile(grey, [1, 99])
+    span = high - low
+    band = 0.25 * span
+    near = (np.abs(grey - low) <= band) | (np.abs(grey - high) <= band)
+    counts = np.histogram(grey, bins=32, range=(0, 256))[0]
+    return PictureStats(
+        float(colourfulness), float(span), float(near.mean()), float(counts.max() / grey.size)
+    )
+
+
+def looks_like_drawing(stats: PictureStats) -> bool:
+    return (
+        stats.colourfulness < 4
+        and stats.near_binary >= 0.85
+        and stats.background >= 0.5
+        and stats.tonal_span >= 96
+    )
+
+
+def looks_like_colour_photo(stats: PictureStats) -> bool:
+    return stats.colourfulness >= 20 and stats.near_binary < 0.85
+
+
+def input_hints(image: Image.Image, manifest: Manifest) -> list[Hint]:
+    """The hints for sending `image` to the model that `manifest` describes (often none)."""
+    digit_model = manifest.preprocess.digit is not None
+    photo_model = not digit_model and manifest.input.channels == 3
+    if not (digit_model or photo_model):
+        return []
+    stats = picture_stats(image, manifest.preprocess.background)
+    if digit_model and looks_like_colour_photo(stats):
+        return [Hint(code="photo_for_digit_model", message=PHOTO_FOR_DIGITS.format(m=manifest))]
+    if photo_model and looks_like_drawing(stats):
+        return [Hint(code="drawing_for_photo_model", message=DRAWING_FOR_PHOTOS.format(m=manifest))]
+    return []
