@@ -38,7 +38,9 @@ class Visit:
 
 
 def sample_file(model: str, label: str) -> Path:
-    return next((PROJECT_ROOT / "static" / "samples" / model).glob(f"{label}_*.png"))
+    """The shipped sample of `model` whose label (the name before any `_`) is `label`."""
+    folder = PROJECT_ROOT / "static" / "samples" / model
+    return next(path for path in sorted(folder.iterdir()) if path.stem.split("_")[0] == label)
 
 
 def visit(tab: Page, model: str, picture: Path, click: bool) -> tuple[float, float]:
