@@ -22,9 +22,11 @@ from app.api.middleware.server_error import ServerErrorMiddleware
 from app.api.routers import explain, health, introspect, jobs, metrics, models, predict, ui
 from app.api.v2 import router as v2
 from app.config import Settings
+from app.job_kinds import JOB_KINDS
 from app.runtime.batching import Batchers
 from app.runtime.gate import ExplainGate
-from app.runtime.jobs import JobRegistry
+from app.runtime.jobs import JobRunner, JobStore, MemoryJobStore
+from app.runtime.jobs.redis_store import RedisJobStore
 from app.runtime.loader import load_store
 from app.runtime.registry import ModelRegistry
 
@@ -39,10 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = await run_in_threadpool(load_store, settings.model_store, settings.load_options)
         services.registry.adopt(loaded)
+        await run_in_threadpool(services.runner.start)
         log.info("ready: %d model(s), %d refused", len(loaded.models), len(loaded.refused))
         yield
         services.registry.ready = False
         await services.batchers.close()
+        await run_in_threadpool(services.runner.close)  # running jobs go back to the queue
         services.jobs.close()
 
     app = FastAPI(
@@ -65,17 +69,25 @@ def make_services(settings: Settings) -> Services:
     metrics = Metrics()
     registry = ModelRegistry()
     batchers = Batchers(settings.batch_limits, metrics)
-    jobs = JobRegistry(
-        settings.max_running_jobs, settings.max_queued_jobs, settings.job_ttl_seconds
-    )
+    jobs = make_job_store(settings)
+    runner = JobRunner(jobs, JOB_KINDS, registry)
     gate = ExplainGate(
         settings.explain_concurrency,
         settings.explain_queue_size,
         settings.retry_after_seconds,
         metrics,
     )
-    metrics.watch(registry, jobs, batchers)
-    return Services(settings, registry, batchers, gate, jobs, metrics)
+    metrics.watch(registry, runner, batchers)
+    return Services(settings, registry, batchers, gate, jobs, runner, metrics)
+
+
+def make_job_store(settings: Settings) -> JobStore:
+    """Jobs in Redis when LANTERN_REDIS_URL is set (shared by replicas), else in memory."""
+    if settings.redis_url:
+        return RedisJobStore.from_url(
+            settings.redis_url, settings.job_limits, settings.redis_prefix
+        )
+    return MemoryJobStore(settings.job_limits)
 
 
 def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
@@ -105,6 +117,8 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> No
 
 
 def begin_drain(app: FastAPI) -> None:
-    """SIGTERM: readiness turns false at once; in-flight requests still finish."""
+    """SIGTERM: readiness turns false at once and no new job is taken; in-flight requests
+    and running jobs still go on (jobs go back to the queue at shutdown)."""
     app.state.services.draining = True
+    app.state.services.runner.stop_taking()
     log.info("draining: readiness is now false")

@@ -14,6 +14,7 @@ from PIL import Image
 from app.api.deps import Services
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
+from tests.redis_server import redis_server
 from tests.tiny_models import manifest_fields, tiny_cnn, write_store_entry
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -30,6 +31,14 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rgb = manifest_fields("tiny_rgb", 3, 16, 4, resize="center_crop", resize_shorter_to=18)
     write_store_entry(store, tiny_cnn(3, 16, 4, seed=3), rgb)
     return store
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a loopback port, shared by the session (tests use their own key
+    prefixes)."""
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

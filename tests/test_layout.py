@@ -1,7 +1,7 @@
 """The layout draws the flow, bottom to top, with no import running back up:
 
     errors, logging -> gradients -> store -> imaging -> runtime -> explain, introspect
-    -> config -> api -> main
+    -> config, job kinds -> api -> main
 
 `app.export` (offline, torch) may import anything; nothing online imports it or torch. One
 module makes onnxruntime sessions, one holds the cache of derived sessions, one reads
@@ -28,7 +28,7 @@ LAYERS = (
     ("app.imaging",),
     ("app.runtime",),
     ("app.explain", "app.introspect"),
-    ("app.config",),
+    ("app.config", "app.job_kinds"),
     ("app.api",),
     ("app.main", "app.__main__"),
 )

@@ -47,6 +47,7 @@ DOMAIN_ERRORS: dict[type[domain.LanternError], tuple[int, str]] = {
     domain.OverloadedError: (503, "overloaded"),
     domain.DeadlineExceededError: (503, "deadline_exceeded"),
     domain.TooManyJobsError: (503, "too_many_jobs"),
+    domain.JobStoreUnavailableError: (503, "job_store_unavailable"),
     domain.BusyError: (503, "overloaded"),
     domain.LanternError: (422, "invalid_request"),
 }
