@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
@@ -20,6 +20,7 @@ from app.api.middleware.metrics import MetricsMiddleware
 from app.api.middleware.request_log import RequestLogMiddleware
 from app.api.middleware.server_error import ServerErrorMiddleware
 from app.api.routers import explain, health, introspect, jobs, metrics, models, predict, ui
+from app.api.v1 import router as v1
 from app.api.v2 import router as v2
 from app.config import Settings
 from app.job_kinds import JOB_KINDS
@@ -57,11 +58,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (predict, explain, models, introspect, jobs, health, ui, v2, metrics):
-        app.include_router(module.router)
+    for router in routers_for(settings.role):
+        app.include_router(router)
     app.mount("/static", ui.static_files(), name="static")
     install_middleware(app, settings, services.metrics)
     return app
+
+
+def routers_for(role: str) -> list[APIRouter]:
+    """The routes of a role: `all` (with the UI); `predictor`, predictions only; `explainer`,
+    explanations, introspection and jobs, no predictions (a KServe explainer beside a
+    predictor; docs/kserve.md). Metadata, health and metrics are in every role."""
+    shared = [models.router, health.router, metrics.router, v1.router, v2.router]
+    predicting = [predict.router, v1.predict_router, v2.infer_router]
+    explaining = [explain.router, introspect.router, jobs.router, v1.explain_router]
+    if role == "predictor":
+        return shared + predicting
+    if role == "explainer":
+        return shared + explaining
+    return shared + predicting + explaining + [ui.router]
 
 
 def make_services(settings: Settings) -> Services:

@@ -20,9 +20,10 @@ from app.runtime.model import RunningModel
 
 @dataclass(frozen=True)
 class ImageUpload:
-    """The encoded image to explain, and an optional baseline image (baseline=given)."""
+    """The image to explain, encoded (bytes) or as the model's input tensor (1, C, H, W) (or
+    NHWC) already preprocessed, and an optional encoded baseline image (baseline=given)."""
 
-    image: bytes
+    image: bytes | np.ndarray
     baseline: bytes | None = None
 
 
@@ -93,7 +94,10 @@ def prepare_input(
     limits: RequestLimits,
 ) -> tuple[ExplainInput, np.ndarray]:
     """The method's input for one uploaded image, and the model's probabilities (1, K)."""
-    image = model.preprocess([upload.image], limits.images)  # (1, C, H, W)
+    if isinstance(upload.image, np.ndarray):
+        image = upload.image  # (1, C, H, W)
+    else:
+        image = model.preprocess([upload.image], limits.images)  # (1, C, H, W)
     baseline = model.preprocess([upload.baseline], limits.images) if upload.baseline else None
     probabilities = model.probabilities(image)
     given = ExplainInput(
