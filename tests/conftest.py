@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from PIL import Image
+from starlette.routing import BaseRoute
 
 from app.api.deps import Services
 from app.config import PROJECT_ROOT, Settings
@@ -59,6 +61,18 @@ def shipped_client() -> Iterator[TestClient]:
         create_app(Settings(model_store=SHIPPED_STORE)), raise_server_exceptions=False
     ) as client:
         yield client
+
+
+def api_routes(routes: list[BaseRoute]) -> list[APIRoute]:
+    """Every APIRoute of an app or router, those of its included routers too (FastAPI keeps an
+    included router as one entry of `app.routes`)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found += api_routes(route.original_router.routes)
+    return found
 
 
 def services_of(client: TestClient) -> Services:
