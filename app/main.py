@@ -4,6 +4,7 @@ loads the store."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -132,8 +133,9 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> No
 
 
 def begin_drain(app: FastAPI) -> None:
-    """SIGTERM: readiness turns false at once and no new job is taken; in-flight requests
-    and running jobs still go on (jobs go back to the queue at shutdown)."""
+    """SIGTERM: readiness turns false at once; in-flight requests still finish; running jobs
+    go back to the queue for another replica (or, without Redis, are cancelled at shutdown)."""
     app.state.services.draining = True
-    app.state.services.runner.stop_taking()
+    # In a thread: draining waits for the idle workers, and this runs in a signal handler.
+    threading.Thread(target=app.state.services.runner.drain, name="lantern-drain").start()
     log.info("draining: readiness is now false")

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 from app.api.deps import Services
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
-from tests.redis_server import redis_server
+from bench.redis_server import redis_server
 from tests.tiny_models import manifest_fields, tiny_cnn, write_store_entry
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"

@@ -3,8 +3,8 @@ rebuild each one's work from its kind (`JobSpec` -> `JobKind.run`) and run it, a
 thread that keeps this runner counted, renews the leases of its jobs, passes cancels on to
 them, and lets the store re-queue the jobs of runners that died.
 
-At SIGTERM the runner stops taking jobs (`stop_taking`); at shutdown (`close`) its running
-jobs stop at their next step and go back to the front of the queue, for another replica."""
+At SIGTERM (`drain`) the runner takes no more jobs, and its running jobs stop at their next
+step and go back to the front of the queue, where another replica takes them at once."""
 
 from __future__ import annotations
 
@@ -59,20 +59,20 @@ class JobRunner:
             self._spawn(self._work, f"lantern-job-{index}")
         self._spawn(self._heartbeat, "lantern-job-heartbeat")
 
-    def stop_taking(self) -> None:
-        """Take no more jobs (the replica is draining); running jobs go on."""
+    def drain(self) -> None:
+        """Take no more jobs, and hand the running ones back to the queue at their next step
+        (once no worker is still waiting for a job, so that none of ours takes one back)."""
         self._stopping.set()
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop: running jobs are handed back to the queue at their next step (once no worker
-        is still waiting for a job, so that none of ours takes a handed-back job again)."""
-        self.stop_taking()
         idle_by = time.monotonic() + POLL_SECONDS + STORE_RETRY_SECONDS
         while self._claiming and time.monotonic() < idle_by:
             time.sleep(0.01)
         with self._lock:
             for progress in self._running.values():
                 progress.hand_back()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Drain, wait for the workers and the heartbeat to end, and leave the store."""
+        self.drain()
         for thread in self._threads[:-1]:  # the workers, then the heartbeat
             thread.join(timeout)
         self._closing.set()

@@ -160,14 +160,14 @@ def test_the_heartbeat_keeps_a_job_leased_for_longer_than_its_lease(make_store, 
     assert (done.status, done.attempts, done.runner) == ("done", 1, "alive")
 
 
-def test_a_draining_runner_takes_no_job_and_counts_its_running_ones(make_store, start_runner):
+def test_a_draining_runner_hands_its_job_back_and_takes_no_other(make_store, start_runner):
     store = make_store()
     runner = start_runner(store)
     running = store.submit(spec(kind="hold"))
     wait_until(store, running.id, lambda j: j.step > 0)
     assert runner.running_count() == 1
-    runner.stop_taking()
-    time.sleep(0.6)  # a worker's poll for new jobs
+    runner.drain()
+    wait_until(store, running.id, lambda j: j.status == "queued")
     waiting = store.submit(spec(kind="double", value=1))
     time.sleep(0.3)
-    assert store.get(waiting.id).status == "queued"
+    assert store.get(waiting.id).status == "queued" and runner.running_count() == 0

@@ -1,5 +1,5 @@
 """A real `redis-server` (Debian's package) on a free loopback port, for the tests of the shared
-job store and the multi-replica test: no persistence, gone when the test session ends."""
+job store, the multi-replica test and bench.replicas: no persistence, stopped at the end."""
 
 from __future__ import annotations
 
