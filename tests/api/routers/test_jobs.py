@@ -18,6 +18,7 @@ from PIL import Image
 
 from app.config import Settings
 from app.main import create_app
+from bench.server import free_port
 from tests.conftest import services_of
 
 DEADLINE = 20.0  # seconds a test waits for a job
@@ -115,3 +116,17 @@ def test_over_the_concurrency_bound_the_answer_is_503_with_retry_after(busy_clie
 def test_an_unknown_job_is_404(client, method):
     response = getattr(client, method)("/jobs/no-such-job")
     assert (response.status_code, response.json()["error"]["code"]) == (404, "job_not_found")
+
+
+def test_an_unreachable_job_store_answers_503_and_the_server_stays_ready(tiny_store):
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    settings = Settings(model_store=tiny_store, default_model="tiny_digits", redis_url=closed)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        started = client.post("/models/tiny_digits/activation_maximisation", json={"class": 1})
+        read = client.get("/jobs/some-job")
+        ready = client.get("/health/ready")
+    for answer in (started, read):
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"]["code"] == "job_store_unavailable"
+        assert int(answer.headers["Retry-After"]) >= 1
+    assert ready.status_code == 200
