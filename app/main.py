@@ -43,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = await run_in_threadpool(load_store, settings.model_store, settings.load_options)
         services.registry.adopt(loaded)
-        await run_in_threadpool(services.runner.start)
+        if settings.role != "predictor":  # a predictor runs no jobs, even with a shared store
+            await run_in_threadpool(services.runner.start)
         log.info("ready: %d model(s), %d refused", len(loaded.models), len(loaded.refused))
         yield
         services.registry.ready = False

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -14,8 +15,9 @@ from PIL import Image
 
 from app.config import Settings
 from app.main import begin_drain, create_app
+from app.runtime.jobs import JobSpec
 from app.runtime.loader import load_store
-from tests.conftest import png_bytes
+from tests.conftest import png_bytes, services_of
 
 MODEL = "/v1/models/tiny_digits"
 
@@ -258,6 +260,15 @@ def test_a_predictor_serves_predictions_and_no_explanations(predictor, digit_png
     assert predictor.post("/explain/saliency", content=digit_png, headers=png).status_code == 404
     assert predictor.get("/jobs/x").status_code == 404
     assert predictor.get("/").status_code == 404
+
+
+def test_a_predictor_takes_no_job_from_its_store(predictor):
+    jobs = services_of(predictor).jobs
+    queued = jobs.submit(
+        JobSpec(kind="any", model="tiny_digits", version=1, parameters={}, steps=1)
+    )
+    time.sleep(0.3)  # a runner would have taken it (and failed it: no such kind)
+    assert jobs.get(queued.id).status == "queued"
 
 
 def test_openapi_describes_the_v1_routes(client):
