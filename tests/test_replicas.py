@@ -71,21 +71,19 @@ def served(replica_base: str, route: str) -> float:
 
 def test_predict_and_explain_load_spreads_over_the_replicas(lantern, http, digit_png):
     image = {"b64": base64.b64encode(digit_png).decode()}
-    for _ in range(6):
-        answer = http.post(
-            lantern.base + "/v1/models/tiny_digits:predict", json={"instances": [image]}
-        )
-        assert answer.status_code == 200
-    for _ in range(6):
-        body = {"instances": [image], "parameters": {"method": "saliency"}}
-        assert (
-            http.post(lantern.base + "/v1/models/tiny_digits:explain", json=body).status_code == 200
-        )
-    for verb in ("predict", "explain"):
-        counts = [
-            served(r.base, f"/v1/models/{{model_name:model_name}}:{verb}") for r in lantern.replicas
-        ]
-        assert sum(counts) == 6 and min(counts) >= 1, (verb, counts)
+    requests = {
+        "/predict": {"json": {"image": image["b64"]}},
+        "/v1/models/{model_name:model_name}:predict": {"json": {"instances": [image]}},
+        "/v1/models/{model_name:model_name}:explain": {
+            "json": {"instances": [image], "parameters": {"method": "saliency"}}
+        },
+    }
+    for route, body in requests.items():
+        path = route.replace("{model_name:model_name}", "tiny_digits")
+        for _ in range(6):
+            assert http.post(lantern.base + path, **body).status_code == 200
+        counts = [served(replica.base, route) for replica in lantern.replicas]
+        assert sum(counts) == 6 and min(counts) >= 1, (route, counts)
 
 
 def test_a_job_started_on_one_replica_is_read_and_cancelled_on_another(lantern, http):
