@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.explain.registry import METHODS
 from app.imaging.decode import ImageLimits
 from app.runtime.batching import BatchLimits
+from app.runtime.jobs import JobLimits
 from app.runtime.loader import LoadOptions
 from app.runtime.sessions import SessionFactory
 
@@ -46,6 +48,21 @@ class Settings(BaseSettings):
     max_running_jobs: int = Field(default=2, ge=1, le=64)
     max_queued_jobs: int = Field(default=8, ge=0, le=10_000)
     job_ttl_seconds: float = Field(default=600.0, gt=0)
+    max_finished_jobs: int = Field(
+        default=256, ge=1, description="finished jobs kept (the oldest go first)"
+    )
+    max_finished_job_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="bytes of finished jobs' results kept"
+    )
+    # Jobs shared by replicas (docs/jobs.md): unset, jobs live in this process.
+    redis_url: str | None = Field(default=None, description="redis://host:6379/0 (or rediss://)")
+    redis_prefix: str = Field(default="lantern:jobs", min_length=1, max_length=100)
+    job_lease_seconds: float = Field(
+        default=15.0, ge=0.3, le=3600, description="a dead replica's job is re-queued after this"
+    )
+    job_retries: int = Field(
+        default=1, ge=0, le=100, description="re-queues of a job whose replica died, then failed"
+    )
     max_forward_passes: int = Field(
         default=4096, ge=1, description="forward runs one explanation request may spend"
     )
@@ -65,6 +82,11 @@ class Settings(BaseSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     log_format: Literal["auto", "json", "text"] = "auto"  # auto: text on a terminal, else JSON
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
+    # What this replica serves (docs/kserve.md): all, or a KServe predictor or explainer.
+    role: Literal["all", "predictor", "explainer"] = "all"
+    default_explain_method: str = Field(
+        default="grad_cam", description="the method of a KServe :explain that names none"
+    )
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
@@ -79,6 +101,20 @@ class Settings(BaseSettings):
         if any(len(key) < 16 or not key.isascii() or not key.isprintable() for key in keys):
             raise ValueError("each API key must be at least 16 printable ASCII characters")
         return keys
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("redis_url must start with redis://, rediss:// or unix://")
+        return url
+
+    @field_validator("default_explain_method")
+    @classmethod
+    def _known_method(cls, key: str) -> str:
+        if key not in METHODS:
+            raise ValueError(f"default_explain_method must be one of {', '.join(METHODS)}")
+        return key
 
     @model_validator(mode="after")
     def _store_is_a_folder(self) -> Settings:
@@ -98,6 +134,18 @@ class Settings(BaseSettings):
     @property
     def load_options(self) -> LoadOptions:
         return LoadOptions(self.sessions, self.warmup_runs, self.cached_sessions)
+
+    @property
+    def job_limits(self) -> JobLimits:
+        return JobLimits(
+            max_running=self.max_running_jobs,
+            max_queued=self.max_queued_jobs,
+            ttl=self.job_ttl_seconds,
+            lease=self.job_lease_seconds,
+            retries=self.job_retries,
+            max_finished=self.max_finished_jobs,
+            max_finished_bytes=self.max_finished_job_bytes,
+        )
 
     @property
     def batch_limits(self) -> BatchLimits:

@@ -109,6 +109,10 @@ class TooManyJobsError(BusyError):
     """Every job place (running and queued) is taken."""
 
 
+class JobStoreUnavailableError(BusyError):
+    """The shared job store (Redis) does not answer."""
+
+
 def validation_message(problems: Sequence[Mapping[str, Any]]) -> str:
     """One line naming each invalid field of a pydantic (or FastAPI) validation error."""
     parts = [f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}"

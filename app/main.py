@@ -4,10 +4,11 @@ loads the store."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
@@ -30,11 +31,14 @@ from app.api.routers import (
     predict,
     ui,
 )
+from app.api.v1 import router as v1
 from app.api.v2 import router as v2
 from app.config import Settings
+from app.job_kinds import JOB_KINDS
 from app.runtime.batching import Batchers
 from app.runtime.gate import ExplainGate
-from app.runtime.jobs import JobRegistry
+from app.runtime.jobs import JobRunner, JobStore, MemoryJobStore
+from app.runtime.jobs.redis_store import RedisJobStore
 from app.runtime.loader import load_store
 from app.runtime.registry import ModelRegistry
 
@@ -49,10 +53,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = await run_in_threadpool(load_store, settings.model_store, settings.load_options)
         services.registry.adopt(loaded)
+        if settings.role != "predictor":  # a predictor runs no jobs, even with a shared store
+            await run_in_threadpool(services.runner.start)
         log.info("ready: %d model(s), %d refused", len(loaded.models), len(loaded.refused))
         yield
         services.registry.ready = False
         await services.batchers.close()
+        await run_in_threadpool(services.runner.close)  # running jobs go back to the queue
         services.jobs.close()
 
     app = FastAPI(
@@ -65,11 +72,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (predict, explain, models, introspect, jobs, health, ui, docs, v2, metrics):
-        app.include_router(module.router)
+    for router in routers_for(settings.role):
+        app.include_router(router)
     app.mount("/static", ui.static_files(), name="static")
     install_middleware(app, settings, services.metrics)
     return app
+
+
+def routers_for(role: str) -> list[APIRouter]:
+    """The routes of a role: `all` (with the UI); `predictor`, predictions only; `explainer`,
+    explanations, introspection and jobs, no predictions (a KServe explainer beside a
+    predictor; docs/kserve.md). Metadata, health and metrics are in every role."""
+    shared = [models.router, health.router, metrics.router, v1.router, v2.router]
+    predicting = [predict.router, v1.predict_router, v2.infer_router]
+    explaining = [explain.router, introspect.router, jobs.router, v1.explain_router]
+    if role == "predictor":
+        return shared + predicting
+    if role == "explainer":
+        return shared + explaining
+    return shared + predicting + explaining + [ui.router, docs.router]
 
 
 def make_services(settings: Settings) -> Services:
@@ -77,17 +98,25 @@ def make_services(settings: Settings) -> Services:
     metrics = Metrics()
     registry = ModelRegistry()
     batchers = Batchers(settings.batch_limits, metrics)
-    jobs = JobRegistry(
-        settings.max_running_jobs, settings.max_queued_jobs, settings.job_ttl_seconds
-    )
+    jobs = make_job_store(settings)
+    runner = JobRunner(jobs, JOB_KINDS, registry)
     gate = ExplainGate(
         settings.explain_concurrency,
         settings.explain_queue_size,
         settings.retry_after_seconds,
         metrics,
     )
-    metrics.watch(registry, jobs, batchers)
-    return Services(settings, registry, batchers, gate, jobs, metrics)
+    metrics.watch(registry, runner, batchers)
+    return Services(settings, registry, batchers, gate, jobs, runner, metrics)
+
+
+def make_job_store(settings: Settings) -> JobStore:
+    """Jobs in Redis when LANTERN_REDIS_URL is set (shared by replicas), else in memory."""
+    if settings.redis_url:
+        return RedisJobStore.from_url(
+            settings.redis_url, settings.job_limits, settings.redis_prefix
+        )
+    return MemoryJobStore(settings.job_limits)
 
 
 def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
@@ -117,6 +146,9 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> No
 
 
 def begin_drain(app: FastAPI) -> None:
-    """SIGTERM: readiness turns false at once; in-flight requests still finish."""
+    """SIGTERM: readiness turns false at once; in-flight requests still finish; running jobs
+    go back to the queue for another replica (or, without Redis, are cancelled at shutdown)."""
     app.state.services.draining = True
+    # In a thread: draining waits for the idle workers, and this runs in a signal handler.
+    threading.Thread(target=app.state.services.runner.drain, name="lantern-drain").start()
     log.info("draining: readiness is now false")

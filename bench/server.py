@@ -42,20 +42,31 @@ def server_process(
     """Start `python -m app` on a free port (log level warning unless `extra_env` says
     otherwise; its log to `stderr` when given), wait for readiness, yield it, and stop it:
     SIGTERM, then SIGKILL if it is still running `STOP_SECONDS` later."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "LANTERN_PORT": str(port),
-        "LANTERN_LOG_LEVEL": "warning",
-        **(extra_env or {}),
-    }
-    process = subprocess.Popen([sys.executable, "-m", "app"], env=env, stderr=stderr)
-    server = Server(f"http://127.0.0.1:{port}", port, process)
-    try:
-        _wait_ready(server, timeout)
+    with server_processes([extra_env or {}], timeout, stderr) as (server,):
         yield server
+
+
+@contextmanager
+def server_processes(
+    envs: list[dict[str, str]], timeout: float = 60, stderr: IO | int | None = None
+) -> Iterator[list[Server]]:
+    """`server_process` for several servers at once, one per entry of `envs`: all start
+    together, then each is waited for; all are stopped at the end."""
+    servers = [_start(env, stderr) for env in envs]
+    try:
+        for server in servers:
+            _wait_ready(server, timeout)
+        yield servers
     finally:
-        _stop(process)
+        for server in servers:
+            _stop(server.process)
+
+
+def _start(extra_env: dict[str, str], stderr: IO | int | None) -> Server:
+    port = free_port()
+    env = {**os.environ, "LANTERN_PORT": str(port), "LANTERN_LOG_LEVEL": "warning", **extra_env}
+    process = subprocess.Popen([sys.executable, "-m", "app"], env=env, stderr=stderr)
+    return Server(f"http://127.0.0.1:{port}", port, process)
 
 
 @contextmanager

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from PIL import Image
+from starlette.routing import BaseRoute
 
 from app.api.deps import Services
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
+from bench.redis_server import redis_server
 from tests.tiny_models import manifest_fields, tiny_cnn, write_store_entry
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -45,6 +48,14 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a loopback port, shared by the session (tests use their own key
+    prefixes)."""
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def settings(tiny_store: Path) -> Settings:
     return Settings(model_store=tiny_store, default_model="tiny_digits", max_body_bytes=64 * 1024)
 
@@ -62,6 +73,18 @@ def shipped_client() -> Iterator[TestClient]:
         create_app(Settings(model_store=SHIPPED_STORE)), raise_server_exceptions=False
     ) as client:
         yield client
+
+
+def api_routes(routes: list[BaseRoute]) -> list[APIRoute]:
+    """Every APIRoute of an app or router, those of its included routers too (FastAPI keeps an
+    included router as one entry of `app.routes`)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found += api_routes(route.original_router.routes)
+    return found
 
 
 def services_of(client: TestClient) -> Services:

@@ -32,13 +32,23 @@ def _documents(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
 
 
+def _objects() -> list[dict[str, Any]]:
+    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in _documents(path)]
+
+
 @pytest.fixture(scope="module")
 def manifests() -> dict[str, dict[str, Any]]:
-    """Every object under deploy/k8s/, by kind."""
-    objects = [doc for path in sorted(K8S.glob("*.yaml")) for doc in _documents(path)]
+    """Lantern's objects under deploy/k8s/ (named `lantern`), by kind."""
+    objects = [doc for doc in _objects() if doc["metadata"]["name"] == "lantern"]
     by_kind = {doc["kind"]: doc for doc in objects}
     assert len(by_kind) == len(objects), "one object of each kind is expected"
     return by_kind
+
+
+@pytest.fixture(scope="module")
+def redis_objects() -> dict[str, dict[str, Any]]:
+    """The job store's objects (deploy/k8s/redis.yaml), by kind."""
+    return {doc["kind"]: doc for doc in _documents(K8S / "redis.yaml")}
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +89,10 @@ def _env(entries: list[dict[str, str]]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
-def test_every_manifest_is_valid_against_the_kubernetes_schema(manifests, version):
-    for manifest in manifests.values():
+def test_every_manifest_is_valid_against_the_kubernetes_schema(version):
+    objects = _objects()
+    assert {doc["metadata"]["name"] for doc in objects} == {"lantern", "lantern-redis"}
+    for manifest in objects:
         kubernetes_validate.validate(manifest, version, strict=True)
 
 
@@ -125,6 +137,26 @@ def test_the_service_selects_the_pods_and_targets_their_port(manifests, pod, con
     assert port["targetPort"] in {p["name"] for p in container["ports"]}
 
 
+def test_the_pods_share_jobs_through_redis_with_no_client_affinity(
+    manifests, container, redis_objects
+):
+    url = _env(container["env"])["LANTERN_REDIS_URL"]
+    service = redis_objects["Service"]
+    (port,) = service["spec"]["ports"]
+    assert url == f"redis://{service['metadata']['name']}:{port['port']}/0"
+    redis_pod = redis_objects["Deployment"]["spec"]["template"]
+    assert service["spec"]["selector"].items() <= redis_pod["metadata"]["labels"].items()
+    assert "sessionAffinity" not in manifests["Service"]["spec"]
+
+
+def test_the_job_store_keeps_nothing_on_disk_and_runs_unprivileged(redis_objects):
+    pod = redis_objects["Deployment"]["spec"]["template"]["spec"]
+    (redis,) = pod["containers"]
+    assert redis["args"][:4] == ["--save", "", "--appendonly", "no"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert redis["securityContext"]["readOnlyRootFilesystem"] is True
+
+
 def test_the_autoscaler_scales_the_deployment_on_cpu(manifests):
     hpa = manifests["HorizontalPodAutoscaler"]
     assert hpa["apiVersion"] == "autoscaling/v2"
@@ -167,6 +199,15 @@ def test_compose_runs_replicas_with_the_images_healthcheck_and_a_store_volume(co
     (store,) = lantern["volumes"]
     assert store["target"] == lantern["environment"]["LANTERN_MODEL_STORE"]
     assert store["read_only"] is True
+
+
+def test_compose_shares_jobs_through_its_redis_service_and_the_balancer_pins_no_client(compose):
+    lantern, redis = compose["services"]["lantern"], compose["services"]["redis"]
+    assert lantern["environment"]["LANTERN_REDIS_URL"] == "redis://redis:6379/0"
+    assert lantern["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    nginx = NGINX.read_text()
+    assert "hash $remote_addr" not in nginx and nginx.count("proxy_pass") == 1
 
 
 def test_the_balancer_round_robins_to_the_lantern_service_once_it_is_healthy(compose):

@@ -1,7 +1,7 @@
 """The layout draws the flow, bottom to top, with no import running back up:
 
     errors, logging -> gradients -> store -> imaging -> runtime -> explain, introspect
-    -> config -> api -> main
+    -> config, job kinds -> api -> main
 
 `app.export` (offline, torch) may import anything; nothing online imports it or torch. One
 module makes onnxruntime sessions, one holds the cache of derived sessions, one reads
@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
+from tests.conftest import api_routes
 
 APP = PROJECT_ROOT / "app"
 LAYERS = (
@@ -28,7 +29,7 @@ LAYERS = (
     ("app.imaging",),
     ("app.runtime",),
     ("app.explain", "app.introspect"),
-    ("app.config",),
+    ("app.config", "app.job_kinds"),
     ("app.api",),
     ("app.main", "app.__main__"),
 )
@@ -154,11 +155,12 @@ def test_only_the_dependency_module_reads_app_state():
 
 def test_every_json_route_declares_its_response_model(tmp_path):
     app = create_app(Settings(model_store=tmp_path))
+    routes = api_routes(app.routes)
+    assert len(routes) > 40, "the app's routes were not found"
     missing = [
         route.path
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        and route.include_in_schema
+        for route in routes
+        if route.include_in_schema
         and issubclass(
             route.response_class.value
             if hasattr(route.response_class, "value")

@@ -15,7 +15,7 @@ from app.api.metrics import Metrics
 from app.config import Settings
 from app.runtime.batching import Batchers
 from app.runtime.gate import ExplainGate
-from app.runtime.jobs import JobRegistry
+from app.runtime.jobs import JobRunner, JobStore
 from app.runtime.model import RunningModel
 from app.runtime.registry import ModelRegistry
 
@@ -28,7 +28,8 @@ class Services:
     registry: ModelRegistry
     batchers: Batchers
     explain_gate: ExplainGate
-    jobs: JobRegistry
+    jobs: JobStore
+    runner: JobRunner
     metrics: Metrics
     draining: bool = False
 
@@ -60,7 +61,7 @@ def get_registry(services: ServicesDep) -> ModelRegistry:
     return services.registry
 
 
-def get_jobs(services: ServicesDep) -> JobRegistry:
+def get_jobs(services: ServicesDep) -> JobStore:
     return services.jobs
 
 
@@ -70,7 +71,7 @@ def get_metrics(services: ServicesDep) -> Metrics:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
-JobsDep = Annotated[JobRegistry, Depends(get_jobs)]
+JobsDep = Annotated[JobStore, Depends(get_jobs)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 VersionQuery = Annotated[
     int | None, Query(ge=1, description="model version (default: the highest)")

@@ -1,5 +1,6 @@
 """The error answers: Lantern's shape {"error": {"code": ..., "message": ...}} for every 4xx/5xx,
-except under /v2, where the Open Inference Protocol's {"error": "<message>"} is the shape.
+except under /v1 and /v2, where KServe's protocols answer {"error": "<message>"}. Under /v1,
+as KServe's own model server does, every invalid input is a 400 (no 415 or 422).
 
 Domain errors (`app.errors`) get their status and code from one table, `DOMAIN_ERRORS`;
 errors of the HTTP exchange itself (a malformed body, a missing file) are raised in this
@@ -20,7 +21,8 @@ from app.errors import validation_message
 
 log = logging.getLogger("lantern.errors")
 
-V2_PREFIX = "/v2"
+PROTOCOL_PREFIXES = ("/v1", "/v2")  # KServe's V1 protocol, the Open Inference Protocol (v2)
+V1_INVALID_INPUT = frozenset({415, 422})  # answered 400 under /v1
 INTERNAL_ERROR = "The server failed to handle this request."
 
 # Every domain error kind -> (HTTP status, error code). Subclasses not listed take their
@@ -47,6 +49,7 @@ DOMAIN_ERRORS: dict[type[domain.LanternError], tuple[int, str]] = {
     domain.OverloadedError: (503, "overloaded"),
     domain.DeadlineExceededError: (503, "deadline_exceeded"),
     domain.TooManyJobsError: (503, "too_many_jobs"),
+    domain.JobStoreUnavailableError: (503, "job_store_unavailable"),
     domain.BusyError: (503, "overloaded"),
     domain.LanternError: (422, "invalid_request"),
 }
@@ -79,17 +82,23 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
-def is_v2_path(path: str) -> bool:
-    return path == V2_PREFIX or path.startswith(V2_PREFIX + "/")
+def protocol_of(path: str) -> str | None:
+    """The KServe protocol prefix `path` is under (/v1 or /v2), or None for Lantern's own API."""
+    return next((p for p in PROTOCOL_PREFIXES if path == p or path.startswith(p + "/")), None)
 
 
 def error_response(
     path: str, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """The answer to an error on `path`: the protocol's shape under /v2, else Lantern's. It is
-    also an ASGI app: middleware answers with `await error_response(...)(scope, receive, send)`."""
-    body = {"error": message} if is_v2_path(path) else error_body(code, message)
-    return JSONResponse(body, status_code=status, headers=headers)
+    """The answer to an error on `path`: the protocol's shape under /v1 and /v2, else Lantern's.
+    It is also an ASGI app: middleware answers with `await error_response(...)(scope, receive,
+    send)`."""
+    protocol = protocol_of(path)
+    if protocol is None:
+        return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+    if protocol == "/v1" and status in V1_INVALID_INPUT:
+        status = 400
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def api_error_response(path: str, error: APIError) -> JSONResponse:

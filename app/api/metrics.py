@@ -6,7 +6,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from app.runtime.batching import Batchers
-from app.runtime.jobs import JobRegistry
+from app.runtime.jobs import JobRunner
 from app.runtime.registry import ModelRegistry
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -47,7 +47,7 @@ class Metrics:
             "lantern_rejected", "requests refused by back-pressure", ["reason"], registry=r
         )
         self.models_loaded = Gauge("lantern_models_loaded", "model versions loaded", registry=r)
-        self.jobs_running = Gauge("lantern_jobs_running", "background jobs running", registry=r)
+        self.jobs_running = Gauge("lantern_jobs_running", "jobs this replica runs", registry=r)
         self.requests_admitted = Gauge(
             "lantern_requests_admitted",
             "inference requests holding a model queue place (being read, decoded or run)",
@@ -62,7 +62,7 @@ class Metrics:
     def rejected(self, reason: str) -> None:
         self.rejections.labels(reason).inc()
 
-    def watch(self, registry: ModelRegistry, jobs: JobRegistry, batchers: Batchers) -> None:
+    def watch(self, registry: ModelRegistry, jobs: JobRunner, batchers: Batchers) -> None:
         """Gauges read at scrape time: models loaded, jobs running, requests admitted."""
         self.models_loaded.set_function(registry.count)
         self.jobs_running.set_function(jobs.running_count)

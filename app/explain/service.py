@@ -16,14 +16,16 @@ from app.explain.render import render_pictures
 from app.explain.response import ExplainResponse, ExplainTiming
 from app.imaging.decode import ImageLimits
 from app.imaging.prepare import PreparedImage
+from app.imaging.tensors import InputRegion
 from app.runtime.model import RunningModel
 
 
 @dataclass(frozen=True)
 class ImageUpload:
-    """The encoded image to explain, and an optional baseline image (baseline=given)."""
+    """The image to explain, encoded (bytes) or as the model's input tensor (1, C, H, W) (or
+    NHWC) already preprocessed, and an optional encoded baseline image (baseline=given)."""
 
-    image: bytes
+    image: bytes | np.ndarray
     baseline: bytes | None = None
 
 
@@ -97,7 +99,7 @@ def prepare_input(
 ) -> tuple[ExplainInput, np.ndarray, PreparedImage]:
     """The method's input for one uploaded image, the model's probabilities (1, K), and the
     prepared image (its region of the upload and its hints)."""
-    (prepared,) = model.prepare([upload.image], limits.images)
+    prepared = _prepared(model, upload, limits)
     image = prepared.array[None]  # (1, C, H, W)
     baseline = model.preprocess([upload.baseline], limits.images) if upload.baseline else None
     probabilities = model.probabilities(image)
@@ -110,6 +112,17 @@ def prepare_input(
         baseline=baseline,
     )
     return given, probabilities, prepared
+
+
+def _prepared(model: RunningModel, upload: ImageUpload, limits: RequestLimits) -> PreparedImage:
+    """The upload decoded and preprocessed, or a tensor sent ready (1, C, H, W) taken as it is
+    (its region is the whole input; no hints)."""
+    if not isinstance(upload.image, np.ndarray):
+        (prepared,) = model.prepare([upload.image], limits.images)
+        return prepared
+    height, width = model.spec.to_nchw(upload.image).shape[2:]
+    region = InputRegion(width=width, height=height, box=(0.0, 0.0, float(width), float(height)))
+    return PreparedImage(upload.image[0], region, [])
 
 
 def _timing(clock: list[float]) -> ExplainTiming:

@@ -3,8 +3,7 @@ pure units of this package, and shape the answers."""
 
 from __future__ import annotations
 
-import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
@@ -29,7 +28,7 @@ from app.introspect.response import (
     SummaryRow,
 )
 from app.introspect.summary import summarise
-from app.runtime.jobs import Job, Work
+from app.runtime.jobs import JobProgress
 from app.runtime.model import RunningModel
 
 
@@ -130,40 +129,27 @@ def resolve_objective(
     return {"kind": "channel", "layer": layer, "channel": channel}, fn
 
 
-def with_seed(params: am.AscentParams) -> am.AscentParams:
-    """The parameters with a drawn seed when none was given (so every job is reproducible)."""
-    if params.seed is not None:
-        return params
-    return am.AscentParams(**{**asdict(params), "seed": random.randrange(2**31)})
-
-
-def activation_work(
-    model: RunningModel, fn: am.GradientFn, params: am.AscentParams, npy: bool
-) -> Work:
-    """The job that runs the ascent and renders its result."""
+def ascent_result(
+    model: RunningModel,
+    fn: am.GradientFn,
+    params: am.AscentParams,
+    npy: bool,
+    progress: JobProgress,
+) -> dict[str, Any]:
+    """Run the ascent, reporting each step to `progress`, and render its result."""
     spec, pre = model.spec, model.preprocessing
-
-    def work(job: Job) -> dict[str, Any]:
-        rng = np.random.default_rng(params.seed)
-        start = am.start_image((1, spec.channels, spec.height, spec.width), pre, rng)
-
-        def on_step(step: int, value: float) -> None:
-            job.check()
-            job.report(step, value)
-
-        bounds = am.pixel_bounds(pre)
-        image, value, logits = am.ascend(fn, start, bounds, params, on_step)
-        predictions = model.manifest.ranked(model.manifest.probabilities(logits), 3)[0]
-        result: dict[str, Any] = {
-            "png": png_base64(_picture(model, image[0])),
-            "objective": value,
-            "predictions": [score.model_dump() for score in predictions],
-        }
-        if npy:
-            result["npy"] = npy_base64(image[0])
-        return result
-
-    return work
+    rng = np.random.default_rng(params.seed)
+    start = am.start_image((1, spec.channels, spec.height, spec.width), pre, rng)
+    image, value, logits = am.ascend(fn, start, am.pixel_bounds(pre), params, progress.report)
+    predictions = model.manifest.ranked(model.manifest.probabilities(logits), 3)[0]
+    result: dict[str, Any] = {
+        "png": png_base64(_picture(model, image[0])),
+        "objective": value,
+        "predictions": [score.model_dump() for score in predictions],
+    }
+    if npy:
+        result["npy"] = npy_base64(image[0])
+    return result
 
 
 def _picture(model: RunningModel, image: np.ndarray) -> Image.Image:

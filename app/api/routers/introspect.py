@@ -7,17 +7,18 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.api.deps import NamedModelDep, ServicesDep
 from app.api.disconnect import run_unless_disconnected
 from app.api.intake import IMAGE_REQUEST_BODY, read_upload
 from app.errors import InvalidParameterError
-from app.introspect import activation_maximisation as am
 from app.introspect import service
+from app.introspect.activation_job import KEY as ACTIVATION_MAXIMISATION
+from app.introspect.activation_job import ActivationMaximisationParams
 from app.introspect.diagram import render_svg
 from app.introspect.response import FeatureMaps, FilterGrid, JobStarted, LayerList, Summary
 from app.introspect.summary import summarise, summary_text
+from app.job_kinds import JOB_KINDS
 
 router = APIRouter(tags=["introspection"])
 
@@ -98,56 +99,18 @@ async def compute_feature_maps(
         )
 
 
-class ActivationMaximisationRequest(BaseModel):
-    """A class objective (`class`) or a channel objective (`layer`, `channel`), and the knobs."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    target: int | str | None = Field(None, alias="class", description="class index or label")
-    layer: str | None = Field(None, description="tensor (default: the manifest's feature layer)")
-    channel: int | None = Field(None, ge=0)
-    steps: int = Field(128, ge=1, description="at most LANTERN_MAX_ACTIVATION_STEPS")
-    learning_rate: float = Field(0.1, gt=0, le=10)
-    l2: float = Field(0.0, ge=0, le=10, description="L2 decay towards the data mean")
-    tv: float = Field(0.0, ge=0, le=10, description="squared total variation weight")
-    jitter: int = Field(0, ge=0, le=64, description="random roll per step, in pixels")
-    blur_every: int = Field(0, ge=0, description="blur every n steps (0: never)")
-    blur_sigma: float = Field(0.5, gt=0, le=10)
-    seed: int | None = Field(None, ge=0, description="default: drawn, and reported")
-    npy: bool = Field(False, description="also return the input tensor as .npy")
-
-    @model_validator(mode="after")
-    def _one_objective(self) -> ActivationMaximisationRequest:
-        if (self.target is None) == (self.channel is None):
-            raise ValueError('give either "class" or "channel" (with an optional "layer")')
-        if self.target is not None and self.layer is not None:
-            raise ValueError('"layer" goes with "channel", not with "class"')
-        return self
-
-    def ascent(self) -> am.AscentParams:
-        """The ascent's knobs, with a drawn seed when none was given."""
-        knobs = self.model_dump(exclude={"target", "layer", "channel", "npy"})
-        return service.with_seed(am.AscentParams(**knobs))
-
-
 @router.post("/models/{name}/activation_maximisation", status_code=202, response_model=JobStarted)
 def start_activation_maximisation(
     request: Request,
     services: ServicesDep,
     model: NamedModelDep,
-    body: ActivationMaximisationRequest,
+    body: ActivationMaximisationParams,
 ) -> JSONResponse:
     """Start a job that finds the input maximising a class logit or a channel's activation."""
     limit = services.settings.max_activation_steps
     if body.steps > limit:
         raise InvalidParameterError(f"steps must be at most {limit}.")
-    objective, fn = service.resolve_objective(model, body.target, body.layer, body.channel)
-    params = body.ascent()
-    parameters = body.model_dump(exclude={"target", "layer", "channel", "npy"})
-    objective |= {"model": model.name, "version": model.version, "parameters": parameters}
-    objective["parameters"]["seed"] = params.seed
-    work = service.activation_work(model, fn, params, body.npy)
-    job = services.jobs.submit(work, "activation_maximisation", params.steps, objective)
+    job = services.jobs.submit(JOB_KINDS[ACTIVATION_MAXIMISATION].plan(model, body))
     url = str(request.url_for("get_job", job_id=job.id).path)
-    started = JobStarted(job_id=job.id, status_url=url, job=job.snapshot())
+    started = JobStarted(job_id=job.id, status_url=url, job=job)
     return JSONResponse(started.model_dump(), status_code=202, headers={"Location": url})

@@ -72,7 +72,9 @@ class V2Route(APIRoute):
         return v2_handler
 
 
-router = APIRouter(prefix="/v2", tags=["v2 (Open Inference Protocol)"], route_class=V2Route)
+TAG = "v2 (Open Inference Protocol)"
+router = APIRouter(prefix="/v2", tags=[TAG], route_class=V2Route)  # metadata and health
+infer_router = APIRouter(prefix="/v2", tags=[TAG], route_class=V2Route)  # not in role=explainer
 
 
 @router.get("", response_model=ServerMetadata)
@@ -129,8 +131,10 @@ def model_ready(
     return ModelReady(name=model.name, ready=services.readiness_problem() is None)
 
 
-@router.post("/models/{model_name}/infer", response_model=InferResponse)
-@router.post("/models/{model_name}/versions/{model_version}/infer", response_model=InferResponse)
+@infer_router.post("/models/{model_name}/infer", response_model=InferResponse)
+@infer_router.post(
+    "/models/{model_name}/versions/{model_version}/infer", response_model=InferResponse
+)
 async def infer(
     request: Request, services: ServicesDep, model_name: str, model_version: str | None = None
 ) -> Response:

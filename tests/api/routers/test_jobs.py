@@ -1,24 +1,24 @@
-"""Jobs: activation maximisation through /jobs, cancellation, the bounds, and the
-JobRegistry itself (bounded pool and queue, expiry, failures)."""
+"""Jobs through the API: activation maximisation through /jobs, cancellation and the bounds,
+with jobs in memory and in Redis (the stores and the runner on their own are tested in
+tests/runtime/jobs)."""
 
 from __future__ import annotations
 
 import base64
 import io
-import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.api.errors import as_api_error
 from app.config import Settings
-from app.errors import JobNotFoundError, TooManyJobsError
 from app.main import create_app
-from app.runtime.jobs import JobRegistry
+from bench.server import free_port
 from tests.conftest import services_of
 
 DEADLINE = 20.0  # seconds a test waits for a job
@@ -40,11 +40,25 @@ def start(client: TestClient, **body) -> dict:
     return response.json()
 
 
-@pytest.fixture(scope="module")
-def busy_client(tiny_store) -> Iterator[TestClient]:
+def job_settings(request: pytest.FixtureRequest, store: Path, **fields: object) -> Settings:
+    """Settings with jobs in memory, or in the session's Redis (under a prefix of their own)."""
+    if request.param == "redis":
+        fields |= {"redis_url": request.getfixturevalue("redis_url")}
+        fields |= {"redis_prefix": f"test:{uuid.uuid4().hex}"}
+    return Settings(model_store=store, default_model="tiny_digits", **fields)
+
+
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def client(request, tiny_store) -> Iterator[TestClient]:
+    with TestClient(create_app(job_settings(request, tiny_store))) as client:
+        yield client
+
+
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def busy_client(request, tiny_store) -> Iterator[TestClient]:
     """One job may run and none wait; a job may take very many steps."""
-    settings = Settings(
-        model_store=tiny_store, max_running_jobs=1, max_queued_jobs=0, max_activation_steps=10**5
+    settings = job_settings(
+        request, tiny_store, max_running_jobs=1, max_queued_jobs=0, max_activation_steps=10**5
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
@@ -79,7 +93,7 @@ def test_cancel_stops_a_running_job(busy_client):
     cancelled = busy_client.delete(url)
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
-    assert services_of(busy_client).jobs.get(accepted["job_id"]).wait(DEADLINE)  # it has stopped
+    assert services_of(busy_client).jobs.wait(accepted["job_id"], DEADLINE).finished  # stopped
     body = busy_client.get(url).json()
     assert body["status"] == "cancelled" and body["step"] < 10**5 and body["result"] is None
 
@@ -104,86 +118,15 @@ def test_an_unknown_job_is_404(client, method):
     assert (response.status_code, response.json()["error"]["code"]) == (404, "job_not_found")
 
 
-# The registry on its own, with work that waits for the test.
-
-
-class Gate:
-    """Work that blocks until released, reporting one step; or fails when asked."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.release, self.entered, self.fail = threading.Event(), threading.Event(), fail
-
-    def __call__(self, job):
-        job.report(1, 0.5)
-        self.entered.set()
-        while not self.release.wait(0.005):
-            job.check()
-        if self.fail:
-            raise RuntimeError("boom")
-        return {"ok": True}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def jobs() -> Iterator[JobRegistry]:
-    registry = JobRegistry(max_running=1, max_queued=1, ttl_seconds=60, clock=Clock())
-    yield registry
-    registry.close()
-
-
-def test_jobs_beyond_the_running_and_queued_bounds_are_refused(jobs):
-    running, queued = Gate(), Gate()
-    first = jobs.submit(running, "test", 1, {})
-    second = jobs.submit(queued, "test", 1, {})
-    with pytest.raises(TooManyJobsError) as refused:
-        jobs.submit(Gate(), "test", 1, {})
-    answer = as_api_error(refused.value)
-    assert answer.status == 503 and answer.headers and "Retry-After" in answer.headers
-    assert running.entered.wait(5) and jobs.get(second.id).status == "queued"
-    running.release.set()
-    queued.release.set()
-    assert first.wait(5) and second.wait(5)
-    assert (first.snapshot().result, second.status) == ({"ok": True}, "done")
-
-
-def test_a_queued_job_is_cancelled_at_once_and_never_runs(jobs):
-    running, queued = Gate(), Gate()
-    jobs.submit(running, "test", 1, {})
-    waiting = jobs.submit(queued, "test", 1, {})
-    assert jobs.cancel(waiting.id).status == "cancelled"
-    running.release.set()
-    after = Gate()
-    after.release.set()
-    # One worker takes jobs in order: once a later job is done, the cancelled one had its turn.
-    assert jobs.submit(after, "test", 1, {}).wait(5)
-    assert not queued.entered.is_set() and waiting.status == "cancelled"
-
-
-def test_a_failing_job_reports_why_and_the_pool_lives_on(jobs):
-    failing = Gate(fail=True)
-    failing.release.set()
-    job = jobs.submit(failing, "test", 1, {})
-    assert job.wait(5)
-    assert job.snapshot().status == "failed" and "boom" in job.snapshot().error
-    works = Gate()
-    works.release.set()
-    assert jobs.submit(works, "test", 1, {}).wait(5)
-
-
-def test_finished_jobs_expire_after_the_ttl(jobs):
-    work = Gate()
-    work.release.set()
-    job = jobs.submit(work, "test", 1, {})
-    assert job.wait(5)
-    jobs.clock.now += 59
-    assert jobs.get(job.id) is job
-    jobs.clock.now += 2
-    with pytest.raises(JobNotFoundError, match="unknown or expired"):
-        jobs.get(job.id)
+def test_an_unreachable_job_store_answers_503_and_the_server_stays_ready(tiny_store):
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    settings = Settings(model_store=tiny_store, default_model="tiny_digits", redis_url=closed)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        started = client.post("/models/tiny_digits/activation_maximisation", json={"class": 1})
+        read = client.get("/jobs/some-job")
+        ready = client.get("/health/ready")
+    for answer in (started, read):
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"]["code"] == "job_store_unavailable"
+        assert int(answer.headers["Retry-After"]) >= 1
+    assert ready.status_code == 200

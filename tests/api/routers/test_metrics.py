@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from app.api.metrics import Metrics
 from app.main import create_app
 from app.runtime.batching import Batchers, BatchLimits
-from app.runtime.jobs import JobRegistry
+from app.runtime.jobs import JobLimits, JobRunner, JobSpec, MemoryJobStore
 from app.runtime.registry import ModelRegistry
 
 PNG = {"content-type": "image/png"}
+
+
+class Nothing(BaseModel):
+    pass
 
 
 def samples(client: TestClient) -> dict[str, float]:
@@ -62,15 +68,33 @@ def test_metrics_are_in_the_prometheus_text_format(client):
     assert "# TYPE lantern_request_duration_seconds histogram" in response.text
 
 
-def test_the_jobs_gauge_counts_the_running_jobs_of_the_app():
-    metrics, jobs, release = Metrics(), JobRegistry(1, 1, 60), threading.Event()
-    metrics.watch(ModelRegistry(), jobs, Batchers(BatchLimits()))
-    job = jobs.submit(lambda job: release.wait(5) and {}, "test", 1, {})
+class Wait:
+    """A job kind that waits for the test."""
+
+    Params = Nothing
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def run(self, model: object, params: Nothing, progress: object) -> dict:
+        self.release.wait(5)
+        return {}
+
+
+def test_the_jobs_gauge_counts_the_jobs_this_replica_runs():
+    metrics, store, kind = Metrics(), MemoryJobStore(JobLimits(max_running=1)), Wait()
+    registry = ModelRegistry()
+    models = SimpleNamespace(get=lambda name, version: name)  # any model will do
+    runner = JobRunner(store, {"wait": kind}, models)  # type: ignore[dict-item, arg-type]
+    metrics.watch(registry, runner, Batchers(BatchLimits()))
+    runner.start()
+    job = store.submit(JobSpec(kind="wait", model="m", version=1, parameters={}, steps=1))
     try:
         assert _gauge_reaches(metrics, 1.0)
     finally:
-        release.set()
-    assert job.wait(5) and _gauge_reaches(metrics, 0.0)
+        kind.release.set()
+    assert store.wait(job.id, 5).finished and _gauge_reaches(metrics, 0.0)
+    runner.close()
 
 
 def _gauge_reaches(metrics: Metrics, value: float) -> bool:

@@ -1,0 +1,77 @@
+"""Activation maximisation as a job kind: its parameters are the body of
+POST /models/{name}/activation_maximisation, the seed is drawn when the job is planned, and any
+replica runs the same ascent from the same data (`app.introspect.activation_maximisation`)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.introspect import activation_maximisation as am
+from app.introspect import service
+from app.runtime.jobs import JobProgress, JobSpec
+from app.runtime.model import RunningModel
+
+KEY = "activation_maximisation"
+
+
+class ActivationMaximisationParams(BaseModel):
+    """A class objective (`class`) or a channel objective (`layer`, `channel`), and the knobs."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    target: int | str | None = Field(None, alias="class", description="class index or label")
+    layer: str | None = Field(None, description="tensor (default: the manifest's feature layer)")
+    channel: int | None = Field(None, ge=0)
+    steps: int = Field(128, ge=1, description="at most LANTERN_MAX_ACTIVATION_STEPS")
+    learning_rate: float = Field(0.1, gt=0, le=10)
+    l2: float = Field(0.0, ge=0, le=10, description="L2 decay towards the data mean")
+    tv: float = Field(0.0, ge=0, le=10, description="squared total variation weight")
+    jitter: int = Field(0, ge=0, le=64, description="random roll per step, in pixels")
+    blur_every: int = Field(0, ge=0, description="blur every n steps (0: never)")
+    blur_sigma: float = Field(0.5, gt=0, le=10)
+    seed: int | None = Field(None, ge=0, description="default: drawn, and reported")
+    npy: bool = Field(False, description="also return the input tensor as .npy")
+
+    @model_validator(mode="after")
+    def _one_objective(self) -> ActivationMaximisationParams:
+        if (self.target is None) == (self.channel is None):
+            raise ValueError('give either "class" or "channel" (with an optional "layer")')
+        if self.target is not None and self.layer is not None:
+            raise ValueError('"layer" goes with "channel", not with "class"')
+        return self
+
+    def knobs(self) -> dict[str, Any]:
+        """The ascent's knobs (every field but the objective and the output options)."""
+        return self.model_dump(exclude={"target", "layer", "channel", "npy"})
+
+
+class ActivationMaximisationJob:
+    """The `activation_maximisation` job kind (see `app.runtime.jobs.JobKind`)."""
+
+    Params: ClassVar[type[BaseModel]] = ActivationMaximisationParams
+
+    def plan(self, model: RunningModel, params: ActivationMaximisationParams) -> JobSpec:
+        """Check the objective against the model and draw the seed if none was given."""
+        if params.seed is None:
+            params = params.model_copy(update={"seed": random.randrange(2**31)})
+        objective, _ = service.resolve_objective(model, params.target, params.layer, params.channel)
+        objective |= {"model": model.name, "version": model.version, "parameters": params.knobs()}
+        return JobSpec(
+            kind=KEY,
+            model=model.name,
+            version=model.version,
+            parameters=params.model_dump(mode="json", by_alias=True),
+            steps=params.steps,
+            objective=objective,
+        )
+
+    def run(
+        self, model: RunningModel, params: ActivationMaximisationParams, progress: JobProgress
+    ) -> dict[str, Any]:
+        """The ascent from the planned data: the same result on any replica."""
+        _, fn = service.resolve_objective(model, params.target, params.layer, params.channel)
+        ascent = am.AscentParams(**params.knobs())
+        return service.ascent_result(model, fn, ascent, params.npy, progress)
