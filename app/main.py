@@ -22,6 +22,7 @@ from app.api.middleware.server_error import ServerErrorMiddleware
 from app.api.routers import explain, health, introspect, jobs, metrics, models, predict, ui
 from app.api.v2 import router as v2
 from app.config import Settings
+from app.imaging.decode_gate import DecodeGate
 from app.runtime.batching import Batchers
 from app.runtime.gate import ExplainGate
 from app.runtime.jobs import JobRegistry
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def make_services(settings: Settings) -> Services:
-    """Per-app registry, metrics, batchers, explain gate and jobs (nothing global)."""
+    """Per-app registry, metrics, batchers, explain and decode gates, jobs (nothing global)."""
     metrics = Metrics()
     registry = ModelRegistry()
     batchers = Batchers(settings.batch_limits, metrics)
@@ -74,8 +75,16 @@ def make_services(settings: Settings) -> Services:
         settings.retry_after_seconds,
         metrics,
     )
+    decode_gate = DecodeGate(
+        settings.max_decode_bytes,
+        settings.decode_queue_size,
+        settings.request_timeout_seconds,
+        settings.retry_after_seconds,
+        metrics.rejected,
+    )
     metrics.watch(registry, jobs, batchers)
-    return Services(settings, registry, batchers, gate, jobs, metrics)
+    metrics.decoding_bytes.set_function(decode_gate.in_use)
+    return Services(settings, registry, batchers, gate, jobs, metrics, decode_gate)
 
 
 def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:

@@ -30,7 +30,7 @@ LAYERS = (
     ("app.explain", "app.introspect"),
     ("app.config",),
     ("app.api",),
-    ("app.main", "app.__main__"),
+    ("app.main", "app.__main__", "app.server"),
 )
 OFFLINE = "app.export"
 OFFLINE_ONLY = ("torch", "torchvision", "timm", "captum", "onnxscript")

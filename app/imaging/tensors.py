@@ -7,11 +7,10 @@ import numpy as np
 from PIL import Image
 
 from app.errors import ImageError
-from app.imaging.decode import ImageLimits, decode_image
+from app.imaging.decode import ImageLimits, decode_image, sniff_format, undecodable
 from app.imaging.digits import fit_canvas, normalise_digit
+from app.imaging.reduce import shrink, to_eight_bit
 from app.store.manifest import InputSpec, Preprocess
-
-_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 
 
 def preprocess_batch(
@@ -22,18 +21,27 @@ def preprocess_batch(
     arrays = []
     for position, blob in enumerate(blobs):
         try:
-            image = decode_image(blob, limits)
+            arrays.append(image_array(blob, spec, preprocess, limits))
         except ImageError as error:
             if len(blobs) == 1:
                 raise
             raise type(error)(f"Image {position}: {error.message}") from error
-        arrays.append(to_input_array(image, spec, preprocess))
     return np.stack(arrays)
+
+
+def image_array(
+    blob: bytes, spec: InputSpec, preprocess: Preprocess, limits: ImageLimits
+) -> np.ndarray:
+    """One encoded image -> the model's input for it; every conversion of the untrusted
+    picture is inside the decode's error handling."""
+    image = decode_image(blob, limits, _working_side(spec, preprocess))
+    with undecodable(sniff_format(blob) or "uploaded"):
+        return to_input_array(image, spec, preprocess)
 
 
 def to_rgb(image: Image.Image, background: str) -> Image.Image:
     """An 8-bit RGB picture: 16-bit scaled, CMYK converted, alpha composited on `background`."""
-    image = _to_eight_bit(image)
+    image = to_eight_bit(image)
     if image.mode == "CMYK":
         image = image.convert("RGB")
     if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
@@ -55,23 +63,9 @@ def _background_level(rgba: np.ndarray, background: str) -> int:
     return 255 if brightness < 128 else 0
 
 
-def _to_eight_bit(image: Image.Image) -> Image.Image:
-    if image.mode in _SIXTEEN_BIT_MODES:
-        wide = image.convert("I")  # 32-bit integers, same values
-        peak = 65535 if image.mode != "I" or wide.getextrema()[1] > 255 else 255  # type: ignore[operator]
-        return wide.point(lambda value: value * (255 / peak) + 0.5).convert("L")
-    if image.mode == "F":
-        pixels = np.asarray(image, dtype=np.float64)
-        top = 1.0 if pixels.max() <= 1.0 else 255.0
-        return Image.fromarray(np.round(pixels / top * 255.0).clip(0, 255).astype(np.uint8))
-    if image.mode == "1":
-        return image.convert("L")
-    return image
-
-
 def to_input_array(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> np.ndarray:
     """The model's input for one picture: float32 (C, H, W), or (H, W, C) for NHWC models."""
-    image = shrink(_to_eight_bit(image), _working_side(spec, preprocess))
+    image = to_eight_bit(shrink(image, _working_side(spec, preprocess)))
     rgb = to_rgb(image, preprocess.background)
     if preprocess.digit is not None:
         pixels = normalise_digit(np.asarray(rgb.convert("L")), preprocess.digit)  # (28, 28)
@@ -93,17 +87,6 @@ def _working_side(spec: InputSpec, preprocess: Preprocess) -> int:
         return 1024
     needed = max(spec.height, spec.width, preprocess.resize_shorter_to or 0)
     return 2 * needed
-
-
-def shrink(image: Image.Image, longest: int) -> Image.Image:
-    """Box-reduce a large picture by a whole factor, keeping its longer side >= `longest`:
-    full-size copies of a 40-megapixel upload would cost gigabytes and seconds."""
-    factor = max(image.size) // longest
-    if factor < 2:
-        return image
-    if image.mode in ("P", "1"):
-        image = image.convert("RGBA" if image.mode == "P" else "L")
-    return image.reduce(factor)
 
 
 def _resize(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> Image.Image:

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from app.imaging.decode import ImageLimits, decode_image
-from app.imaging.tensors import shrink, to_input_array, to_rgb
+from app.imaging.reduce import shrink
+from app.imaging.tensors import to_input_array, to_rgb
 from app.store.manifest import DigitNormalisation, InputSpec, Preprocess
 from tests.conftest import encode, png_bytes
 

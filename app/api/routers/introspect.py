@@ -90,7 +90,7 @@ async def compute_feature_maps(
     """Show one layer's activations for an image, a labelled tile per channel."""
     upload = await read_upload(request, 1)
     options = service.FeatureMapOptions(layer, order, raw, colormap)
-    limits = services.settings.image_limits
+    limits = services.image_limits
     # builds a session per new layer: shares the explain gate
     async with services.explain_gate.slot(services.deadline()):
         return await run_unless_disconnected(

@@ -36,7 +36,7 @@ async def predict(
     with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = services.deadline()
         started = time.perf_counter()
-        batch = await run_in_threadpool(model.preprocess, upload.images, settings.image_limits)
+        batch = await run_in_threadpool(model.preprocess, upload.images, services.image_limits)
         decoded = time.perf_counter()
         outputs = await batcher.logits(batch, deadline)  # with other requests' images
     return ranked_response(model, outputs, k, (started, decoded, time.perf_counter()))

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import RegistryDep, ServicesDep
+from app.api.deps import RegistryDep, Services, ServicesDep
 from app.api.errors import APIError
 from app.api.v2.schemas import (
     BYTES,
@@ -47,7 +47,6 @@ from app.api.v2.tensors import (
     output_tensor,
     parse_request,
 )
-from app.config import Settings
 from app.errors import validation_message
 from app.runtime.model import RunningModel
 from app.runtime.registry import ModelRegistry
@@ -144,8 +143,7 @@ async def infer(
     with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = services.deadline()
         header = request.headers.get(HEADER_LENGTH)
-        settings = services.settings
-        parsed, batch = await run_in_threadpool(decode_infer, model, body, header, settings)
+        parsed, batch = await run_in_threadpool(decode_infer, model, body, header, services)
         outputs = await batcher.logits(batch, deadline)
     return infer_response(model, parsed, outputs)
 
@@ -167,7 +165,7 @@ def classes(model: RunningModel) -> int:
 
 
 def decode_infer(
-    model: RunningModel, body: bytes, header: str | None, settings: Settings
+    model: RunningModel, body: bytes, header: str | None, services: Services
 ) -> tuple[InferRequest, np.ndarray]:
     """The request and its input batch (N, C, H, W), checked against the model."""
     parsed, binary = parse_request(body, header)
@@ -179,14 +177,15 @@ def decode_infer(
         raise bad_request(f"Unknown input '{tensor.name}'; the model's input is '{spec.name}'.")
     if tensor.datatype not in (FP32, BYTES):
         raise bad_request(f"Input datatype {tensor.datatype} is not supported; send FP32 or BYTES.")
-    batch = input_batch(model, tensor, binary, settings)
+    batch = input_batch(model, tensor, binary, services)
     binary.check_consumed()
     return parsed, batch
 
 
 def input_batch(
-    model: RunningModel, tensor: RequestInput, binary: BinaryReader, settings: Settings
+    model: RunningModel, tensor: RequestInput, binary: BinaryReader, services: Services
 ) -> np.ndarray:
+    settings = services.settings
     spec = model.spec
     count = tensor.shape[0] if tensor.shape else 0
     if not 1 <= count <= settings.max_images_per_request:
@@ -194,7 +193,7 @@ def input_batch(
     if tensor.datatype == BYTES:
         if tensor.shape not in ([count], [count, 1]):
             raise bad_request(f"A BYTES input has shape [N] or [N, 1], not {tensor.shape}.")
-        return model.preprocess(bytes_elements(tensor, binary), settings.image_limits)
+        return model.preprocess(bytes_elements(tensor, binary), services.image_limits)
     expected = list(spec.batch_shape(count))
     if tensor.shape != expected:
         raise bad_request(f"Input shape {tensor.shape} does not match the model's {expected}.")
