@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_receiving_bytes: int = Field(
+        default=128 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="request body bytes held at once across every request",
+    )
     # The server process (python -m app): connections, headers, slow clients (docs/limits.md).
     max_header_bytes: int = Field(
         default=64 * 1024, ge=1024, le=16 * 1024 * 1024, description="request line + headers"

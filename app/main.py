@@ -27,6 +27,7 @@ from app.runtime.batching import Batchers
 from app.runtime.gate import ExplainGate
 from app.runtime.jobs import JobRegistry
 from app.runtime.loader import load_store
+from app.runtime.receiving import ReceivingBudget
 from app.runtime.registry import ModelRegistry
 
 log = logging.getLogger("lantern")
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (predict, explain, models, introspect, jobs, health, ui, v2, metrics):
         app.include_router(module.router)
     app.mount("/static", ui.static_files(), name="static")
-    install_middleware(app, settings, services.metrics)
+    install_middleware(app, settings, services.metrics, services.receiving)
     return app
 
 
@@ -83,17 +84,25 @@ def make_services(settings: Settings) -> Services:
         metrics.rejected,
     )
     metrics.watch(registry, jobs, batchers)
+    receiving = ReceivingBudget(
+        settings.max_receiving_bytes, settings.max_receiving_bytes // 8, metrics.rejected
+    )
     metrics.decoding_bytes.set_function(decode_gate.in_use)
-    return Services(settings, registry, batchers, gate, jobs, metrics, decode_gate)
+    metrics.receiving_bytes.set_function(receiving.in_use)
+    return Services(settings, registry, batchers, gate, jobs, metrics, decode_gate, receiving)
 
 
-def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+def install_middleware(
+    app: FastAPI, settings: Settings, metrics: Metrics, receiving: ReceivingBudget
+) -> None:
     """Outermost first: request id + access log, metrics, CORS, API keys, body limit, 500s."""
     app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         timeout=settings.upload_timeout_seconds,
+        budget=receiving,
+        retry_after=settings.retry_after_seconds,
     )
     app.add_middleware(APIKeyMiddleware, keys=settings.api_keys)
     if settings.cors_origins:

@@ -19,6 +19,7 @@ from app.runtime.batching import Batchers
 from app.runtime.gate import ExplainGate
 from app.runtime.jobs import JobRegistry
 from app.runtime.model import RunningModel
+from app.runtime.receiving import ReceivingBudget
 from app.runtime.registry import ModelRegistry
 
 
@@ -33,6 +34,7 @@ class Services:
     jobs: JobRegistry
     metrics: Metrics
     decode_gate: DecodeGate
+    receiving: ReceivingBudget
     draining: bool = False
 
     @property

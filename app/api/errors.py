@@ -113,7 +113,21 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
         error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     )
     headers = getattr(error, "headers", None)
+    if error.status_code == 405:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
     return error_response(request.url.path, error.status_code, code, message, headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes on this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        nested = getattr(route, "effective_route_contexts", None)  # an included router
+        for candidate in nested() if nested is not None else [route]:
+            pattern = getattr(candidate, "path_regex", None)
+            if pattern is not None and pattern.match(request.url.path):
+                methods |= set(getattr(candidate, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

@@ -60,6 +60,11 @@ class Metrics:
             registry=r,
         )
 
+        self.receiving_bytes = Gauge(
+            "lantern_receiving_bytes",
+            "request body bytes held by requests in progress (the receiving budget)",
+            registry=r,
+        )
         self.connections_open = Gauge(
             "lantern_connections_open", "open HTTP connections (python -m app)", registry=r
         )

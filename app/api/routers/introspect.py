@@ -8,16 +8,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import NamedModelDep, ServicesDep
+from app.api.deps import NamedModelDep, Services, ServicesDep
 from app.api.disconnect import run_unless_disconnected
-from app.api.intake import IMAGE_REQUEST_BODY, read_upload
+from app.api.intake import IMAGE_REQUEST_BODY, json_request_body, read_json, read_upload
 from app.errors import InvalidParameterError
 from app.introspect import activation_maximisation as am
 from app.introspect import service
 from app.introspect.diagram import render_svg
 from app.introspect.response import FeatureMaps, FilterGrid, JobStarted, LayerList, Summary
 from app.introspect.summary import summarise, summary_text
+from app.runtime.model import RunningModel
 
 router = APIRouter(tags=["introspection"])
 
@@ -130,14 +132,26 @@ class ActivationMaximisationRequest(BaseModel):
         return service.with_seed(am.AscentParams(**knobs))
 
 
-@router.post("/models/{name}/activation_maximisation", status_code=202, response_model=JobStarted)
-def start_activation_maximisation(
-    request: Request,
-    services: ServicesDep,
-    model: NamedModelDep,
-    body: ActivationMaximisationRequest,
+@router.post(
+    "/models/{name}/activation_maximisation",
+    status_code=202,
+    response_model=JobStarted,
+    openapi_extra={"requestBody": json_request_body(ActivationMaximisationRequest)},
+)
+async def start_activation_maximisation(
+    request: Request, services: ServicesDep, model: NamedModelDep
 ) -> JSONResponse:
     """Start a job that finds the input maximising a class logit or a channel's activation."""
+    body = await read_json(request, ActivationMaximisationRequest)
+    return await run_in_threadpool(start_job, request, services, model, body)
+
+
+def start_job(
+    request: Request,
+    services: Services,
+    model: RunningModel,
+    body: ActivationMaximisationRequest,
+) -> JSONResponse:
     limit = services.settings.max_activation_steps
     if body.steps > limit:
         raise InvalidParameterError(f"steps must be at most {limit}.")

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import RegistryDep, Services, ServicesDep
 from app.api.errors import APIError
+from app.api.v2.models import LatestModelDep, VersionedModelDep, metadata
 from app.api.v2.schemas import (
     BYTES,
     FP32,
@@ -35,7 +36,6 @@ from app.api.v2.schemas import (
     ServerLive,
     ServerMetadata,
     ServerReady,
-    TensorMetadata,
 )
 from app.api.v2.tensors import (
     HEADER_LENGTH,
@@ -49,10 +49,8 @@ from app.api.v2.tensors import (
 )
 from app.errors import validation_message
 from app.runtime.model import RunningModel
-from app.runtime.registry import ModelRegistry
 
 EXTENSIONS = ["classification", "binary_tensor_data"]
-PLATFORM = "onnxruntime_onnx"
 
 
 class V2Route(APIRoute):
@@ -98,44 +96,45 @@ def server_ready(services: ServicesDep) -> ServerReady:
 
 
 @router.get("/models/{model_name}", response_model=ModelMetadata)
+def model_metadata(registry: RegistryDep, model: LatestModelDep) -> ModelMetadata:
+    """A model's versions, platform, input and output tensors (its highest version)."""
+    return metadata(registry, model)
+
+
 @router.get("/models/{model_name}/versions/{model_version}", response_model=ModelMetadata)
-def model_metadata(
-    registry: RegistryDep, model_name: str, model_version: str | None = None
-) -> ModelMetadata:
-    """A model's versions, platform, input and output tensors."""
-    model = find_model(registry, model_name, model_version)
-    spec = model.spec
-    return ModelMetadata(
-        name=model.name,
-        versions=[str(v) for v in registry.versions(model.name)],
-        platform=PLATFORM,
-        inputs=[
-            TensorMetadata(name=spec.name, datatype=FP32, shape=[-1, *spec.batch_shape(1)[1:]])
-        ],
-        outputs=[
-            TensorMetadata(name=output_name(model), datatype=FP32, shape=[-1, classes(model)])
-        ],
-    )
+def model_version_metadata(registry: RegistryDep, model: VersionedModelDep) -> ModelMetadata:
+    """A model version's versions, platform, input and output tensors."""
+    return metadata(registry, model)
 
 
 @router.get("/models/{model_name}/ready", response_model=ModelReady)
-@router.get("/models/{model_name}/versions/{model_version}/ready", response_model=ModelReady)
-def model_ready(
-    services: ServicesDep, model_name: str, model_version: str | None = None
-) -> ModelReady:
+def model_ready(services: ServicesDep, model: LatestModelDep) -> ModelReady:
     """The model is loaded and can take requests."""
-    model = find_model(services.registry, model_name, model_version)
+    return ModelReady(name=model.name, ready=services.readiness_problem() is None)
+
+
+@router.get("/models/{model_name}/versions/{model_version}/ready", response_model=ModelReady)
+def model_version_ready(services: ServicesDep, model: VersionedModelDep) -> ModelReady:
+    """The model version is loaded and can take requests."""
     return ModelReady(name=model.name, ready=services.readiness_problem() is None)
 
 
 @router.post("/models/{model_name}/infer", response_model=InferResponse)
-@router.post("/models/{model_name}/versions/{model_version}/infer", response_model=InferResponse)
-async def infer(
-    request: Request, services: ServicesDep, model_name: str, model_version: str | None = None
-) -> Response:
+async def infer(request: Request, services: ServicesDep, model: LatestModelDep) -> Response:
     """Run the model on FP32 tensors or encoded images (BYTES); see the module docstring."""
-    model = find_model(services.registry, model_name, model_version)
-    if request.headers.get("content-encoding", "identity") != "identity":
+    return await run_infer(request, services, model)
+
+
+@router.post("/models/{model_name}/versions/{model_version}/infer", response_model=InferResponse)
+async def infer_version(
+    request: Request, services: ServicesDep, model: VersionedModelDep
+) -> Response:
+    """Run this model version on FP32 tensors or encoded images (BYTES)."""
+    return await run_infer(request, services, model)
+
+
+async def run_infer(request: Request, services: Services, model: RunningModel) -> Response:
+    if request.headers.get("content-encoding", "identity").strip().lower() != "identity":
         raise APIError(415, "unsupported_encoding", "Compressed request bodies are not supported.")
     batcher = services.batchers.for_model(model)
     batcher.refuse_if_full()  # before reading a body the queue has no room for
@@ -146,22 +145,6 @@ async def infer(
         parsed, batch = await run_in_threadpool(decode_infer, model, body, header, services)
         outputs = await batcher.logits(batch, deadline)
     return infer_response(model, parsed, outputs)
-
-
-def find_model(registry: ModelRegistry, name: str, version: str | None) -> RunningModel:
-    if version is not None and not (version.isascii() and version.isdecimal()):
-        raise bad_request(f"Model version '{version}' is not a number.")
-    return registry.get(name, int(version) if version else None)
-
-
-def output_name(model: RunningModel) -> str:
-    return model.output_name
-
-
-def classes(model: RunningModel) -> int:
-    dims = model.graph.graph.output[0].type.tensor_type.shape.dim
-    last = dims[-1].dim_value if len(dims) > 1 else 0
-    return last or model.manifest.classes
 
 
 def decode_infer(
@@ -202,7 +185,7 @@ def input_batch(
 
 def infer_response(model: RunningModel, parsed: InferRequest, outputs: np.ndarray) -> Response:
     """JSON, or JSON then binary chunks with Inference-Header-Content-Length."""
-    name = output_name(model)
+    name = model.output_name
     wanted: list[RequestOutput | None] = [*parsed.outputs] if parsed.outputs else [None]
     unknown = [w.name for w in wanted if w is not None and w.name != name]
     if unknown:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from app.api.middleware.body_limit import BodyLimitMiddleware
 from app.config import Settings
 from app.main import create_app
+from app.runtime.receiving import ReceivingBudget
 from tests.conftest import png_post_scope, services_of
 
 TIMEOUT = 0.2  # seconds
@@ -85,7 +86,8 @@ def run_middleware(receive_messages, inner_reads: int) -> list:
     async def send(message: dict) -> None:
         raise AssertionError("the inner app sends nothing")
 
-    middleware = BodyLimitMiddleware(inner, max_bytes=1024, timeout=TIMEOUT)
+    budget = ReceivingBudget(1 << 20, 0)
+    middleware = BodyLimitMiddleware(inner, 1024, TIMEOUT, budget, retry_after=1)
     asyncio.run(middleware(png_post_scope("/x", 4), receive, send))
     return got
 

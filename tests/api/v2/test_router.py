@@ -143,7 +143,7 @@ BAD_REQUESTS = [
     # (path, body, expected status, words in the error)
     ("/v2/models/nope/infer", infer_body(), 404, "nope"),
     ("/v2/models/tiny_digits/versions/9/infer", infer_body(), 404, "version 9"),
-    ("/v2/models/tiny_digits/versions/x/infer", infer_body(), 400, "not a number"),
+    ("/v2/models/tiny_digits/versions/x/infer", infer_body(), 400, "model_version"),
     ("/v2/models/tiny_digits/infer", {"inputs": []}, 400, "inputs"),
     ("/v2/models/tiny_digits/infer", infer_body(shape=(2, 1, 28)), 400, "does not match"),
     ("/v2/models/tiny_digits/infer", infer_body(shape=(2, 3, 28, 28)), 400, "does not match"),
