@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     max_forward_passes: int = Field(
         default=4096, ge=1, description="forward runs one explanation request may spend"
     )
+    max_explain_elements: int = Field(
+        default=1 << 30,
+        ge=1,
+        description="array elements one explanation may compute around the model (masks, "
+        "perturbed inputs, curves)",
+    )
 
     # Serving: batching, back-pressure, auth, CORS, logs, shutdown (see README "Serving").
     max_batch: int = Field(default=32, ge=1, le=4096, description="images per onnxruntime run")

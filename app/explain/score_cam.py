@@ -29,9 +29,9 @@ class ScoreCAM(Method):
         assert given.layer is not None
         _, taps = given.tapped(given.image, (given.layer,))
         activations = taps[given.layer][0].astype(np.float64)  # (K, h, w)
-        given.budget.require(
-            len(activations) + 1, "Score-CAM", "Choose a layer with fewer channels."
-        )
+        elements = len(activations) * (given.elements + given.pixels)
+        advice = "Choose a layer with fewer channels."
+        given.budget.require(len(activations) + 1, "Score-CAM", advice, elements)
         weights = masked_probabilities(given, activations)[:, given.targets]  # (K, T)
         maps = np.maximum(np.einsum("kt,khw->thw", weights, activations), 0.0)  # (T, h, w)
         height, width = given.nchw(given.image).shape[2:]

@@ -64,7 +64,9 @@ def add_method_route(key: str, method: Method) -> None:
         params: MethodParams = method.Params.model_validate(query, from_attributes=True)
         options = ExplainOptions.model_validate(query, from_attributes=True)
         image = ImageUpload(upload.images[0], upload.baseline)
-        limits = RequestLimits(services.image_limits, settings.max_forward_passes)
+        limits = RequestLimits(
+            services.image_limits, settings.max_forward_passes, settings.max_explain_elements
+        )
         async with services.explain_gate.slot(services.deadline()):  # 503 when full
             return await run_unless_disconnected(
                 request, explain_image, model, method, params, options, image, limits
