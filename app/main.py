@@ -19,6 +19,7 @@ from app.api.middleware.body_limit import BodyLimitMiddleware
 from app.api.middleware.metrics import MetricsMiddleware
 from app.api.middleware.request_log import RequestLogMiddleware
 from app.api.middleware.server_error import ServerErrorMiddleware
+from app.api.openapi import install_openapi
 from app.api.routers import explain, health, introspect, jobs, metrics, models, predict, ui
 from app.api.v2 import router as v2
 from app.config import Settings
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    install_openapi(app, settings.max_images_per_request)
     for module in (predict, explain, models, introspect, jobs, health, ui, v2, metrics):
         app.include_router(module.router)
     app.mount("/static", ui.static_files(), name="static")

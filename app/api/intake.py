@@ -21,36 +21,6 @@ Document = TypeVar("Document", bound=BaseModel)
 
 RAW_TYPES = ("image/", "application/octet-stream")
 
-# The request body /predict and /explain accept, for the OpenAPI schema.
-IMAGE_REQUEST_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "file": {
-                        "type": "array",
-                        "items": {"type": "string", "format": "binary"},
-                        "description": "One or more images; several make one batch.",
-                    }
-                },
-                "required": ["file"],
-            }
-        },
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "image": {"type": "string", "description": "base64 image (or a data: URL)"},
-                    "images": {"type": "array", "items": {"type": "string"}},
-                },
-            }
-        },
-        "image/*": {"schema": {"type": "string", "format": "binary"}},
-    },
-}
-
 
 @dataclass(frozen=True)
 class Upload:
@@ -125,6 +95,8 @@ async def _from_multipart(request: Request, max_images: int) -> Upload:
 
 def _from_json(body: bytes) -> Upload:
     document = parse_json(body)
+    if isinstance(document, dict) and "image" in document and "images" in document:
+        raise APIError(400, "malformed_body", 'Send "image" or "images", not both.')
     if isinstance(document, dict) and isinstance(document.get("image"), str):
         encoded = [document["image"]]
     elif isinstance(document, dict) and isinstance(document.get("images"), list):
@@ -150,8 +122,24 @@ def parse_json(body: bytes) -> Any:
 
 def json_request_body(kind: type[BaseModel]) -> dict[str, Any]:
     """The OpenAPI request body of a route that reads `kind` with `read_json`."""
-    schema = kind.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+    return {"required": True, "content": {"application/json": {"schema": json_schema(kind)}}}
+
+
+def json_schema(kind: type[BaseModel]) -> dict[str, Any]:
+    """`kind`'s JSON schema with its definitions written in place (an OpenAPI document has
+    no `$defs` at its root for them to point at)."""
+    schema = kind.model_json_schema(by_alias=True)
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref", "")
+            if reference.startswith("#/$defs/"):
+                return inline(definitions[reference.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        return [inline(item) for item in node] if isinstance(node, list) else node
+
+    return inline(schema)
 
 
 async def read_json(request: Request, kind: type[Document]) -> Document:

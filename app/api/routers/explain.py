@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field, create_model
 
 from app.api.deps import RegistryDep, ServicesDep
 from app.api.disconnect import run_unless_disconnected
-from app.api.intake import IMAGE_REQUEST_BODY, read_upload
+from app.api.intake import read_upload
+from app.api.openapi import image_request_body
 from app.explain.base import Method, MethodParams
 from app.explain.options import ExplainOptions
 from app.explain.registry import METHODS
@@ -81,7 +82,7 @@ def add_method_route(key: str, method: Method) -> None:
         response_model_exclude_none=True,
         summary=f"Explain with {key}: {method.summary}",
         description=(method.__doc__ or "").strip(),
-        openapi_extra={"requestBody": IMAGE_REQUEST_BODY},
+        openapi_extra={"requestBody": image_request_body(1, baseline=True)},
     )
 
 

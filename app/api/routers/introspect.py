@@ -3,16 +3,17 @@ feature maps, and activation maximisation (as a job; see /jobs)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import NamedModelDep, Services, ServicesDep
 from app.api.disconnect import run_unless_disconnected
-from app.api.intake import IMAGE_REQUEST_BODY, json_request_body, read_json, read_upload
+from app.api.intake import json_request_body, read_json, read_upload
+from app.api.openapi import image_request_body
 from app.errors import InvalidParameterError
 from app.introspect import activation_maximisation as am
 from app.introspect import service
@@ -22,6 +23,12 @@ from app.introspect.summary import summarise, summary_text
 from app.runtime.model import RunningModel
 
 router = APIRouter(tags=["introspection"])
+
+
+def _no_null(schema: dict[str, Any]) -> None:
+    """Drop `null` from a field's schema: it may be left out, never sent as null."""
+    schema["anyOf"] = [part for part in schema.get("anyOf", []) if part.get("type") != "null"]
+    schema.pop("default", None)
 
 
 @router.get("/models/{name}/layers", response_model=LayerList)
@@ -74,7 +81,7 @@ def get_filters(
     "/models/{name}/feature_maps",
     response_model=FeatureMaps,
     response_model_exclude_none=True,
-    openapi_extra={"requestBody": IMAGE_REQUEST_BODY},
+    openapi_extra={"requestBody": image_request_body(1)},
 )
 async def compute_feature_maps(
     request: Request,
@@ -100,14 +107,33 @@ async def compute_feature_maps(
         )
 
 
+# The JSON schema of an objective: a class, or a channel (and a layer), never both.
+ONE_OBJECTIVE: Any = [
+    {"required": ["class"], "not": {"anyOf": [{"required": ["channel"]}, {"required": ["layer"]}]}},
+    {"required": ["channel"], "not": {"required": ["class"]}},
+]
+
+
 class ActivationMaximisationRequest(BaseModel):
-    """A class objective (`class`) or a channel objective (`layer`, `channel`), and the knobs."""
+    """A class objective (`class`) or a channel objective (`layer`, `channel`), and the knobs.
+    Strict: JSON types as the schema says (no 0 for false), and no nulls."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        strict=True,
+        json_schema_extra={"oneOf": ONE_OBJECTIVE},
+    )
 
-    target: int | str | None = Field(None, alias="class", description="class index or label")
-    layer: str | None = Field(None, description="tensor (default: the manifest's feature layer)")
-    channel: int | None = Field(None, ge=0)
+    target: int | str | None = Field(
+        None, alias="class", description="class index or label", json_schema_extra=_no_null
+    )
+    layer: str | None = Field(
+        None,
+        description="tensor (default: the manifest's feature layer)",
+        json_schema_extra=_no_null,
+    )
+    channel: int | None = Field(None, ge=0, json_schema_extra=_no_null)
     steps: int = Field(128, ge=1, description="at most LANTERN_MAX_ACTIVATION_STEPS")
     learning_rate: float = Field(0.1, gt=0, le=10)
     l2: float = Field(0.0, ge=0, le=10, description="L2 decay towards the data mean")
@@ -115,8 +141,17 @@ class ActivationMaximisationRequest(BaseModel):
     jitter: int = Field(0, ge=0, le=64, description="random roll per step, in pixels")
     blur_every: int = Field(0, ge=0, description="blur every n steps (0: never)")
     blur_sigma: float = Field(0.5, gt=0, le=10)
-    seed: int | None = Field(None, ge=0, description="default: drawn, and reported")
+    seed: int | None = Field(
+        None, ge=0, description="default: drawn, and reported", json_schema_extra=_no_null
+    )
     npy: bool = Field(False, description="also return the input tensor as .npy")
+
+    @field_validator("target", "layer", "channel", "seed", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, but not null")
+        return value
 
     @model_validator(mode="after")
     def _one_objective(self) -> ActivationMaximisationRequest:

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ChosenModelDep, ServicesDep
-from app.api.intake import IMAGE_REQUEST_BODY, read_upload
+from app.api.intake import read_upload
+from app.api.openapi import image_request_body
 from app.api.schemas import ImageResult, PredictResponse, PredictTiming
 from app.runtime.model import RunningModel
 
@@ -18,7 +19,9 @@ router = APIRouter(tags=["predict"])
 
 
 @router.post(
-    "/predict", response_model=PredictResponse, openapi_extra={"requestBody": IMAGE_REQUEST_BODY}
+    "/predict",
+    response_model=PredictResponse,
+    openapi_extra={"requestBody": image_request_body(64)},  # the limit's set when served
 )
 async def predict(
     request: Request,

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import RegistryDep, Services, ServicesDep
 from app.api.errors import APIError
+from app.api.intake import json_schema
 from app.api.v2.models import LatestModelDep, VersionedModelDep, metadata
 from app.api.v2.schemas import (
     BYTES,
@@ -51,6 +52,16 @@ from app.errors import validation_message
 from app.runtime.model import RunningModel
 
 EXTENSIONS = ["classification", "binary_tensor_data"]
+INFER_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": json_schema(InferRequest)},
+        "application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"},
+            "description": "the JSON header, then binary tensors (Inference-Header-Content-Length)",
+        },
+    },
+}
 
 
 class V2Route(APIRoute):
@@ -119,13 +130,21 @@ def model_version_ready(services: ServicesDep, model: VersionedModelDep) -> Mode
     return ModelReady(name=model.name, ready=services.readiness_problem() is None)
 
 
-@router.post("/models/{model_name}/infer", response_model=InferResponse)
+@router.post(
+    "/models/{model_name}/infer",
+    response_model=InferResponse,
+    openapi_extra={"requestBody": INFER_REQUEST_BODY},
+)
 async def infer(request: Request, services: ServicesDep, model: LatestModelDep) -> Response:
     """Run the model on FP32 tensors or encoded images (BYTES); see the module docstring."""
     return await run_infer(request, services, model)
 
 
-@router.post("/models/{model_name}/versions/{model_version}/infer", response_model=InferResponse)
+@router.post(
+    "/models/{model_name}/versions/{model_version}/infer",
+    response_model=InferResponse,
+    openapi_extra={"requestBody": INFER_REQUEST_BODY},
+)
 async def infer_version(
     request: Request, services: ServicesDep, model: VersionedModelDep
 ) -> Response:
