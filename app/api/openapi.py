@@ -81,7 +81,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
     names = {parameter["name"] for parameter in parameters if parameter["in"] == "query"}
     if any(parameter["in"] == "path" for parameter in parameters) or names & {"model", "version"}:
         statuses.add(404)  # an unknown model, version or job
-    if parameters or "requestBody" in operation:
+    if any(_can_be_invalid(parameter) for parameter in parameters) or "requestBody" in operation:
         statuses.add(400 if is_v2_path(path) else 422)
     if "requestBody" in operation:
         statuses |= {400, 408, 413, 415, 422, 503}
@@ -90,6 +90,12 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
     if path.startswith("/models/") or path.startswith("/explain/"):
         statuses.add(422)  # unknown layer, no conv layer, gradients unsupported
     return statuses
+
+
+def _can_be_invalid(parameter: dict[str, Any]) -> bool:
+    """Whether some value of the parameter fails validation (any string fits a bare one)."""
+    schema = {k: v for k, v in parameter.get("schema", {}).items() if k not in ("title",)}
+    return parameter["in"] != "path" or schema != {"type": "string"}
 
 
 def describe_errors(schema: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +112,8 @@ def describe_errors(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if is_v2_path(path):
                 responses.pop("422", None)  # the protocol's parameter errors are 400s
-            for status in sorted(error_statuses(path, method, operation)):
+            declared = {int(status) for status in responses if int(status) >= 400}
+            for status in sorted(error_statuses(path, method, operation) | declared):
                 described = responses.get(str(status), {})
                 responses[str(status)] = {
                     "description": described.get("description") or DESCRIPTIONS[status],
