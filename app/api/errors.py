@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from app import errors as domain
 from app.errors import validation_message
@@ -136,6 +137,12 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(request.url.path, 422, "invalid_parameter", message)
 
 
+async def _client_left(request: Request, error: Exception) -> JSONResponse:
+    """The client hung up while its body was being read: nobody sees the answer; the access
+    log says 499."""
+    return error_response(request.url.path, 499, "client_closed_request", "The client left.")
+
+
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request.url.path, 500, "internal_error", INTERNAL_ERROR)
@@ -146,4 +153,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(domain.LanternError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientDisconnect, _client_left)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -92,6 +92,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.tracker.waiting(self)
             self._arm(self.limits.idle_timeout, self._idle_expired)
 
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to bytes that are not HTTP, in the error shape (not text)."""
+        if self.refused or self.transport.is_closing():
+            return
+        url = self.url if self.scope else b""
+        self.transport.write(raw_error(url, 400, "bad_request", "The request is not valid HTTP."))
+        self._close("invalid_http")
+
     # parser callbacks
     def on_message_begin(self) -> None:
         super().on_message_begin()

@@ -38,9 +38,16 @@ def palette_png_with_long_trns(side: int = 4) -> bytes:
 def flat_png(width: int, height: int, mode: str = "RGBA") -> bytes:
     """A one-colour PNG: tiny to send, width * height pixels to decode (the 6324x6324 RGBA
     one is 155 KB and 160 MB of pixels)."""
+    colour = (200, 30, 40, 255)[: len(mode)] if mode in ("RGB", "RGBA") else 200
     buffer = io.BytesIO()
-    Image.new(mode, (width, height), (200, 30, 40, 255)[: len(mode)]).save(buffer, "PNG")
+    Image.new(mode, (width, height), colour).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def ztxt_bomb_png(expanded: int = 100 * 1024 * 1024) -> bytes:
+    """An 8x8 PNG with a zTXt chunk that inflates to `expanded` bytes (about 100 KB sent)."""
+    text = b"comment\x00\x00" + zlib.compress(bytes(expanded), 9)
+    return png(8, 8, 8, 0, b"\x00" * 72, png_chunk(b"zTXt", text))
 
 
 def declared_bomb_png(side: int = 100_000) -> bytes:
