@@ -146,6 +146,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._answer(431, "headers_too_large", message)
 
     def _headers_expired(self) -> None:
+        if self.cycle is not None and not self.cycle.response_complete:
+            # a pipelined request's headers are late while the one before it is still
+            # answering: let that answer finish, then close if they are still unfinished
+            self._arm(self.limits.header_timeout, self._headers_expired)
+            return
         seconds = self.limits.header_timeout
         self._answer(408, "header_timeout", f"The headers took over {seconds:g} s to arrive.")
 
