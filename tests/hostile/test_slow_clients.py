@@ -132,6 +132,7 @@ def test_the_slow_body_attack_is_bounded_and_predict_still_answers(hostile, figu
             outcomes = [future.result() for future in attackers]
         attack.extra["outcomes"] = {o: outcomes.count(o) for o in sorted(set(outcomes))}
     assert attack.extra["normal_predict"] == 200
-    assert outcomes.count("held") <= 7  # what 128 MiB of bodies at 19 MiB each holds
+    # 128 MiB of bodies holds 6 of 19 MiB: most are refused, while the rest upload or trickle
+    assert outcomes.count("503") + outcomes.count("closed") >= 30
     assert set(outcomes) <= {"held", "503", "closed"}
     assert attack.extra["receiving_bytes"] <= 128 * 1024 * 1024
