@@ -18,6 +18,7 @@ Family = Literal["gradient", "cam", "perturbation", "introspection"]
 Score = Literal["probability", "logit"]
 Reference = Literal["zeros", "black", "constant", "mean", "blur"]
 FORWARD_CHUNK = 32  # perturbed inputs per onnxruntime run in the forward-only methods
+DEFAULT_ELEMENTS = 1 << 30  # LANTERN_MAX_EXPLAIN_ELEMENTS' default
 
 
 class MethodParams(BaseModel):
@@ -28,22 +29,32 @@ class MethodParams(BaseModel):
 
 @dataclass
 class Budget:
-    """The forward passes one request may still spend (LANTERN_MAX_FORWARD_PASSES)."""
+    """What one request may still spend: forward passes (LANTERN_MAX_FORWARD_PASSES), and
+    the array elements a method computes around the model: masks, perturbed copies of the
+    input, curves (LANTERN_MAX_EXPLAIN_ELEMENTS). Together they bound a request's time."""
 
     passes: int
+    elements: int = DEFAULT_ELEMENTS
 
-    def require(self, passes: int, what: str, advice: str) -> None:
-        """Refuse (OverBudgetError) work that needs more forward passes than are left."""
+    def require(self, passes: int, what: str, advice: str, elements: int = 0) -> None:
+        """Refuse (OverBudgetError) work that needs more passes or elements than are left."""
         if passes > self.passes:
             raise OverBudgetError(
                 f"{what} needs {passes} forward passes; the limit is {self.passes} per request "
                 f"(LANTERN_MAX_FORWARD_PASSES, less any taken by faithfulness curves). {advice}"
             )
+        if elements > self.elements:
+            raise OverBudgetError(
+                f"{what} needs {elements} array elements; the limit is {self.elements} per "
+                f"request (LANTERN_MAX_EXPLAIN_ELEMENTS, less any taken by faithfulness "
+                f"curves). {advice}"
+            )
 
-    def take(self, passes: int, what: str, advice: str) -> None:
-        """Require `passes` and keep them: later work has that many fewer."""
-        self.require(passes, what, advice)
+    def take(self, passes: int, what: str, advice: str, elements: int = 0) -> None:
+        """Require the work and keep it: later work has that much less."""
+        self.require(passes, what, advice, elements)
         self.passes -= passes
+        self.elements -= elements
 
 
 @dataclass
@@ -64,6 +75,17 @@ class ExplainInput:
     @property
     def classes(self) -> int:
         return self.model.manifest.classes
+
+    @property
+    def pixels(self) -> int:
+        """H * W of the input."""
+        height, width = self.nchw(self.image).shape[2:]
+        return int(height * width)
+
+    @property
+    def elements(self) -> int:
+        """C * H * W of the input: what one perturbed copy of it costs."""
+        return int(self.image[0].size)
 
     def seeds(self, repeats: int = 1) -> np.ndarray:
         """One-hot seeds (T * repeats, K): each target repeated `repeats` times in a row."""

@@ -45,7 +45,8 @@ class IntegratedGradients(GradientMethod):
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         assert isinstance(params, IntegratedGradientsParams)
         passes = len(given.targets) * params.steps
-        given.budget.require(passes, "Integrated Gradients", "Ask for fewer steps or targets.")
+        advice = "Ask for fewer steps or targets."
+        given.budget.require(passes, "Integrated Gradients", advice, passes * given.elements)
         baseline = make_baseline(given, params)
         return integrate(given, baseline, params.steps)
 

@@ -50,9 +50,10 @@ class Occlusion(Method):
         size = given.nchw(given.image).shape[2:]
         window = (params.window_height, params.window_width)
         rows, cols = patch_masks(size, window, params.stride)  # (Py, H), (Px, W)
-        given.budget.require(
-            len(rows) * len(cols) + 1, "Occlusion", "Use a larger window or stride."
-        )
+        patches = len(rows) * len(cols)
+        elements = patches * (given.elements + given.pixels * (1 + len(given.targets)))
+        advice = "Use a larger window or stride."
+        given.budget.require(patches + 1, "Occlusion", advice, elements)
         baseline = reference_input(given, params.baseline, params.blur_sigma, params.fill)
         scores = patch_scores(given, baseline, rows, cols, params.score)  # (1 + Py * Px, K)
         drops = scores[0, given.targets] - scores[1:, given.targets]  # (Py * Px, T)

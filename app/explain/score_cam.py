@@ -33,7 +33,9 @@ class ScoreCAM(Method):
         activations = taps[given.layer][0].astype(np.float64)  # (K, h, w)
         varying, flat = channel_kinds(activations)
         runs = len(varying) + (1 if len(flat) else 0)
-        given.budget.require(runs + 1, "Score-CAM", "Choose a layer with fewer channels.")
+        elements = runs * (given.elements + given.pixels)
+        advice = "Choose a layer with fewer channels."
+        given.budget.require(runs + 1, "Score-CAM", advice, elements)
         weights = np.zeros((len(activations), len(given.targets)))  # (K, T); 0 for dead ones
         weights[varying] = masked_probabilities(given, activations[varying])[:, given.targets]
         if len(flat):  # a constant channel's mask is all zeros: the input becomes zeros

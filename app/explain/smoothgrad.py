@@ -31,7 +31,8 @@ class SmoothGrad(GradientMethod):
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         assert isinstance(params, SmoothGradParams)
         passes = len(given.targets) * params.samples
-        given.budget.require(passes, "SmoothGrad", "Ask for fewer samples or targets.")
+        advice = "Ask for fewer samples or targets."
+        given.budget.require(passes, "SmoothGrad", advice, passes * given.elements)
         sigma = params.noise * float(given.image.max() - given.image.min())
         rng = np.random.default_rng(params.seed)
         shape = (params.samples, *given.image.shape[1:])

@@ -41,7 +41,8 @@ def _axis_weights(source: int, target: int) -> np.ndarray:
 
 
 def resize_bilinear(maps: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Bilinear resize of (..., h, w) maps to (..., height, width)."""
+    """Bilinear resize of (..., h, w) maps to (..., height, width): two matrix products per
+    map, O(H h w + H w W), never the O(H h w W) of a four-index contraction."""
     rows = _axis_weights(maps.shape[-2], height)  # (H, h)
     cols = _axis_weights(maps.shape[-1], width)  # (W, w)
-    return np.einsum("Hh,...hw,Ww->...HW", rows, maps.astype(np.float64), cols).astype(np.float32)
+    return (rows @ maps.astype(np.float64) @ cols.T).astype(np.float32)

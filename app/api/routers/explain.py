@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field, create_model
 
 from app.api.deps import RegistryDep, ServicesDep
 from app.api.disconnect import run_unless_disconnected
-from app.api.intake import IMAGE_REQUEST_BODY, read_upload
+from app.api.intake import read_upload
+from app.api.openapi import image_request_body
 from app.explain.base import Method, MethodParams
 from app.explain.options import ExplainOptions
 from app.explain.registry import METHODS
@@ -64,7 +65,9 @@ def add_method_route(key: str, method: Method) -> None:
         params: MethodParams = method.Params.model_validate(query, from_attributes=True)
         options = ExplainOptions.model_validate(query, from_attributes=True)
         image = ImageUpload(upload.images[0], upload.baseline)
-        limits = RequestLimits(settings.image_limits, settings.max_forward_passes)
+        limits = RequestLimits(
+            services.image_limits, settings.max_forward_passes, settings.max_explain_elements
+        )
         async with services.explain_gate.slot(services.deadline()):  # 503 when full
             return await run_unless_disconnected(
                 request, explain_image, model, method, params, options, image, limits
@@ -79,7 +82,7 @@ def add_method_route(key: str, method: Method) -> None:
         response_model_exclude_none=True,
         summary=f"Explain with {key}: {method.summary}",
         description=(method.__doc__ or "").strip(),
-        openapi_extra={"requestBody": IMAGE_REQUEST_BODY},
+        openapi_extra={"requestBody": image_request_body(1, baseline=True)},
     )
 
 
