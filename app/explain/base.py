@@ -46,6 +46,27 @@ class Budget:
         self.passes -= passes
 
 
+@dataclass(frozen=True)
+class Cost:
+    """What one request of a method runs: rows through the network forwards (whole or from a
+    layer on) and rows through a backward pass (whole or down to a layer). The budget
+    (LANTERN_MAX_FORWARD_PASSES) counts the forward rows."""
+
+    forward: int
+    backward: int = 0
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a request's cost depends on besides the method's parameters: the number of
+    targets, the input's size, and the channels of the layer a CAM method reads."""
+
+    targets: int
+    height: int
+    width: int
+    layer_channels: int = 0
+
+
 @dataclass
 class ExplainInput:
     """One preprocessed image, the classes to explain, and the model that explains them.
@@ -64,6 +85,12 @@ class ExplainInput:
     @property
     def classes(self) -> int:
         return self.model.manifest.classes
+
+    def workload(self) -> Workload:
+        """The figures a method's cost depends on, for this input."""
+        height, width = self.nchw(self.image).shape[2:]
+        channels = self.model.layers.shapes.get(self.layer or "", (0, 0))[1]
+        return Workload(len(self.targets), height, width, channels)
 
     def seeds(self, repeats: int = 1) -> np.ndarray:
         """One-hot seeds (T * repeats, K): each target repeated `repeats` times in a row."""
@@ -131,6 +158,17 @@ class Method(ABC):
     @abstractmethod
     def explain(self, given: ExplainInput, params: Any) -> Explanation:
         """Heatmaps for every target of `given`."""
+
+    @abstractmethod
+    def cost(self, params: Any, work: Workload) -> Cost:
+        """The forward and backward passes `explain` runs for `work` with `params`."""
+
+    def require_budget(self, given: ExplainInput, params: Any, advice: str) -> Cost:
+        """This request's cost, refused (OverBudgetError) when its forward passes exceed the
+        request's budget."""
+        cost = self.cost(params, given.workload())
+        given.budget.require(cost.forward, type(self).__name__, advice)
+        return cost
 
     def supports(self, model: RunningModel) -> bool:
         """Whether this method works on `model` (gradients available, a CAM layer)."""

@@ -7,7 +7,15 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from app.explain.base import ExplainInput, Explanation, Method, MethodParams, reduce_channels
+from app.explain.base import (
+    Cost,
+    ExplainInput,
+    Explanation,
+    Method,
+    MethodParams,
+    Workload,
+    reduce_channels,
+)
 from app.gradients import ReluRule
 
 ChannelReduction = Literal["max_abs", "sum", "abs_sum"]
@@ -42,6 +50,10 @@ class GradientMethod(Method):
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         """Per-channel attributions (T, C, H, W) and any figures worth reporting."""
         return input_gradients(given, self.relu_rule), {}
+
+    def cost(self, params: GradientParams, work: Workload) -> Cost:
+        """One run of the explain graph per target."""
+        return Cost(work.targets, work.targets)
 
 
 def weighted_input_gradients(

@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from app.errors import MissingBaselineError
-from app.explain.base import ExplainInput, reference_input
+from app.explain.base import Cost, ExplainInput, Workload, reference_input
 from app.explain.gradient_base import (
     Attribution,
     GradientMethod,
@@ -48,6 +48,10 @@ class IntegratedGradients(GradientMethod):
         given.budget.require(passes, "Integrated Gradients", "Ask for fewer steps or targets.")
         baseline = make_baseline(given, params)
         return integrate(given, baseline, params.steps)
+
+    def cost(self, params: GradientParams, work: Workload) -> Cost:
+        assert isinstance(params, IntegratedGradientsParams)
+        return Cost(work.targets * params.steps, work.targets * params.steps)
 
 
 def integrate(given: ExplainInput, baseline: np.ndarray, steps: int) -> Attribution:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from app.explain.ablation_cam import AblationCAM
 from app.explain.base import Method
 from app.explain.deconvnet import Deconvnet
+from app.explain.eigen_cam import EigenCAM
 from app.explain.grad_cam import GradCAM
 from app.explain.grad_cam_plus_plus import GradCAMPlusPlus
 from app.explain.gradient_x_input import GradientXInput
@@ -17,6 +19,7 @@ from app.explain.rise import RISE
 from app.explain.saliency import Saliency
 from app.explain.score_cam import ScoreCAM
 from app.explain.smoothgrad import SmoothGrad
+from app.explain.xgrad_cam import XGradCAM
 
 METHODS: dict[str, Method] = {
     "saliency": Saliency(),
@@ -29,6 +32,9 @@ METHODS: dict[str, Method] = {
     "grad_cam_plus_plus": GradCAMPlusPlus(),
     "hires_cam": HiResCAM(),
     "layer_cam": LayerCAM(),
+    "xgrad_cam": XGradCAM(),
+    "eigen_cam": EigenCAM(),
+    "ablation_cam": AblationCAM(),
     "guided_grad_cam": GuidedGradCAM(),
     "occlusion": Occlusion(),
     "score_cam": ScoreCAM(),

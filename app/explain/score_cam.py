@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.explain.base import ExplainInput, Explanation, Method, MethodParams, chunks
+from app.explain.base import (
+    Cost,
+    ExplainInput,
+    Explanation,
+    Method,
+    MethodParams,
+    Workload,
+    chunks,
+)
 from app.imaging.smoothing import resize_bilinear
 
 
@@ -36,6 +44,10 @@ class ScoreCAM(Method):
         maps = np.maximum(np.einsum("kt,khw->thw", weights, activations), 0.0)  # (T, h, w)
         height, width = given.nchw(given.image).shape[2:]
         return Explanation(resize_bilinear(maps, height, width))
+
+    def cost(self, params: MethodParams, work: Workload) -> Cost:
+        """One forward pass for the activations, one per channel of the layer."""
+        return Cost(work.layer_channels + 1)
 
 
 def masked_probabilities(given: ExplainInput, activations: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from app.explain.base import ExplainInput
+from app.explain.base import Cost, ExplainInput, Workload
 from app.explain.gradient_base import (
     Attribution,
     GradientMethod,
@@ -37,6 +37,10 @@ class SmoothGrad(GradientMethod):
         shape = (params.samples, *given.image.shape[1:])
         noise = rng.normal(0.0, sigma, shape).astype(np.float32)  # (S, C, H, W)
         return smoothgrad_from_noise(given, noise), {"sigma": sigma}
+
+    def cost(self, params: GradientParams, work: Workload) -> Cost:
+        assert isinstance(params, SmoothGradParams)
+        return Cost(work.targets * params.samples, work.targets * params.samples)
 
 
 def smoothgrad_from_noise(given: ExplainInput, noise: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from app.runtime.layers import LayerIndex
 from app.runtime.model import LoadFacts, RunningModel
 from app.runtime.registry import ModelRegistry
 from app.runtime.sessions import SessionFactory
+from app.runtime.tails import LayerTails
 from app.runtime.taps import LayerTaps
 from app.store.layout import MODEL_FILE, entry_folders, read_manifest, sha256_of
 from app.store.manifest import InputSpec, Manifest, Preprocess, Provenance
@@ -130,6 +131,7 @@ def running_model(
         session=session,
         engine=engine,
         taps=LayerTaps(graph, manifest.input.name, options.sessions, cache),
+        tails=LayerTails(graph, options.sessions, cache),
         layers=layers,
         facts=LoadFacts(parameters, time.perf_counter() - started),
     )
