@@ -14,8 +14,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from app.explain.base import Budget, ExplainInput
 from app.config import PROJECT_ROOT
+from app.explain.base import Budget, ExplainInput
 from app.export.datasets import read_idx
 from app.imaging.decode import ImageLimits
 from app.imaging.tensors import to_input_array
