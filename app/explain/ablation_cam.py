@@ -31,10 +31,11 @@ class AblationCAM(Method):
     needs_gradients = False
     uses_layer = True
     summary = "layer channels weighted by the score drop when each one is zeroed"
+    budget_advice = "Choose a layer with fewer channels."
 
     def explain(self, given: ExplainInput, params: MethodParams) -> Explanation:
         assert given.layer is not None
-        self.require_budget(given, params, "Choose a layer with fewer channels.")
+        self.require_budget(given, params)
         upstream = given.model.tails.upstream(given.layer)
         logits, taps = given.tapped(given.image, (given.layer, *upstream))
         activations = taps[given.layer][0]  # (K, h, w)

@@ -66,6 +66,12 @@ class Workload:
     width: int
     layer_channels: int = 0
 
+    @classmethod
+    def default(cls, model: RunningModel) -> Workload:
+        """One target on `model`'s input size and its default CAM layer."""
+        shape = model.layers.shapes.get(model.layers.cam_layer or "", (0, 0))
+        return cls(1, model.spec.height, model.spec.width, shape[1] if len(shape) > 1 else 0)
+
 
 @dataclass
 class ExplainInput:
@@ -89,8 +95,8 @@ class ExplainInput:
     def workload(self) -> Workload:
         """The figures a method's cost depends on, for this input."""
         height, width = self.nchw(self.image).shape[2:]
-        channels = self.model.layers.shapes.get(self.layer or "", (0, 0))[1]
-        return Workload(len(self.targets), height, width, channels)
+        shape = self.model.layers.shapes.get(self.layer or "", (0, 0))
+        return Workload(len(self.targets), height, width, shape[1] if len(shape) > 1 else 0)
 
     def seeds(self, repeats: int = 1) -> np.ndarray:
         """One-hot seeds (T * repeats, K): each target repeated `repeats` times in a row."""
@@ -154,6 +160,7 @@ class Method(ABC):
     uses_layer: ClassVar[bool] = False
     Params: ClassVar[type[MethodParams]] = MethodParams
     summary: ClassVar[str]
+    budget_advice: ClassVar[str] = "Ask for fewer targets."  # when over the budget
 
     @abstractmethod
     def explain(self, given: ExplainInput, params: Any) -> Explanation:
@@ -163,11 +170,11 @@ class Method(ABC):
     def cost(self, params: Any, work: Workload) -> Cost:
         """The forward and backward passes `explain` runs for `work` with `params`."""
 
-    def require_budget(self, given: ExplainInput, params: Any, advice: str) -> Cost:
-        """This request's cost, refused (OverBudgetError) when its forward passes exceed the
-        request's budget."""
+    def require_budget(self, given: ExplainInput, params: Any) -> Cost:
+        """This request's cost, refused (OverBudgetError) when its forward passes exceed what
+        is left of the request's budget."""
         cost = self.cost(params, given.workload())
-        given.budget.require(cost.forward, type(self).__name__, advice)
+        given.budget.require(cost.forward, type(self).__name__, self.budget_advice)
         return cost
 
     def supports(self, model: RunningModel) -> bool:

@@ -28,7 +28,7 @@ class EigenCAM(Method):
 
     def explain(self, given: ExplainInput, params: MethodParams) -> Explanation:
         assert given.layer is not None
-        self.require_budget(given, params, "")
+        self.require_budget(given, params)
         _, taps = given.tapped(given.image, (given.layer,))
         projection, explained = first_component(taps[given.layer][0])  # (h, w)
         height, width = given.nchw(given.image).shape[2:]
@@ -37,6 +37,7 @@ class EigenCAM(Method):
         return Explanation(heatmaps, extras={"explained_variance": explained})
 
     def cost(self, params: MethodParams, work: Workload) -> Cost:
+        """One forward pass, whatever the number of targets."""
         return Cost(1)
 
 

@@ -41,6 +41,7 @@ class IntegratedGradients(GradientMethod):
 
     summary = "path integral of gradients from a baseline to the input"
     Params = IntegratedGradientsParams
+    budget_advice = "Ask for fewer steps or targets."
 
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         assert isinstance(params, IntegratedGradientsParams)
@@ -50,6 +51,7 @@ class IntegratedGradients(GradientMethod):
         return integrate(given, baseline, params.steps)
 
     def cost(self, params: GradientParams, work: Workload) -> Cost:
+        """One run of the explain graph per point on the path and target."""
         assert isinstance(params, IntegratedGradientsParams)
         return Cost(work.targets * params.steps, work.targets * params.steps)
 

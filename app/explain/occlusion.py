@@ -54,6 +54,7 @@ class Occlusion(Method):
     needs_gradients = False
     summary = "score drop when each patch of the image is hidden"
     Params = OcclusionParams
+    budget_advice = "Use a larger window or stride."
 
     def explain(self, given: ExplainInput, params: OcclusionParams) -> Explanation:
         size = given.nchw(given.image).shape[2:]

@@ -38,6 +38,7 @@ class RISE(Method):
     needs_gradients = False
     summary = "the average of random masks weighted by the target's probability"
     Params = RISEParams
+    budget_advice = "Use fewer samples."
 
     def explain(self, given: ExplainInput, params: RISEParams) -> Explanation:
         given.budget.require(params.samples, "RISE", "Use fewer samples.")

@@ -32,6 +32,7 @@ class ScoreCAM(Method):
     needs_gradients = False
     uses_layer = True
     summary = "layer channels weighted by the target's probability with each one as a mask"
+    budget_advice = "Choose a layer with fewer channels."
 
     def explain(self, given: ExplainInput, params: MethodParams) -> Explanation:
         assert given.layer is not None

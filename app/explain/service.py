@@ -59,6 +59,7 @@ def explain_image(
     steps = options.faithfulness_steps
     curve_passes = faithfulness_passes(len(given.targets), steps) if options.faithfulness else 0
     given.budget.take(curve_passes, "The faithfulness curves", "Ask for fewer steps or targets.")
+    method.require_budget(given, params)
     clock.append(time.perf_counter())
     explanation = method.explain(given, params)
     clock.append(time.perf_counter())

@@ -27,6 +27,7 @@ class SmoothGrad(GradientMethod):
 
     summary = "gradient averaged over noisy copies of the input"
     Params = SmoothGradParams
+    budget_advice = "Ask for fewer samples or targets."
 
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         assert isinstance(params, SmoothGradParams)
@@ -39,6 +40,7 @@ class SmoothGrad(GradientMethod):
         return smoothgrad_from_noise(given, noise), {"sigma": sigma}
 
     def cost(self, params: GradientParams, work: Workload) -> Cost:
+        """One run of the explain graph per noisy copy and target."""
         assert isinstance(params, SmoothGradParams)
         return Cost(work.targets * params.samples, work.targets * params.samples)
 
