@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from app.explain.ablation_cam import AblationCAM
 from app.explain.base import Method
+from app.explain.blur_ig import BlurIG
 from app.explain.deconvnet import Deconvnet
 from app.explain.eigen_cam import EigenCAM
 from app.explain.grad_cam import GradCAM
 from app.explain.grad_cam_plus_plus import GradCAMPlusPlus
+from app.explain.gradient_shap import GradientSHAP
 from app.explain.gradient_x_input import GradientXInput
 from app.explain.guided_backprop import GuidedBackprop
 from app.explain.guided_grad_cam import GuidedGradCAM
@@ -28,6 +30,8 @@ METHODS: dict[str, Method] = {
     "gradient_x_input": GradientXInput(),
     "smoothgrad": SmoothGrad(),
     "integrated_gradients": IntegratedGradients(),
+    "gradient_shap": GradientSHAP(),
+    "blur_ig": BlurIG(),
     "grad_cam": GradCAM(),
     "grad_cam_plus_plus": GradCAMPlusPlus(),
     "hires_cam": HiResCAM(),

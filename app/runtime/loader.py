@@ -18,6 +18,7 @@ from app.runtime.engine import GradientEngine
 from app.runtime.layers import LayerIndex
 from app.runtime.model import LoadFacts, RunningModel
 from app.runtime.registry import ModelRegistry
+from app.runtime.samples import load_samples
 from app.runtime.sessions import SessionFactory
 from app.runtime.tails import LayerTails
 from app.runtime.taps import LayerTaps
@@ -38,6 +39,7 @@ class LoadOptions:
     sessions: SessionFactory = SessionFactory()
     warmup_runs: int = 1
     cached_sessions: int = 16
+    samples: Path | None = None  # the folder of each model's sample pictures, by model name
 
 
 def load_store(root: Path, options: LoadOptions | None = None) -> ModelRegistry:
@@ -134,6 +136,7 @@ def running_model(
         tails=LayerTails(graph, options.sessions, cache),
         layers=layers,
         facts=LoadFacts(parameters, time.perf_counter() - started),
+        samples=load_samples(options.samples, name, manifest.input, manifest.preprocess),
     )
 
 

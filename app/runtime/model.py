@@ -45,6 +45,7 @@ class RunningModel:
     tails: LayerTails
     layers: LayerIndex
     facts: LoadFacts
+    samples: np.ndarray | None = None  # the model's own sample pictures as inputs, if shipped
 
     @property
     def spec(self) -> InputSpec:

@@ -177,9 +177,7 @@ def test_faithfulness_passes_count_against_the_same_budget(tiny_store, digit_png
         assert "the limit is 28" in error["message"]
 
 
-@pytest.mark.parametrize(
-    "method", ["occlusion", "rise", "score_cam", "eigen_cam", "ablation_cam"]
-)
+@pytest.mark.parametrize("method", ["occlusion", "rise", "score_cam", "eigen_cam", "ablation_cam"])
 def test_forward_only_methods_work_on_a_model_without_gradients(tmp_path, digit_png, method):
     model = tiny_cnn(1, 28, 10, activation="Erf")
     write_store_entry(tmp_path, model, manifest_fields("erf_net", 1, 28, 10))
