@@ -15,7 +15,9 @@ from app.explain.guided_backprop import GuidedBackprop
 from app.explain.guided_grad_cam import GuidedGradCAM
 from app.explain.hires_cam import HiResCAM
 from app.explain.integrated_gradients import IntegratedGradients
+from app.explain.kernel_shap import KernelSHAP
 from app.explain.layer_cam import LayerCAM
+from app.explain.lime import LIME
 from app.explain.occlusion import Occlusion
 from app.explain.rise import RISE
 from app.explain.saliency import Saliency
@@ -43,4 +45,6 @@ METHODS: dict[str, Method] = {
     "occlusion": Occlusion(),
     "score_cam": ScoreCAM(),
     "rise": RISE(),
+    "lime": LIME(),
+    "kernel_shap": KernelSHAP(),
 }
