@@ -144,15 +144,12 @@ def activation_work(
     spec, pre = model.spec, model.preprocessing
 
     def work(job: Job) -> dict[str, Any]:
-        rng = np.random.default_rng(params.seed)
-        start = am.start_image((1, spec.channels, spec.height, spec.width), pre, rng)
-
         def on_step(step: int, value: float) -> None:
             job.check()
             job.report(step, value)
 
-        bounds = am.pixel_bounds(pre)
-        image, value, logits = am.ascend(fn, start, bounds, params, on_step)
+        shape = (spec.channels, spec.height, spec.width)
+        image, value, logits = am.grow(fn, shape, pre, params, on_step)
         predictions = model.manifest.ranked(model.manifest.probabilities(logits), 3)[0]
         result: dict[str, Any] = {
             "png": png_base64(_picture(model, image[0])),
