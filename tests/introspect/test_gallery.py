@@ -18,8 +18,11 @@ def test_every_class_gets_a_picture_of_the_models_input_size():
 
 
 def test_the_gallery_has_a_header_and_a_row_of_tiles_per_model():
-    white = np.full((28, 28, 3), 255, np.uint8)
-    picture = gallery({"a": [white] * 3, "b": [white] * 2}, ["x", "y", "z"])
+    black = np.zeros((28, 28, 3), np.uint8)  # on the gallery's white
+    picture = gallery({"a": [black] * 3, "b": [black] * 2}, ["x", "y", "z"])
     assert picture.size == (LABEL_WIDTH + 3 * (TILE + GAP), HEADER + 2 * (TILE + GAP))
-    tile = picture.getpixel((LABEL_WIDTH + TILE // 2, HEADER + TILE // 2))
-    assert tile == (255, 255, 255)
+    second_row = HEADER + TILE + GAP + TILE // 2
+    column = [LABEL_WIDTH + c * (TILE + GAP) + TILE // 2 for c in range(3)]
+    assert [picture.getpixel((x, second_row)) for x in column] == [(0, 0, 0)] * 2 + [
+        (255, 255, 255)
+    ]
