@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from bench.libraries import pytorch_grad_cam
 from tests.explain.conftest import Case
-from tests.explain.libraries import pytorch_grad_cam
 from tests.gradients.reference import relative_error
 
 

@@ -12,8 +12,8 @@ from app.errors import OverBudgetError
 from app.explain.ablation_cam import AblationCAM
 from app.explain.base import Budget
 from app.imaging.smoothing import resize_bilinear
+from bench.libraries import pytorch_grad_cam
 from tests.explain.cam_reference import assert_equal_up_to_normalisation, reference_map
-from tests.explain.libraries import pytorch_grad_cam
 
 
 def _check(case, targets):

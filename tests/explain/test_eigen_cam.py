@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from app.explain.eigen_cam import EigenCAM, first_component
+from bench.libraries import pytorch_grad_cam
 from tests.explain.cam_reference import assert_equal_up_to_normalisation, reference_map
-from tests.explain.libraries import pytorch_grad_cam
 
 
 def _signed_like_ours(projection_of):

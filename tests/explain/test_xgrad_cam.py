@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from app.explain.xgrad_cam import XGradCAM
+from bench.libraries import pytorch_grad_cam
 from tests.explain.cam_reference import assert_equal_up_to_normalisation, reference_map
-from tests.explain.libraries import pytorch_grad_cam
 
 
 def _check(case, targets):

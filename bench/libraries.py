@@ -1,4 +1,4 @@
-"""The reference libraries the method tests compare against, imported once.
+"""The reference libraries the method tests and benchmarks compare against, imported once.
 
 pytorch-grad-cam (`grad-cam`, installed with --no-deps: see pyproject.toml) imports
 torchvision at import time, for image helpers and detection targets the tests never call. The
