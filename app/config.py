@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     model_store: Path = PROJECT_ROOT / "model_store"
+    samples_dir: Path = Field(
+        default=PROJECT_ROOT / "static" / "samples",
+        description="each model's sample pictures (<dir>/<model>/*.png): the UI's samples and "
+        "GradientSHAP's baselines=samples",
+    )
     default_model: str = "efficientnet_lite0"
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
@@ -161,7 +166,7 @@ class Settings(BaseSettings):
 
     @property
     def load_options(self) -> LoadOptions:
-        return LoadOptions(self.sessions, self.warmup_runs, self.cached_sessions)
+        return LoadOptions(self.sessions, self.warmup_runs, self.cached_sessions, self.samples_dir)
 
     @property
     def job_limits(self) -> JobLimits:
