@@ -10,7 +10,9 @@ from app.explain.superpixel_base import SuperpixelMethod, SuperpixelParams
 
 
 class LIMEParams(SuperpixelParams):
-    kernel_width: float = Field(0.25, gt=0, le=100, description="of the similarity kernel")
+    kernel_width: float = Field(
+        0.25, ge=0.01, le=100, description="of the similarity kernel (narrower ones underflow)"
+    )
     ridge: float = Field(1.0, ge=0, le=1e6, description="L2 penalty of the surrogate")
 
 

@@ -60,8 +60,7 @@ def test_gradient_shap_equals_captum_with_the_same_draws_on_random_nets(case, mo
 def test_expected_gradients_on_the_shipped_models_equals_captum_from_their_samples(
     shipped, monkeypatch
 ):
-    spec, preprocess = shipped.model.spec, shipped.model.preprocessing
-    samples = load_samples(SAMPLES, shipped.model.name, spec, preprocess)
+    samples = load_samples(SAMPLES, shipped.model.manifest)
     assert samples is not None and len(samples) == 10
     top = int(np.argmax(shipped.model.logits(shipped.image)))
     _check(shipped, monkeypatch, samples, target=top)
