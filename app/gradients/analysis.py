@@ -74,6 +74,7 @@ def collect_facts(graph: onnx.GraphProto) -> tuple[GraphFacts, dict[str, int]]:
         if node.op_type == "Constant" and node_attr(node, "value") is not None:
             facts.constants[node.output[0]] = numpy_helper.to_array(node_attr(node, "value"))
     facts.names.update(elem_types)
+    facts.elem_types = elem_types
     return facts, elem_types
 
 
