@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,8 @@ from app.gradients import (
     UnsupportedOpError,
     build_explain_graph,
 )
+from app.gradients.self_check import SelfCheck
+from app.gradients.verification import verify_explain_sessions
 
 MAX_CACHED_LAYER_SETS = 8
 
@@ -39,7 +42,8 @@ def resident_bytes() -> int:
 
 class GradientEngine:
     """Runs the explain graph of one model. When the model has an op without a backward rule,
-    `error` names it and every run answers 422 with that message."""
+    `error` names it and every run answers 422 (`error_code` gradients_unsupported); when
+    `verify` finds its gradients disagree with the forward pass, 422 gradients_unverified."""
 
     def __init__(
         self, model: onnx.ModelProto, default_layers: tuple[str, ...] = (), threads: int = 0
@@ -48,6 +52,8 @@ class GradientEngine:
         self.default_layers = default_layers
         self.threads = threads
         self.error: str | None = None
+        self.error_code = "gradients_unsupported"
+        self.check: SelfCheck | None = None
         self.stats = EngineStats(0.0, 0)
         self._sessions: dict[tuple[tuple[str, ...], bool], ExplainSession] = {}
         self._lock = threading.Lock()
@@ -71,6 +77,34 @@ class GradientEngine:
     def available(self) -> bool:
         return self.error is None
 
+    def verify(
+        self, forward: Callable[[np.ndarray], np.ndarray], input_shape: tuple[int, ...]
+    ) -> SelfCheck | None:
+        """Check the default explain graphs against `forward` (the model's logits of a batch
+        shaped (N, *input_shape)); on failure the gradient methods are refused."""
+        if self.error is not None:
+            return None
+        sessions = {
+            ("full" if gradient else "cam"): session
+            for (layers, gradient), session in self._sessions.items()
+            if layers == self.default_layers
+        }
+        try:
+            self.check = verify_explain_sessions(
+                self.model, sessions, forward, input_shape, self._options()
+            )
+        except Exception as error:  # a check that cannot run proves nothing: refuse
+            self.error_code = "gradients_unverified"
+            self.error = f"the gradient self-check could not run ({type(error).__name__}: {error})"
+            return None
+        if not self.check.passed:
+            self.error_code = "gradients_unverified"
+            self.error = (
+                "the explain graph's gradients disagree with the model's forward pass, so "
+                f"gradient methods are off: {self.check.describe()}"
+            )
+        return self.check
+
     def run(
         self,
         image: np.ndarray,
@@ -85,7 +119,7 @@ class GradientEngine:
         cost of a forward pass); its result has `input_grad` None.
         """
         if self.error is not None:
-            raise APIError(422, "gradients_unsupported", self.error)
+            raise APIError(422, self.error_code, self.error)
         session = self._session(layers or self.default_layers, input_gradient)
         return session.run(image, seed, relu_rule)
 
@@ -101,6 +135,10 @@ class GradientEngine:
             return session
 
     def _build(self, layers: tuple[str, ...], input_gradient: bool) -> ExplainSession:
+        graph = build_explain_graph(self.model, list(layers), input_gradient=input_gradient)
+        return ExplainSession(graph, self._options())
+
+    def _options(self) -> ort.SessionOptions:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = self.threads
@@ -108,5 +146,4 @@ class GradientEngine:
         # Idle threads sleep instead of spinning: explain graphs have many short nodes, and on
         # a CPU shared with other requests spinning threads slowed ResNet-18 runs by up to 2x.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        graph = build_explain_graph(self.model, list(layers), input_gradient=input_gradient)
-        return ExplainSession(graph, options)
+        return options

@@ -57,7 +57,7 @@ def resolve_layer(requested: str | None, model: LoadedModel, method: Method) -> 
 
 def check_supported(method: Method, model: LoadedModel) -> None:
     if method.needs_gradients and not model.engine.available:
-        raise APIError(422, "gradients_unsupported", model.engine.error or "")
+        raise APIError(422, model.engine.error_code, model.engine.error or "")
 
 
 def explain_image(

@@ -8,6 +8,7 @@ import numpy as np
 import onnxruntime as ort
 
 from app.cancellation import run_session
+from app.gradients.frozen import FrozenForward
 from app.gradients.graph import ExplainGraph
 
 
@@ -27,17 +28,21 @@ class ExplainResult:
         return self.input_grad
 
 
+def _session(model, options: ort.SessionOptions | None) -> ort.InferenceSession:
+    if options is None:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+
+
 class ExplainSession:
     """An onnxruntime session on an explain graph (graph optimisation on)."""
 
     def __init__(self, graph: ExplainGraph, options: ort.SessionOptions | None = None) -> None:
         self.graph = graph
-        if options is None:
-            options = ort.SessionOptions()
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            graph.model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = _session(graph.model, options)
 
     def run(self, image: np.ndarray, seed: np.ndarray, relu_rule: int = 0) -> ExplainResult:
         """Logits, input gradient and layer activations/gradients of sum(seed * logits)."""
@@ -56,3 +61,19 @@ class ExplainSession:
             result.activations[layer] = values[len(heads) + 2 * index]
             result.gradients[layer] = values[len(heads) + 2 * index + 1]
         return result
+
+
+class FrozenForwardSession:
+    """An onnxruntime session on a frozen forward graph (frozen.py), for the self-check."""
+
+    def __init__(self, frozen: FrozenForward, options: ort.SessionOptions | None = None) -> None:
+        self.frozen = frozen
+        self.session = _session(frozen.model, options)
+
+    def run(self, image: np.ndarray, base: np.ndarray, deltas) -> np.ndarray:
+        """Logits at `image` (G * B rows) on the branches of `base` (B rows), with `deltas`
+        (layer -> array, one per requested layer) added to the layers."""
+        f = self.frozen
+        feeds = {f.input_name: image, f.base_name: base}
+        feeds.update({f.delta_names[layer]: delta for layer, delta in deltas.items()})
+        return self.session.run([f.logits_name], feeds)[0]

@@ -102,7 +102,7 @@ def resolve_objective(
 ) -> tuple[dict[str, Any], am.GradientFn]:
     """(description, gradient function) of a class or channel objective."""
     if not model.engine.available:
-        raise APIError(422, "gradients_unsupported", model.engine.error or "")
+        raise APIError(422, model.engine.error_code, model.engine.error or "")
     channels_last = model.manifest.input.layout == "NHWC"
     if target is not None:
         index = _class_index(model, target)

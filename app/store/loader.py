@@ -16,7 +16,7 @@ from app.cancellation import run_session
 from app.explain.engine import GradientEngine
 from app.explain.layers import conv_layers, default_cam_layer
 from app.store.manifest import MODEL_FILE, Manifest, read_manifest, sha256_of
-from app.store.sessions import create_session, warm_up
+from app.store.sessions import blank_batch, create_session, warm_up
 from app.store.taps import LayerTaps
 
 log = logging.getLogger("lantern.store")
@@ -54,6 +54,10 @@ class LoadedModel:
         return softmax(outputs)
 
 
+def _logits(session: ort.InferenceSession, manifest: Manifest, batch: np.ndarray) -> np.ndarray:
+    return np.asarray(session.run(None, {manifest.input.name: batch})[0])
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))  # (N, K)
     return shifted / shifted.sum(axis=1, keepdims=True)
@@ -89,6 +93,8 @@ def load_entry(
     parameters = sum(int(np.prod(t.dims)) for t in onnx_model.graph.initializer)
     cam_layer = default_cam_layer(onnx_model, manifest.layers.cam)
     engine = GradientEngine(onnx_model, (cam_layer,) if cam_layer else (), threads)
+    input_shape = blank_batch(manifest.input).shape[1:]
+    engine.verify(lambda batch: _logits(session, manifest, batch), input_shape)
     if engine.error:
         log.warning("model %s version %d: gradient methods off: %s", name, version, engine.error)
     return LoadedModel(
