@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 
-from app.api.schemas import GradientSupport, ModelDetail, ModelList, ModelSummary
+from app.api.schemas import GradientCheck, GradientSupport, ModelDetail, ModelList, ModelSummary
 from app.store.loader import LoadedModel
 from app.store.registry import ModelRegistry
 
@@ -43,12 +43,27 @@ def get_model(
         load_seconds=round(model.load_seconds, 4),
         gradients=GradientSupport(
             available=model.engine.available,
+            code=None if model.engine.available else model.engine.error_code,
             error=model.engine.error,
+            check=_check(model),
             build_seconds=round(model.engine.stats.build_seconds, 4),
             session_bytes=model.engine.stats.session_bytes,
             cam_layer=model.cam_layer,
             conv_layers=model.conv_layers,
         ),
+    )
+
+
+def _check(model: LoadedModel) -> GradientCheck | None:
+    check = model.engine.check
+    if check is None:
+        return None
+    return GradientCheck(
+        passed=check.passed,
+        error=check.error,
+        tolerance=check.tolerance,
+        worst=check.worst,
+        seconds=round(check.seconds, 4),
     )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from app.errors import APIError
 from app.explain.base import DEFAULT_BUDGET, ExplainInput, Method, MethodParams
 from app.explain.faithfulness import faithfulness, faithfulness_passes
+from app.explain.layers import cam_refusal
 from app.explain.render import render_explanation
 from app.imaging import ImageLimits
 from app.inference import preprocess_batch
@@ -47,7 +48,7 @@ def resolve_layer(requested: str | None, model: LoadedModel, method: Method) -> 
         return None
     layer = requested or model.cam_layer
     if layer is None:
-        raise APIError(422, "no_conv_layer", "This model has no convolution layer for CAMs.")
+        raise APIError(422, "no_conv_layer", cam_refusal(model.onnx_model))
     if layer != model.cam_layer and layer not in model.conv_layers:
         raise APIError(
             422, "unknown_layer", f"'{layer}' is not a conv layer; GET /models/{{name}} lists them."

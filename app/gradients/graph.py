@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -63,11 +64,20 @@ def supported_ops() -> frozenset[str]:
 
 def unsupported_ops(model: onnx.ModelProto) -> list[tuple[str, str]]:
     """(op_type, node_name) of every node on the gradient path without a backward rule."""
+    return [(n.op_type, n.name) for n in _input_path(model) if n.op_type not in BACKWARD_RULES]
+
+
+def path_op_counts(model: onnx.ModelProto) -> dict[str, int]:
+    """How many nodes of each op type lie on the gradient path (input to logits)."""
+    return dict(Counter(node.op_type for node in _input_path(model)))
+
+
+def _input_path(model: onnx.ModelProto) -> list[onnx.NodeProto]:
     model = prepare(model)
     _, elem_types = collect_facts(model.graph)
     source = image_input(model.graph).name
     path, _ = gradient_path(model.graph, [source], model.graph.output[0].name, elem_types)
-    return [(n.op_type, n.name) for n in path if n.op_type not in BACKWARD_RULES]
+    return path
 
 
 def build_explain_graph(

@@ -105,17 +105,17 @@ def test_the_method_list_names_parameters_and_supporting_models(client):
 
 
 def test_an_op_without_a_backward_rule_stops_only_the_gradient_methods(tmp_path, digit_png):
-    model = tiny_cnn(1, 28, 10, activation="Erf")
-    write_store_entry(tmp_path, model, manifest_fields("erf_net", 1, 28, 10))
-    with TestClient(create_app(Settings(model_store=tmp_path, default_model="erf_net"))) as client:
+    model = tiny_cnn(1, 28, 10, activation="Atan")
+    write_store_entry(tmp_path, model, manifest_fields("atan_net", 1, 28, 10))
+    with TestClient(create_app(Settings(model_store=tmp_path, default_model="atan_net"))) as client:
         assert client.post("/predict", content=digit_png, headers=PNG).status_code == 200
         response = _explain(client, "saliency", digit_png)
         assert response.status_code == 422
         error = response.json()["error"]
         assert error["code"] == "gradients_unsupported"
-        assert "'Erf'" in error["message"] and "node" in error["message"]
-        detail = client.get("/models/erf_net").json()["gradients"]
-        assert not detail["available"] and "Erf" in detail["error"]
+        assert "'Atan'" in error["message"] and "node" in error["message"]
+        detail = client.get("/models/atan_net").json()["gradients"]
+        assert not detail["available"] and "Atan" in detail["error"]
         listed = {m["key"]: m["models"] for m in client.get("/explain").json()["methods"]}
         assert listed["saliency"] == []
 
@@ -168,12 +168,12 @@ def test_faithfulness_passes_count_against_the_same_budget(tiny_store, digit_png
 
 @pytest.mark.parametrize("method", ["occlusion", "rise", "score_cam"])
 def test_forward_only_methods_work_on_a_model_without_gradients(tmp_path, digit_png, method):
-    model = tiny_cnn(1, 28, 10, activation="Erf")
-    write_store_entry(tmp_path, model, manifest_fields("erf_net", 1, 28, 10))
-    with TestClient(create_app(Settings(model_store=tmp_path, default_model="erf_net"))) as client:
+    model = tiny_cnn(1, 28, 10, activation="Atan")
+    write_store_entry(tmp_path, model, manifest_fields("atan_net", 1, 28, 10))
+    with TestClient(create_app(Settings(model_store=tmp_path, default_model="atan_net"))) as client:
         assert _explain(client, method, digit_png).status_code == 200
         listed = {m["key"]: m["models"] for m in client.get("/explain").json()["methods"]}
-        assert listed[method] == ["erf_net"]
+        assert listed[method] == ["atan_net"]
 
 
 @pytest.mark.parametrize(

@@ -118,7 +118,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "legacy": legacy_export(folder / "legacy.onnx"),
         "dynamo": dynamo_export(folder / "dynamo.onnx"),
         "keras": nhwc_graph(folder / "keras.onnx"),
-        "gelu": nhwc_graph(folder / "gelu.onnx", extra="Erf"),
+        "atan": nhwc_graph(folder / "atan.onnx", extra="Atan"),
         "fixed": legacy_export(folder / "fixed.onnx", dynamic=False),
     }
 
@@ -127,7 +127,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def store(made: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every good source imported through the command line."""
     out = tmp_path_factory.mktemp("store")
-    for name in ("legacy", "dynamo", "keras", "gelu", "fixed"):
+    for name in ("legacy", "dynamo", "keras", "atan", "fixed"):
         main(["import", str(made[name]), "--name", name, "--labels", str(made["labels"]),
               "--mean", "0.5", "--std", "0.25", "--out", str(out)])  # fmt: skip
     return out
@@ -180,14 +180,14 @@ def test_a_fixed_batch_axis_is_freed_and_serves_batches(client, store):
 def test_an_op_without_a_backward_rule_is_named_and_forward_methods_still_work(
     made, tmp_path, capsys, client
 ):
-    main(["import", str(made["gelu"]), "--name", "gelu", "--labels", str(made["labels"]),
+    main(["import", str(made["atan"]), "--name", "atan", "--labels", str(made["labels"]),
           "--out", str(tmp_path)])  # fmt: skip
     printed = capsys.readouterr().out
-    assert "Erf (node 'model/conv/Erf')" in printed
+    assert "Atan (node 'model/conv/Atan')" in printed
     assert "occlusion" in printed and "saliency" not in printed
-    assert (tmp_path / "gelu" / "1" / "model.onnx").is_file()
+    assert (tmp_path / "atan" / "1" / "model.onnx").is_file()
     picture = png_bytes(Image.new("RGB", (16, 16), (10, 200, 30)))
-    response = client.post("/predict?model=gelu", files={"file": ("p.png", picture, "image/png")})
+    response = client.post("/predict?model=atan", files={"file": ("p.png", picture, "image/png")})
     assert response.status_code == 200
 
 

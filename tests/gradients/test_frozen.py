@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import helper
 import torch
 import torch.nn.functional as F
+from onnx import helper
 from torch import nn
 
 from app.gradients import ExplainSession, build_explain_graph

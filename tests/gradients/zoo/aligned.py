@@ -53,11 +53,13 @@ def read_tensor(node: onnx.NodeProto) -> str:
 
 
 class _AtOnnxPoint(torch.autograd.Function):
-    """fn(x) forward; backward: torch's derivative of fn at the ONNX value of x."""
+    """fn(x) forward; backward: torch's derivative of fn at the ONNX value of x, or for a
+    ReLU under a `relu_rule`, guided backprop's or deconvnet's rule on this call's gradient
+    (the engine's per-edge semantics)."""
 
     @staticmethod
-    def forward(ctx, x, onnx_value, fn):
-        ctx.fn = fn
+    def forward(ctx, x, onnx_value, fn, relu_rule):
+        ctx.fn, ctx.relu_rule = fn, relu_rule
         ctx.save_for_backward(onnx_value)
         return fn(x)
 
@@ -66,6 +68,10 @@ class _AtOnnxPoint(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         (onnx_value,) = ctx.saved_tensors
+        if ctx.relu_rule == "deconvnet":
+            return grad.clamp(min=0), None, None, None
+        if ctx.relu_rule == "guided":
+            return grad.clamp(min=0) * (onnx_value > 0), None, None, None
         _AtOnnxPoint.replaying = True
         try:
             with torch.enable_grad():
@@ -73,7 +79,7 @@ class _AtOnnxPoint(torch.autograd.Function):
                 (local,) = torch.autograd.grad(ctx.fn(point), point, grad)
         finally:
             _AtOnnxPoint.replaying = False
-        return local, None, None
+        return local, None, None, None
 
 
 class Alignment(TorchFunctionMode):
@@ -85,10 +91,15 @@ class Alignment(TorchFunctionMode):
     """
 
     def __init__(
-        self, nodes: list[onnx.NodeProto], values: dict[str, np.ndarray], tap_shape=None
+        self,
+        nodes: list[onnx.NodeProto],
+        values: dict[str, np.ndarray],
+        tap_shape=None,
+        relu_rule: str | None = None,
     ) -> None:
         super().__init__()
         self.values = values  # read_tensor(node) -> the ONNX forward's value
+        self.relu_rule = relu_rule  # None (the gradient), "guided" or "deconvnet"
         self.tap_shape = tuple(tap_shape) if tap_shape is not None else None
         self.tapped: list[torch.Tensor] = []
         self.flips = 0
@@ -106,11 +117,28 @@ class Alignment(TorchFunctionMode):
         def fn(t):
             return func(t, *rest, **kwargs)
 
-        node = self._next(KINKS[func], func)
-        onnx_value = torch.tensor(self.values[read_tensor(node)], dtype=x.dtype)
-        torch_value = fn(x) if node.op_type == "Relu" else x
-        self.check(node, torch_value.detach(), onnx_value)
-        return self._tap(_AtOnnxPoint.apply(x, onnx_value, fn))
+        torch_value = fn(x).detach()  # what the ONNX value is compared with (Relu: its output)
+        node, onnx_value = self._match(KINKS[func], func, x.detach(), torch_value)
+        local = self.relu_rule if node.op_type == "Relu" else None
+        return self._tap(_AtOnnxPoint.apply(x, onnx_value, fn, local))
+
+    def _match(self, op_types, func, x, y) -> tuple[onnx.NodeProto, torch.Tensor]:
+        """The first unmatched ONNX node of `op_types` whose value agrees with this call's
+        (exporters may order independent branches differently)."""
+        for op_type in op_types:
+            for node in self._queues.get(op_type, []):
+                mine = y if node.op_type == "Relu" else x
+                theirs = self.values[read_tensor(node)]
+                if tuple(theirs.shape) != tuple(mine.shape):
+                    continue
+                onnx_value = torch.tensor(theirs, dtype=mine.dtype)
+                scale = float(mine.abs().max()) + 1e-12
+                if float((mine - onnx_value).abs().max()) / scale <= AGREEMENT:
+                    self._queues[op_type].remove(node)
+                    if node.op_type in ("Relu", "LeakyRelu"):
+                        self.flips += int(((mine > 0) != (onnx_value > 0)).sum())
+                    return node, onnx_value
+        raise AssertionError(f"{func.__name__} {tuple(x.shape)}: no ONNX {op_types} agrees")
 
     def _tap(self, result):
         if (
@@ -128,21 +156,6 @@ class Alignment(TorchFunctionMode):
         reference = torch.tensor(value)
         gaps = [float((t.detach().float() - reference).abs().max()) for t in self.tapped]
         return self.tapped[int(np.argmin(gaps))]
-
-    def _next(self, op_types: tuple[str, ...], func) -> onnx.NodeProto:
-        for op_type in op_types:
-            if self._queues.get(op_type):
-                return self._queues[op_type].pop(0)
-        raise AssertionError(f"{func.__name__} has no ONNX node of type {op_types} left")
-
-    def check(self, node: onnx.NodeProto, torch_value: torch.Tensor, onnx_value: torch.Tensor):
-        """The two forwards agree at this kink (else the calls and nodes are misaligned)."""
-        assert torch_value.shape == onnx_value.shape, (node.name, torch_value.shape)
-        scale = float(torch_value.abs().max()) + 1e-12
-        gap = float((torch_value - onnx_value).abs().max()) / scale
-        assert gap <= AGREEMENT, f"{node.name}: forwards differ by {gap:.1e} of the max"
-        if node.op_type in ("Relu", "LeakyRelu"):
-            self.flips += int(((torch_value > 0) != (onnx_value > 0)).sum())
 
     def finished(self) -> None:
         """Every ONNX kink was met by a torch call."""

@@ -41,36 +41,36 @@ class Architecture:
 
     @property
     def key(self) -> str:
-        variant = "" if (self.exporter, self.opset) == ("legacy", 17) else f"@{self.exporter}{self.opset}"
+        default = (self.exporter, self.opset) == ("legacy", 17)
+        variant = "" if default else f"@{self.exporter}{self.opset}"
         return self.name + variant + ("@timm_init" if self.timm_init else "")
 
 
 ZOO = [
-    # ResNets, including pre-activation (resnetv2) and timm's own init
-    Architecture("resnet18"), Architecture("resnet50"), Architecture("resnet50", timm_init=True),
-    Architecture("resnext26ts"), Architecture("resnet26d"), Architecture("resnetv2_50"),
-    Architecture("resnetv2_50", timm_init=True), Architecture("res2net50_14w_8s"),
-    Architecture("skresnet18"), Architecture("nf_resnet26"),
+    # ResNets: pre-activation (resnetv2, also with timm's zero-init gammas), ResNeXt, SK,
+    # and NF-ResNet's weight-standardised convs
+    Architecture("resnet18"), Architecture("resnet50"), Architecture("resnext26ts"),
+    Architecture("resnet26d"), Architecture("resnetv2_50"),
+    Architecture("resnetv2_50", timm_init=True), Architecture("skresnet18"),
+    Architecture("nf_resnet26"),
     # MobileNets, EfficientNets and MnasNets, with TensorFlow "same" padding (tf_)
     Architecture("mobilenetv2_050"), Architecture("mobilenetv3_small_100"),
     Architecture("tf_mobilenetv3_small_100"), Architecture("lcnet_050"),
     Architecture("efficientnet_b0"), Architecture("efficientnet_lite0"),
-    Architecture("tf_efficientnet_lite0"), Architecture("mnasnet_small"), Architecture("mixnet_s"),
-    Architecture("rexnet_100"), Architecture("ghostnet_100"),
-    # DenseNet, Inception, Xception, DLA, CSP and Darknet, VoVNet, DPN, SelecSLS
-    Architecture("densenet121"), Architecture("inception_v3", size=96),
-    Architecture("xception41"), Architecture("dla34"), Architecture("cspresnet50"),
-    Architecture("darknet53"), Architecture("ese_vovnet19b_dw"), Architecture("dpn68"),
-    Architecture("selecsls42b"),
+    Architecture("tf_efficientnet_lite0"), Architecture("mnasnet_small"),
+    Architecture("mixnet_s"), Architecture("ghostnet_100"),
+    # DenseNet, Inception, DLA, CSP and Darknet, VoVNet
+    Architecture("densenet121"), Architecture("inception_v3", size=80), Architecture("dla34"),
+    Architecture("cspresnet50"), Architecture("darknet53"), Architecture("ese_vovnet19b_dw"),
     # RegNet, RepVGG, HRNet, ConvNeXt, PoolFormer, FastViT, a ViT
     Architecture("regnetx_002"), Architecture("regnety_002"), Architecture("repvgg_a0"),
-    Architecture("hrnet_w18_small"), Architecture("convnext_atto"), Architecture("poolformer_s12"),
-    Architecture("fastvit_t8"), Architecture("deit_tiny_patch16_224", options={"img_size": 64}),
-    # other exporters
+    Architecture("hrnet_w18_small"), Architecture("convnext_atto"),
+    Architecture("poolformer_s12"), Architecture("fastvit_t8"),
+    Architecture("deit_tiny_patch16_224", options={"img_size": 64}),
+    # other exporters: opset 13 (HardSwish written as HardSigmoid * x), the dynamo exporter
     Architecture("resnet18", opset=13), Architecture("mobilenetv3_small_100", opset=13),
-    Architecture("efficientnet_b0", exporter="dynamo", opset=18),
+    Architecture("mobilenetv3_small_100", exporter="dynamo", opset=18),
     Architecture("convnext_atto", exporter="dynamo", opset=18),
-    Architecture("deit_tiny_patch16_224", exporter="dynamo", opset=18, options={"img_size": 64}),
 ]  # fmt: skip
 BY_KEY = {arch.key: arch for arch in ZOO}
 

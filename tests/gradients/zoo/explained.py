@@ -76,10 +76,12 @@ def run_engine(key: str, image: np.ndarray, seed: np.ndarray, rule: ReluRule):
     """(Outputs, the kink values of this forward) from the explain graph."""
     found = engine(key)
     graph = found.session.graph
-    feeds = {graph.input_name: image, graph.seed_name: seed, graph.relu_rule_name: np.asarray(int(rule), dtype=np.int64)}
+    rule_value = np.asarray(int(rule), dtype=np.int64)
+    feeds = {graph.input_name: image, graph.seed_name: seed, graph.relu_rule_name: rule_value}
     names = [graph.logits_name, graph.input_grad_name]
     if found.layer:
-        names += [graph.layer_outputs[found.layer].activation, graph.layer_outputs[found.layer].gradient]
+        layer = graph.layer_outputs[found.layer]
+        names += [layer.activation, layer.gradient]
     taps = list(dict.fromkeys(read_tensor(node) for node in found.kinks))
     values = found.session.session.run(names + taps, feeds)
     outputs = Outputs(*values[: len(names)])
@@ -114,9 +116,31 @@ def run_torch(key: str, image: np.ndarray, seed: np.ndarray, ours: Outputs, valu
     return result
 
 
+def captum_applies(model: onnx.ModelProto) -> bool:
+    """Whether Captum's maps follow the per-edge rule: Captum replaces the gradient of a
+    ReLU module's input tensor as a whole, so where that tensor also feeds another node (a
+    skip connection taken before the ReLU), its maps differ from the engine's, which applies
+    the rule to the gradient flowing through the ReLU only."""
+    uses: dict[str, int] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+    return all(uses[node.input[0]] == 1 for node in model.graph.node if node.op_type == "Relu")
+
+
 def run_captum(key: str, image: np.ndarray, seed: np.ndarray, rule: ReluRule, values):
-    """Captum's GuidedBackprop or Deconvolution on the module, kinks on the ONNX side."""
+    """Captum's GuidedBackprop or Deconvolution on the module, kinks on the ONNX side; where
+    Captum does not apply (captum_applies), the rule applied at each ReLU call in autograd."""
     found, net = engine(key), network(key)
+    if not captum_applies(exported(key)):
+        name = "guided" if rule == ReluRule.GUIDED else "deconvnet"
+        alignment = Alignment(found.kinks, values, relu_rule=name)
+        x = torch.tensor(image, requires_grad=True)
+        with alignment:
+            logits = net(x)
+        alignment.finished()
+        (logits * torch.tensor(seed)).sum().backward()
+        return x.grad.numpy()
     method = GuidedBackprop if rule == ReluRule.GUIDED else Deconvolution
     alignment = Alignment(found.kinks, values)
     with alignment, warnings.catch_warnings():
