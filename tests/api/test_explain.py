@@ -12,8 +12,10 @@ from PIL import Image
 
 from app.config import Settings
 from app.explain.registry import METHODS
+from app.gradients.ops import BACKWARD_RULES
 from app.main import create_app
-from tests.tiny_models import manifest_fields, tiny_cnn, write_store_entry
+from tests.gradients import broken_rules
+from tests.tiny_models import manifest_fields, tiny_cnn, tiny_vit, write_store_entry
 
 PNG = {"content-type": "image/png"}
 
@@ -118,6 +120,37 @@ def test_an_op_without_a_backward_rule_stops_only_the_gradient_methods(tmp_path,
         assert not detail["available"] and "Atan" in detail["error"]
         listed = {m["key"]: m["models"] for m in client.get("/explain").json()["methods"]}
         assert listed["saliency"] == []
+
+
+def test_a_rule_that_fails_the_self_check_stops_only_the_gradient_methods(
+    tmp_path, digit_png, monkeypatch
+):
+    monkeypatch.setitem(BACKWARD_RULES, "Relu", broken_rules.scaled("Relu", 1.05))
+    write_store_entry(tmp_path, tiny_cnn(1, 28, 10), manifest_fields("wrong_net", 1, 28, 10))
+    settings = Settings(model_store=tmp_path, default_model="wrong_net")
+    with TestClient(create_app(settings)) as client:
+        error = _explain(client, "saliency", digit_png).json()["error"]
+        assert error["code"] == "gradients_unverified"
+        assert "self-check FAILED" in error["message"]
+        assert "largest relative error" in error["message"]
+        assert _explain(client, "grad_cam", digit_png).status_code == 422
+        assert _explain(client, "occlusion", digit_png).status_code == 200
+        detail = client.get("/models/wrong_net").json()["gradients"]
+        assert not detail["available"] and detail["code"] == "gradients_unverified"
+        assert not detail["check"]["passed"] and detail["check"]["error"] > 0.01
+
+
+def test_a_token_model_gets_gradient_maps_but_its_cams_are_refused_with_the_reason(
+    tmp_path, digit_png
+):
+    fields = {**manifest_fields("tiny_vit", 1, 28, 10), "layers": {"cam": None, "features": []}}
+    write_store_entry(tmp_path, tiny_vit(1, 28, 10), fields)
+    with TestClient(create_app(Settings(model_store=tmp_path, default_model="tiny_vit"))) as client:
+        assert _explain(client, "saliency", digit_png).status_code == 200
+        response = _explain(client, "grad_cam", digit_png)
+        assert response.status_code == 422
+        assert "attention" in response.json()["error"]["message"]
+        assert client.get("/models/tiny_vit").json()["gradients"]["check"]["passed"]
 
 
 def test_occlusion_returns_a_class_map_picture_with_a_legend(client, digit_png):

@@ -21,11 +21,14 @@ from torch import nn
 from app.config import Settings
 from app.export.__main__ import main
 from app.export.import_checks import ImportOptions, ModelImportError
+from app.export.import_command import describe
 from app.export.importer import import_model
 from app.export.presets import PRESETS
+from app.gradients.ops import BACKWARD_RULES
 from app.main import create_app
 from app.store.registry import load_registry
 from tests.conftest import png_bytes
+from tests.gradients import broken_rules
 from tests.tiny_models import tiny_cnn
 
 LABELS = [f"thing {i}" for i in range(5)]
@@ -198,6 +201,28 @@ def test_the_import_report_names_the_methods_and_the_cam_layer(made, tmp_path):
     assert report.unsupported == [] and report.gradient_error is None
     assert {"saliency", "grad_cam", "occlusion"} <= set(report.methods)
     assert report.input.batch is None and report.opset == 17 and report.classes == 5
+
+
+def test_the_import_report_gives_op_coverage_and_the_self_check(made, tmp_path):
+    report = import_model(made["legacy"], ImportOptions("checked", labels_file=made["labels"]),
+                          tmp_path, "test")  # fmt: skip
+    assert report.path_ops["Conv"] == 2 and report.path_ops["Relu"] >= 2
+    assert report.self_check is not None and report.self_check.passed
+    printed = describe(report)
+    assert (
+        f"{len(report.path_ops)} of {len(report.path_ops)} op types on the gradient path" in printed
+    )
+    assert "Conv 2" in printed
+    assert "gradient self-check passed: largest relative error" in printed
+
+
+def test_the_import_report_says_when_the_self_check_fails(made, tmp_path, monkeypatch):
+    monkeypatch.setitem(BACKWARD_RULES, "Relu", broken_rules.scaled("Relu", 1.05))
+    report = import_model(made["legacy"], ImportOptions("wrong", labels_file=made["labels"]),
+                          tmp_path, "test")  # fmt: skip
+    assert report.self_check is not None and not report.self_check.passed
+    assert "saliency" not in report.methods and "occlusion" in report.methods
+    assert "self-check FAILED" in describe(report)
 
 
 def test_a_preset_fills_size_preprocessing_and_labels(tmp_path):
