@@ -10,9 +10,9 @@ values, matched torch to 1.5e-6.)
 So the reference here is torch autograd on the module as it is, except that each piecewise
 function (relu, hardtanh/relu6, leaky_relu, hardswish, hardsigmoid, max_pool2d) takes its
 local derivative at the value the ONNX forward computed for its input: torch's own backward
-formula, at the ONNX point. Forward values stay torch's. The k-th call of each function is
-matched to the k-th node of its ONNX type, and `Alignment.check` asserts the two forwards
-agree there, so a mismatch fails loudly instead of aligning the wrong tensors.
+formula, at the ONNX point. Forward values stay torch's. Each call is matched to
+a node of its ONNX type whose value agrees with it (to AGREEMENT), so a call that finds none
+fails loudly instead of aligning the wrong tensors.
 """
 
 from __future__ import annotations
@@ -103,9 +103,10 @@ class Alignment(TorchFunctionMode):
         self.tap_shape = tuple(tap_shape) if tap_shape is not None else None
         self.tapped: list[torch.Tensor] = []
         self.flips = 0
-        self._queues: dict[str, list[onnx.NodeProto]] = defaultdict(list)
+        self._nodes: dict[str, list[onnx.NodeProto]] = defaultdict(list)
         for node in nodes:
-            self._queues[node.op_type].append(node)
+            self._nodes[node.op_type].append(node)
+        self._matched: set[str] = set()
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = dict(kwargs or {})
@@ -123,21 +124,22 @@ class Alignment(TorchFunctionMode):
         return self._tap(_AtOnnxPoint.apply(x, onnx_value, fn, local))
 
     def _match(self, op_types, func, x, y) -> tuple[onnx.NodeProto, torch.Tensor]:
-        """The first unmatched ONNX node of `op_types` whose value agrees with this call's
-        (exporters may order independent branches differently)."""
-        for op_type in op_types:
-            for node in self._queues.get(op_type, []):
-                mine = y if node.op_type == "Relu" else x
-                theirs = self.values[read_tensor(node)]
-                if tuple(theirs.shape) != tuple(mine.shape):
-                    continue
-                onnx_value = torch.tensor(theirs, dtype=mine.dtype)
-                scale = float(mine.abs().max()) + 1e-12
-                if float((mine - onnx_value).abs().max()) / scale <= AGREEMENT:
-                    self._queues[op_type].remove(node)
-                    if node.op_type in ("Relu", "LeakyRelu"):
-                        self.flips += int(((mine > 0) != (onnx_value > 0)).sum())
-                    return node, onnx_value
+        """The first ONNX node of `op_types` whose value agrees with this call's, unmatched
+        ones first (exporters may order independent branches differently, and merge two
+        calls of one module on one tensor into one node)."""
+        candidates = [n for op in op_types for n in self._nodes.get(op, [])]
+        for node in sorted(candidates, key=lambda n: n.name in self._matched):
+            mine = y if node.op_type == "Relu" else x
+            theirs = self.values[read_tensor(node)]
+            if tuple(theirs.shape) != tuple(mine.shape):
+                continue
+            onnx_value = torch.tensor(theirs, dtype=mine.dtype)
+            scale = float(mine.abs().max()) + 1e-12
+            if float((mine - onnx_value).abs().max()) / scale <= AGREEMENT:
+                if node.op_type in ("Relu", "LeakyRelu") and node.name not in self._matched:
+                    self.flips += int(((mine > 0) != (onnx_value > 0)).sum())
+                self._matched.add(node.name)
+                return node, onnx_value
         raise AssertionError(f"{func.__name__} {tuple(x.shape)}: no ONNX {op_types} agrees")
 
     def _tap(self, result):
@@ -159,5 +161,6 @@ class Alignment(TorchFunctionMode):
 
     def finished(self) -> None:
         """Every ONNX kink was met by a torch call."""
-        left = {op: len(queue) for op, queue in self._queues.items() if queue}
+        every = [node.name for nodes in self._nodes.values() for node in nodes]
+        left = [name for name in every if name not in self._matched]
         assert not left, f"ONNX kinks without a torch call: {left}"
