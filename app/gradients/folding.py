@@ -122,7 +122,7 @@ def fold_static_parts(model: onnx.ModelProto) -> onnx.ModelProto:
         for name, first, second in zip(wanted, runs[0], runs[1], strict=True)
         if first.shape == second.shape and np.array_equal(first, second)
     }
-    return _replace(model, constant)
+    return _replace(model, constant) if constant else model
 
 
 def _replace(model: onnx.ModelProto, constant: dict[str, np.ndarray]) -> onnx.ModelProto:
