@@ -8,13 +8,13 @@ HardSigmoid, HardSwish, MaxPool and GlobalMaxPool on the branch the base input t
 the network smooth (linear where only these ops bend it) around the base input, with the
 same derivative there; every other op is the model's own.
 
-The graph takes `input` (where to evaluate), `base` (whose branches to keep, same batch
-size) and, per requested layer L, `delta:L` added to L's value (zeros to leave it be).
+The graph takes the model's input (where to evaluate, G * B rows) and `frozen_base:<input>`
+(whose branches to keep, B rows: row r of the input keeps the branches of base row r % B).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import onnx
@@ -23,7 +23,7 @@ from onnx import TensorProto, helper
 from app.gradients.analysis import image_input, prepare
 from app.gradients.context import node_attr, node_input
 
-BASE_PREFIX, DELTA_PREFIX, PERTURBED = "frozen_base:", "delta:", "{}:perturbed"
+BASE_PREFIX = "frozen_base:"
 
 
 @dataclass
@@ -33,7 +33,6 @@ class FrozenForward:
     model: onnx.ModelProto
     input_name: str
     base_name: str
-    delta_names: dict[str, str]  # layer -> input added to it
     logits_name: str
 
 
@@ -207,33 +206,19 @@ def _base_copy(graph: onnx.GraphProto, keep: set[str]) -> list[onnx.NodeProto]:
     return copies
 
 
-def _read_perturbed(nodes: list[onnx.NodeProto], deltas: dict[str, str]) -> None:
-    """Nodes reading a requested layer read its perturbed value instead."""
-    for node in nodes:
-        for index, name in enumerate(node.input):
-            if name in deltas:
-                node.input[index] = PERTURBED.format(name)
-
-
-def build_frozen_forward(model: onnx.ModelProto, layers: Sequence[str] = ()) -> FrozenForward:
+def build_frozen_forward(model: onnx.ModelProto) -> FrozenForward:
     """The frozen forward of `model` (prepared as build_explain_graph prepares it)."""
     model = prepare(model)
     graph = model.graph
     source, logits = image_input(graph), graph.output[0].name
     base_nodes = _base_copy(graph, {init.name for init in graph.initializer})
     emit = _Emitter()
-    deltas = {layer: DELTA_PREFIX + layer for layer in layers}
     for node in graph.node:
-        start = len(emit.nodes)
         rule = FREEZE_RULES.get(node.op_type)
         if rule is None:
             emit.nodes.append(_copy(node))
         else:
             rule(emit, node)
-        _read_perturbed(emit.nodes[start:], deltas)
-        for name in node.output:
-            if name in deltas:
-                emit("Add", [name, deltas[name]], PERTURBED.format(name))
     base_input = onnx.ValueInfoProto()
     base_input.CopyFrom(source)
     base_input.name = BASE_PREFIX + source.name
@@ -241,7 +226,6 @@ def build_frozen_forward(model: onnx.ModelProto, layers: Sequence[str] = ()) -> 
         if dim.HasField("dim_param"):
             dim.dim_param = BASE_PREFIX + dim.dim_param
     inputs = [*graph.input, base_input]
-    inputs += [helper.make_tensor_value_info(d, TensorProto.FLOAT, None) for d in deltas.values()]
     frozen_graph = helper.make_graph(
         base_nodes + emit.nodes,
         f"{graph.name}_frozen",
@@ -251,4 +235,4 @@ def build_frozen_forward(model: onnx.ModelProto, layers: Sequence[str] = ()) -> 
     )
     frozen = helper.make_model(frozen_graph, opset_imports=list(model.opset_import))
     frozen.ir_version = model.ir_version
-    return FrozenForward(frozen, source.name, BASE_PREFIX + source.name, deltas, logits)
+    return FrozenForward(frozen, source.name, BASE_PREFIX + source.name, logits)

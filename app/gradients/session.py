@@ -70,10 +70,7 @@ class FrozenForwardSession:
         self.frozen = frozen
         self.session = _session(frozen.model, options)
 
-    def run(self, image: np.ndarray, base: np.ndarray, deltas) -> np.ndarray:
-        """Logits at `image` (G * B rows) on the branches of `base` (B rows), with `deltas`
-        (layer -> array, one per requested layer) added to the layers."""
+    def run(self, image: np.ndarray, base: np.ndarray) -> np.ndarray:
+        """Logits at `image` (G * B rows) on the branches of `base` (B rows)."""
         f = self.frozen
-        feeds = {f.input_name: image, f.base_name: base}
-        feeds.update({f.delta_names[layer]: delta for layer, delta in deltas.items()})
-        return self.session.run([f.logits_name], feeds)[0]
+        return self.session.run([f.logits_name], {f.input_name: image, f.base_name: base})[0]

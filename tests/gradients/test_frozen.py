@@ -53,8 +53,8 @@ def _model() -> onnx.ModelProto:
     return model
 
 
-def _frozen(model: onnx.ModelProto, layers=()) -> FrozenForwardSession:
-    return FrozenForwardSession(build_frozen_forward(model, layers))
+def _frozen(model: onnx.ModelProto) -> FrozenForwardSession:
+    return FrozenForwardSession(build_frozen_forward(model))
 
 
 def test_the_example_network_uses_every_freeze_rule():
@@ -67,7 +67,7 @@ def test_at_its_base_input_the_frozen_forward_is_the_model():
     x = np.random.default_rng(0).standard_normal((3, 2, 8, 8)).astype(np.float32)
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     (expected,) = session.run(None, {"input": x})
-    np.testing.assert_allclose(_frozen(model).run(x, x, {}), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_frozen(model).run(x, x), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_on_the_base_branches_a_piecewise_linear_network_is_linear_along_any_line():
@@ -77,7 +77,7 @@ def test_on_the_base_branches_a_piecewise_linear_network_is_linear_along_any_lin
     v = rng.standard_normal((2, 2, 8, 8)).astype(np.float32)
     steps = np.array([-2.0, -1.0, 0.0, 1.0, 2.0], dtype=np.float32)
     points = (x[None] + steps[:, None, None, None, None] * v[None]).reshape(-1, 2, 8, 8)
-    frozen = _frozen(model).run(points, x, {}).reshape(5, 2, 3).astype(np.float64)
+    frozen = _frozen(model).run(points, x).reshape(5, 2, 3).astype(np.float64)
     # without HardSwish's quadratic middle the network would be linear: second differences
     # are those of a quadratic in the step, constant along the line
     second = frozen[2:] - 2 * frozen[1:-1] + frozen[:-2]
@@ -92,17 +92,7 @@ def test_central_differences_of_the_frozen_forward_give_the_explain_graph_gradie
     seed = rng.standard_normal((2, 3)).astype(np.float32)
     gradient = ExplainSession(build_explain_graph(model)).run(x, seed).required_input_grad()
     step = 1e-2
-    ahead, behind = (_frozen(model).run(x + s * v, x, {}) for s in (step, -step))
+    ahead, behind = (_frozen(model).run(x + s * v, x) for s in (step, -step))
     slope = ((ahead - behind).astype(np.float64) * seed).sum(axis=1) / (2 * step)
     predicted = (gradient * v).reshape(2, -1).sum(axis=1)
     np.testing.assert_allclose(slope, predicted, rtol=1e-3)
-
-
-def test_a_delta_is_added_to_its_layer():
-    model = _model()
-    layer = next(node.output[0] for node in model.graph.node if node.op_type == "Conv")
-    x = np.random.default_rng(3).standard_normal((2, 2, 8, 8)).astype(np.float32)
-    delta = np.random.default_rng(4).standard_normal((2, 4, 8, 8)).astype(np.float32)
-    session = _frozen(model, [layer])
-    moved = session.run(x, x, {layer: delta})
-    assert np.abs(moved - session.run(x, x, {layer: np.zeros_like(delta)})).max() > 1e-3
