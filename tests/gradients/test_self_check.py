@@ -69,7 +69,7 @@ def test_a_gradient_wrong_only_for_the_second_sample_is_caught_there():
 
 
 def test_a_model_whose_logits_barely_move_cannot_be_checked_and_fails():
-    """Gradients of 1e-9 drown in float32 rounding: no resolution, no pass."""
+    """Gradients of 1e-9 drown in float32 rounding: the differences see nothing, no pass."""
 
     def flat(image):
         return (logits(image) * 1e-9 + 3.0).astype(np.float32)
@@ -79,5 +79,4 @@ def test_a_model_whose_logits_barely_move_cannot_be_checked_and_fails():
         return ExplainResult(flat(image), result.input_grad * 1e-9)
 
     result = check_gradients(flat, lambda image, base: flat(image), {"full": tiny_exact}, SHAPE)
-    assert not result.passed
-    assert result.resolution > 0.03
+    assert not result.passed and result.error > 0.5
