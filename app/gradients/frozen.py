@@ -22,6 +22,7 @@ from onnx import TensorProto, helper
 
 from app.gradients.analysis import image_input, prepare
 from app.gradients.context import node_attr, node_input
+from app.gradients.graph import upgraded_opsets
 
 BASE_PREFIX = "frozen_base:"
 
@@ -233,6 +234,7 @@ def build_frozen_forward(model: onnx.ModelProto) -> FrozenForward:
         [graph.output[0]],
         list(graph.initializer),
     )
-    frozen = helper.make_model(frozen_graph, opset_imports=list(model.opset_import))
-    frozen.ir_version = model.ir_version
+    opsets = upgraded_opsets(model)  # Shape(start) needs opset 15
+    frozen = helper.make_model(frozen_graph, opset_imports=opsets)
+    frozen.ir_version = max(model.ir_version, helper.find_min_ir_version_for(opsets))
     return FrozenForward(frozen, source.name, BASE_PREFIX + source.name, logits)

@@ -206,13 +206,17 @@ def _assemble(model: onnx.ModelProto, ctx: BackwardContext, outputs, sink: str) 
         values,
         [*graph.initializer, *ctx.initializers],
     )
-    opsets = [_upgraded(opset) for opset in model.opset_import]
+    opsets = upgraded_opsets(model)
     explain = helper.make_model(new_graph, opset_imports=opsets, producer_name="lantern")
     explain.ir_version = max(model.ir_version, helper.find_min_ir_version_for(opsets))
     return explain
 
 
-def _upgraded(opset: onnx.OperatorSetIdProto) -> onnx.OperatorSetIdProto:
-    if opset.domain in ("", "ai.onnx"):
-        return helper.make_opsetid(opset.domain, max(opset.version, MIN_OPSET))
-    return opset
+def upgraded_opsets(model: onnx.ModelProto) -> list[onnx.OperatorSetIdProto]:
+    """The model's opsets, the default domain raised to MIN_OPSET (what derived graphs need)."""
+    return [
+        helper.make_opsetid(o.domain, max(o.version, MIN_OPSET))
+        if o.domain in ("", "ai.onnx")
+        else o
+        for o in model.opset_import
+    ]
