@@ -62,6 +62,7 @@ def _check(model: LoadedModel) -> GradientCheck | None:
         passed=check.passed,
         error=check.error,
         tolerance=check.tolerance,
+        resolution=check.resolution,
         worst=check.worst,
         seconds=round(check.seconds, 4),
     )

@@ -47,6 +47,10 @@ class GradientCheck(BaseModel):
         "CAM layer, per sample) with central differences of the model's forward pass"
     )
     tolerance: float
+    resolution: float = Field(
+        description="the central differences' own uncertainty, relative, where the largest "
+        "disagreement was found (a figure within 4 times it passes)"
+    )
     worst: str = Field(description="where the largest disagreement was found")
     seconds: float = Field(description="time the check took when the model loaded")
 

@@ -39,6 +39,7 @@ def test_a_model_description_gives_the_gradient_self_check_and_its_time(client):
     check = gradients["check"]
     assert check["passed"] and gradients["code"] is None
     assert 0 <= check["error"] <= check["tolerance"] and check["seconds"] > 0
+    assert 0 <= check["resolution"] <= check["tolerance"]
     assert "sample" in check["worst"]
 
 
