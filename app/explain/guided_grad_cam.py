@@ -22,3 +22,8 @@ class GuidedGradCAM(Method):
         guided = input_gradients(given, ReluRule.GUIDED)  # (T, C, H, W)
         attributions = guided * cam[:, None]
         return Explanation(reduce_channels(attributions, params.reduce), attributions)
+
+    def native_grid(self, given: ExplainInput, params: GradientParams) -> tuple[int, int]:
+        """Pixels: guided backpropagation gives the map its detail."""
+        height, width = given.nchw(given.image).shape[2:]
+        return int(height), int(width)

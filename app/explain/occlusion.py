@@ -61,3 +61,9 @@ class Occlusion(Method):
             "forward_passes": len(scores),
         }
         return Explanation(mean_over_patches(drops.T, rows, cols), signed=True, extras=extras)
+
+    def native_grid(self, given: ExplainInput, params: OcclusionParams) -> tuple[int, int]:
+        """One cell per patch position on each axis."""
+        size = given.nchw(given.image).shape[2:]
+        rows, cols = patch_masks(size, (params.window_height, params.window_width), params.stride)
+        return len(rows), len(cols)

@@ -42,6 +42,10 @@ class RISE(Method):
             saliency += np.einsum("nt,nhw->thw", scores, masks)
         return Explanation((saliency / (params.samples * params.p)).astype(np.float32))
 
+    def native_grid(self, given: ExplainInput, params: RISEParams) -> tuple[int, int]:
+        """The masks' cells: s x s."""
+        return params.grid, params.grid
+
 
 def random_grids(params: RISEParams) -> tuple[np.ndarray, np.ndarray]:
     """Binary grids (N, s, s) and shifts (N, 2) in [0, 1), drawn once from the seed."""
