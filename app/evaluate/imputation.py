@@ -42,33 +42,45 @@ def impute(
 ) -> np.ndarray:
     """`image` (C, H, W) with the pixels `removed` (H, W) imputed, plus N(0, noise^2) on
     them (no noise without `rng`)."""
+    return impute_each(image, removed[None], rng, noise)[0]
+
+
+def impute_each(
+    image: np.ndarray,
+    removed: np.ndarray,
+    rng: np.random.Generator | None = None,
+    noise: float = NOISE,
+) -> np.ndarray:
+    """`image` (C, H, W) imputed for each mask of `removed` (B, H, W), solved together:
+    (B, C, H, W). The noise is drawn for the masks in order."""
     image = np.asarray(image, dtype=np.float64)
-    filled = np.where(removed, solve(image, removed), image)
+    masks = removed[:, None]  # (B, 1, H, W)
+    filled = np.where(masks, solve(image, masks), image)
     if rng is not None and noise > 0:
-        filled = filled + np.where(removed, rng.normal(0.0, noise, image.shape), 0.0)
+        filled = filled + np.where(masks, rng.normal(0.0, noise, filled.shape), 0.0)
     return filled
 
 
-def solve(image: np.ndarray, removed: np.ndarray) -> np.ndarray:
-    """The imputed values (C, H, W), meaningful on `removed` only, without noise."""
-    if not removed.any():
-        return image.copy()
-    kept = image * ~removed  # (C, H, W)
-    weights = neighbour_sum(np.ones(removed.shape))  # (H, W): in-image neighbours' weight
-    right = np.where(removed, neighbour_sum(kept), 0.0)  # the kept neighbours' pull
-    limit = 4 * (removed.shape[0] + removed.shape[1]) + 50
-    return _conjugate_gradients(removed, weights, right, limit)
+def solve(image: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """The imputed values (B, C, H, W) for masks (B, 1, H, W), meaningful on them only,
+    without noise."""
+    kept = image * ~masks  # (B, C, H, W)
+    weights = neighbour_sum(np.ones(image.shape[-2:]))  # (H, W): in-image neighbours' weight
+    right = np.where(masks, neighbour_sum(kept), 0.0)  # the kept neighbours' pull
+    limit = 4 * (image.shape[-2] + image.shape[-1]) + 50
+    return _conjugate_gradients(masks, weights, right, limit)
 
 
 def _conjugate_gradients(
-    removed: np.ndarray, weights: np.ndarray, right: np.ndarray, limit: int
+    masks: np.ndarray, weights: np.ndarray, right: np.ndarray, limit: int
 ) -> np.ndarray:
-    """Solve weights * x - neighbour_sum(x) = right on the removed pixels (x = 0 elsewhere)."""
+    """Solve weights * x - neighbour_sum(x) = right on each mask (x = 0 elsewhere), every
+    (mask, channel) system at once."""
 
     def apply(x: np.ndarray) -> np.ndarray:
-        return np.where(removed, weights * x - neighbour_sum(x), 0.0)
+        return np.where(masks, weights * x - neighbour_sum(x), 0.0)
 
-    inverse = np.where(removed, 1.0 / np.maximum(weights, 1e-12), 0.0)  # Jacobi
+    inverse = np.where(masks, 1.0 / np.maximum(weights, 1e-12), 0.0)  # Jacobi
     x = np.zeros_like(right)
     residual = right.copy()
     z = inverse * residual
@@ -80,15 +92,15 @@ def _conjugate_gradients(
             break
         product = apply(direction)
         step = rz / np.maximum(_dot(direction, product), 1e-300)
-        x += step[:, None, None] * direction
-        residual -= step[:, None, None] * product
+        x += step * direction
+        residual -= step * product
         z = inverse * residual
         rz_next = _dot(residual, z)
-        direction = z + (rz_next / np.maximum(rz, 1e-300))[:, None, None] * direction
+        direction = z + rz_next / np.maximum(rz, 1e-300) * direction
         rz = rz_next
     return x
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-channel inner products (C,) of two (C, H, W) arrays."""
-    return np.einsum("chw,chw->c", a, b)
+    """Inner products over the pixels of each (mask, channel): (B, C, 1, 1)."""
+    return np.einsum("bchw,bchw->bc", a, b)[:, :, None, None]

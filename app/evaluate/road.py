@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.evaluate.cases import ImageCase
-from app.evaluate.imputation import impute
+from app.evaluate.imputation import impute_each
 
 FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -32,15 +32,12 @@ def road_curves(
     """The target's probability at each fraction removed: most relevant first, least
     relevant first."""
     image = case.nchw()[0]  # (C, H, W)
-    rank = _ranks(heatmap)  # 0 for the most relevant pixel
-    pixels = heatmap.size
-    inputs = []
-    for most_relevant_first in (True, False):
-        for fraction in FRACTIONS:
-            count = round(fraction * pixels)
-            removed = rank < count if most_relevant_first else rank >= pixels - count
-            inputs.append(impute(image, removed.reshape(heatmap.shape), rng))
-    batch = case.given.model_layout(np.stack(inputs).astype(np.float32))
+    rank = _ranks(heatmap).reshape(heatmap.shape)  # 0 for the most relevant pixel
+    counts = [round(fraction * heatmap.size) for fraction in FRACTIONS]
+    most = [rank < count for count in counts]
+    least = [rank >= heatmap.size - count for count in counts]
+    imputed = impute_each(image, np.stack(most + least), rng)  # (2F, C, H, W)
+    batch = case.given.model_layout(imputed.astype(np.float32))
     probabilities = case.given.scores(batch)[:, case.target]  # (2F,)
     half = len(FRACTIONS)
     return [float(p) for p in probabilities[:half]], [float(p) for p in probabilities[half:]]

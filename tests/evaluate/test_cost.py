@@ -1,0 +1,88 @@
+"""The cost estimate: each method's passes from its first request for budget (or its own
+cost hook), the sum worked out by hand, the passes a run really makes, and the refusal."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+
+from app.errors import OverBudgetError
+from app.evaluate.cases import image_cases
+from app.evaluate.cost import estimate, map_passes, require_within
+from app.evaluate.evaluation import run_evaluation
+from app.evaluate.job import plan
+from app.evaluate.params import EvaluationParams
+from app.explain.base import ExplainInput
+from app.explain.registry import METHODS
+from app.explain.saliency import Saliency
+from app.imaging.decode import ImageLimits
+from tests.evaluate.conftest import Recorder, noise_images, quick, tiny_rgb
+
+
+@pytest.mark.parametrize(
+    ("key", "passes"),
+    [("saliency", 1), ("grad_cam", 1), ("integrated_gradients", 32), ("smoothgrad", 25),
+     ("rise", 1000), ("occlusion", 15 * 15 + 1)],
+)  # fmt: skip
+def test_a_methods_passes_are_what_it_asks_the_budget_for(key, passes):
+    (case,) = image_cases(tiny_rgb(), noise_images(1), "predicted")
+    assert map_passes(METHODS[key], case.for_method(METHODS[key])) == passes
+
+
+class StatedCost(Saliency):
+    def cost(self, params, work):
+        return SimpleNamespace(forward=77, backward=77)
+
+
+@dataclass
+class WithWorkload(ExplainInput):
+    def workload(self) -> str:
+        return "one target"
+
+
+def test_a_method_that_states_its_cost_is_taken_at_its_word():
+    (case,) = image_cases(tiny_rgb(), noise_images(1), "predicted")
+    given = WithWorkload(**vars(case.given))
+    assert map_passes(StatedCost(), given) == 77
+
+
+def test_the_estimate_adds_up_as_worked_out_by_hand():
+    params = quick(noise_images(3), methods=["saliency", "rise"])
+    cases = image_cases(tiny_rgb(), params.images, "predicted")
+    found = estimate(tiny_rgb(), params, cases[0])
+    curves = 2 * (4 + 1) + 18  # deletion and insertion at 4 steps, ROAD
+    # 3 images x (map x (1 + 1 noisy copy) + curves) + 2 cascade steps x 3 images x map
+    assert found.per_method == {
+        "saliency": 3 * (1 * 2 + curves) + 2 * 3 * 1,
+        "rise": 3 * (1000 * 2 + curves) + 2 * 3 * 1000,
+    }
+    # per image: its prediction, 8 subsets, a random map at 16x16 and at 7x7, the centre
+    assert found.baselines == 3 * (1 + 8 + (2 * 1 + 1) * curves)
+    assert found.passes == sum(found.per_method.values()) + found.baselines
+    assert found.randomised_models == 2 and found.seconds > 0
+
+
+def test_the_estimate_is_the_forward_passes_a_run_makes():
+    spec = plan(tiny_rgb(), quick(noise_images(3), methods=["rise"], metrics=["deletion_insertion"]),
+                ImageLimits()).spec  # fmt: skip
+    counted = copy.copy(tiny_rgb())
+    rows = []
+    counted.logits = lambda batch: rows.append(len(batch)) or tiny_rgb().logits(batch)
+    run_evaluation(counted, EvaluationParams.model_validate(spec.parameters), Recorder().progress())
+    assert sum(rows) == spec.objective["estimate"]["passes"] == 3 * (1 + 2 * 10 + 1000 + 10)
+
+
+def test_an_evaluation_over_the_limit_is_refused_with_its_estimate():
+    params = quick(noise_images(3), methods=["saliency", "rise"])
+    found = estimate(tiny_rgb(), params, image_cases(tiny_rgb(), params.images, "predicted")[0])
+    require_within(found, found.passes)
+    with pytest.raises(OverBudgetError) as refused:
+        require_within(found, found.passes - 1)
+    assert f"about {found.passes:,} forward passes" in refused.value.message
+    assert (
+        "rise 12,084" in refused.value.message
+        and "LANTERN_MAX_EVALUATION_PASSES" in refused.value.message
+    )
