@@ -4,15 +4,18 @@ per method and in all, and a rough time from one timed forward run.
 
 A method's passes for one map come from its first request for budget: it is run on the
 first image with a budget that stops it there and records what it asked for; a method that
-asks for none (one gradient run, a CAM) is taken to cost one pass per map. Where a method
-states its cost itself (`Method.cost`), that is used instead."""
+asks for none (a gradient method, a CAM) runs to the end, and the rows it sent through the
+network are counted. Where a method states its cost itself (`Method.cost`), that is used
+instead."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -23,7 +26,7 @@ from app.evaluate.maps import grid_name
 from app.evaluate.params import EvaluationParams
 from app.evaluate.randomisation import cascade, learnt_layers
 from app.evaluate.road import road_passes
-from app.evaluate.run import runnable_groups
+from app.evaluate.run import method_grid, runnable_groups
 from app.explain.base import Budget, ExplainInput, Method
 from app.explain.faithfulness import faithfulness_passes
 from app.explain.registry import METHODS
@@ -56,6 +59,35 @@ class _ProbeBudget(Budget):
     take = require
 
 
+class _Counted:
+    """A model's engine or taps that counts the rows of each run, and is the same otherwise."""
+
+    def __init__(self, inner: Any, rows: list[int]) -> None:
+        self._inner, self._rows = inner, rows
+
+    def run(self, batch: np.ndarray, *more: Any, **named: Any) -> Any:
+        self._rows.append(len(batch))
+        return self._inner.run(batch, *more, **named)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def counting(model: RunningModel, rows: list[int]) -> RunningModel:
+    """A shallow copy of `model` whose forward runs, explain-graph runs and taps add their
+    batch sizes to `rows`."""
+    counted = copy.copy(model)
+    counted.engine = cast(Any, _Counted(model.engine, rows))
+    counted.taps = cast(Any, _Counted(model.taps, rows))
+    counted.logits = partial(_counted_logits, model, rows)  # type: ignore[method-assign]
+    return counted
+
+
+def _counted_logits(model: RunningModel, rows: list[int], batch: np.ndarray) -> np.ndarray:
+    rows.append(len(batch))
+    return model.logits(batch)
+
+
 def map_passes(method: Method, given: ExplainInput) -> int:
     """The passes of one map of `method` on `given` (see the module docstring)."""
     params = method.Params()
@@ -63,11 +95,13 @@ def map_passes(method: Method, given: ExplainInput) -> int:
     workload = getattr(given, "workload", None)
     if callable(stated) and callable(workload):
         return max(1, int(stated(params, workload()).forward))
+    rows: list[int] = []
+    probe = dataclasses.replace(given, model=counting(given.model, rows), budget=_ProbeBudget(0))
     try:
-        method.explain(dataclasses.replace(given, budget=_ProbeBudget(0)), params)
+        method.explain(probe, params)
     except _AskedError as asked:
         return max(1, asked.passes)
-    return len(given.targets)
+    return max(1, sum(rows))
 
 
 def estimate(model: RunningModel, params: EvaluationParams, first: ImageCase) -> Estimate:
@@ -89,19 +123,18 @@ def estimate(model: RunningModel, params: EvaluationParams, first: ImageCase) ->
     passes = sum(per_method.values()) + baselines
     seconds = passes * pass_seconds(model, first)
     return Estimate(
-        passes=passes, per_method=per_method, baselines=baselines, randomised_models=built,
+        passes=passes,
+        per_method=per_method,
+        baselines=baselines,
+        randomised_models=built,
         seconds=seconds,
-    )  # fmt: skip
+    )
 
 
 def _baseline_passes(params: EvaluationParams, groups: tuple[str, ...], first: ImageCase) -> int:
     """Passes of one image's shared work: its prediction, the random subsets' drops, the
     random maps at each grid and the centred map."""
-    grids = {
-        grid_name(METHODS[key].native_grid(first.for_method(METHODS[key]), METHODS[key].Params()),
-                  first.size)
-        for key in params.methods
-    }  # fmt: skip
+    grids = {grid_name(method_grid(METHODS[key], first), first.size) for key in params.methods}
     shared = params.correlation_runs if "faithfulness_correlation" in groups else 0
     return 1 + shared + (len(grids) * params.random_maps + 1) * _curve_passes(params, groups)
 

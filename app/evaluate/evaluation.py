@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from functools import partial
 
+import numpy as np
+
 from app.evaluate import seeds
 from app.evaluate.assembly import assemble
 from app.evaluate.cascade_phase import randomisation_phase
@@ -62,7 +64,7 @@ def evaluate_image(run: Run, index: int, case: ImageCase) -> None:
             value = max_sensitivity(partial(map_of, method), given, heatmap, work.noise)
             run.tally.add_value(key, "max_sensitivity", value)
         if "randomisation" in run.groups and index < run.params.randomisation_images:
-            run.kept.setdefault(key, []).append(heatmap)
+            run.kept.setdefault(key, []).append(heatmap.astype(np.float32))
         run.tally.seconds[key] += time.perf_counter() - started
         run.report(started)
 

@@ -25,9 +25,10 @@ def read_folder(source: Path, limits: ArchiveLimits) -> list[NamedImage]:
     if not source.is_dir():
         raise ArchiveError(f"{source} is neither a folder nor an archive.")
     paths = sorted(
-        path for path in source.rglob("*")
+        path
+        for path in source.rglob("*")
         if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
-    )  # fmt: skip
+    )
     if not paths:
         raise ArchiveError(f"{source} holds no image.")
     images = [

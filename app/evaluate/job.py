@@ -44,7 +44,8 @@ def resolve_methods(model: RunningModel, requested: list[str]) -> list[str]:
     if unsupported:
         model.engine.require()  # gradients_unsupported, with the reason, when that is why
         raise InvalidParameterError(
-            f"{', '.join(unsupported)} cannot explain {model.name} (it reads a conv layer)."
+            f"{', '.join(unsupported)} cannot explain {model.name}: it reads a conv layer "
+            "the model does not have."
         )
     return list(dict.fromkeys(requested))
 

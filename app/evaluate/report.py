@@ -1,6 +1,6 @@
 """The evaluation as one self-contained HTML file: the result's JSON, the styles, and the same
 table and chart scripts the model page runs (static/js/evaluation_*.js), inlined, so the file
-opens anywhere with nothing to fetch."""
+opens anywhere with nothing to fetch; and its table as Markdown, for a README."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import json
 import re
 from pathlib import Path
 
-from app.evaluate.result import EvaluationResult
+from app.evaluate.metrics import MetricInfo
+from app.evaluate.result import EvaluationResult, MethodScores
+from app.evaluate.statistics import Interval
 
 SCRIPTS = ("evaluation_dom.js", "evaluation_table.js", "evaluation_charts.js")
 STYLES = ("evaluation.css",)
@@ -67,10 +69,49 @@ def report_html(result: EvaluationResult, static: Path) -> str:
     return PAGE.format(title=title, styles=styles, data=data, scripts=scripts)
 
 
+def markdown_table(result: EvaluationResult) -> str:
+    """The ranked table: a row per method, then the baselines; mean [95% interval] per
+    metric, with ▲ / ▼ where the paired difference from the method's matched random map is
+    better / worse beyond its interval."""
+    metrics = result.metrics
+    arrows = {"lower": "↓", "higher": "↑"}
+    head = ["method", "random map", *(f"{m.title} {arrows[m.better]}" for m in metrics)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in result.methods:
+        cells = [_cell(row.metrics.get(m.key), _mark(row, m)) for m in metrics]
+        lines.append("| " + " | ".join([row.method, row.random, *cells]) + " |")
+    for baseline in result.baselines:
+        cells = [_cell(baseline.metrics.get(m.key), "") for m in metrics]
+        lines.append("| " + " | ".join([f"*{baseline.name}*", "baseline", *cells]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(interval: Interval | None, mark: str) -> str:
+    if interval is None or interval.mean is None:
+        return ""
+    if interval.low is None or interval.high is None:
+        return f"{interval.mean:.3f}{mark}"
+    return f"{interval.mean:.3f} [{interval.low:.3f}, {interval.high:.3f}]{mark}"
+
+
+def _mark(row: MethodScores, metric: MetricInfo) -> str:
+    difference = row.versus_random.get(metric.key)
+    if difference is None or difference.low is None or difference.high is None:
+        return ""
+    lower = metric.better == "lower"
+    if (difference.high < 0) if lower else (difference.low > 0):
+        return " ▲"
+    if (difference.low > 0) if lower else (difference.high < 0):
+        return " ▼"
+    return ""
+
+
 def write_report(result: EvaluationResult, out: Path, static: Path) -> tuple[Path, Path]:
-    """`out` (JSON) and the HTML report beside it (same name, .html)."""
+    """`out` (JSON), and beside it the HTML report and the Markdown table (same name, .html
+    and .md)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(result.model_dump_json(indent=1))
     page = out.with_suffix(".html")
     page.write_text(report_html(result, static))
+    out.with_suffix(".md").write_text(markdown_table(result))
     return out, page

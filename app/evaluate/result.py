@@ -131,8 +131,11 @@ class Tally:
 
 def ranking_score(metrics: dict[str, Interval]) -> float | None:
     """The value methods are ranked by (see RANKING)."""
-    pairs = (("insertion_auc", "deletion_auc"), ("faithfulness_correlation", None),
-             ("road_lerf", "road_morf"))  # fmt: skip
+    pairs = (
+        ("insertion_auc", "deletion_auc"),
+        ("faithfulness_correlation", None),
+        ("road_lerf", "road_morf"),
+    )
     for high, low in pairs:
         above = metrics[high].mean if high in metrics else None
         if above is not None:

@@ -55,10 +55,7 @@ def start_run(model: RunningModel, params: EvaluationParams, progress: JobProgre
     cases = image_cases(model, params.images, params.target)
     methods = {key: METHODS[key] for key in params.methods}
     first = cases[0]
-    grids = {
-        key: method.native_grid(first.for_method(method), method.Params())
-        for key, method in methods.items()
-    }
+    grids = {key: method_grid(method, first) for key, method in methods.items()}
     groups, skipped = runnable_groups(params.groups, first.size)
     run = Run(model, params, params.seed, groups, cases, methods, grids, progress)
     run.skipped = skipped
@@ -78,6 +75,11 @@ def runnable_groups(
         )
         return tuple(g for g in groups if g != "road"), [Skipped(metric="road", reason=reason)]
     return groups, []
+
+
+def method_grid(method: Method, case: ImageCase) -> Grid:
+    """The grid (h, w) `method` makes its maps of `case` at, with its default parameters."""
+    return method.native_grid(case.for_method(method), method.Params())
 
 
 def map_of(method: Method, given: ExplainInput) -> np.ndarray:

@@ -64,9 +64,13 @@ def noise_images(count: int, size: int = 16, seed: int = 0) -> list[EncodedImage
 def quick(images: list[EncodedImage], **options: object) -> EvaluationParams:
     """Parameters with small knobs, so that a test runs in a fraction of a second."""
     knobs: dict[str, object] = {
-        "steps": 4, "random_maps": 1, "correlation_runs": 8, "sensitivity_samples": 1,
-        "randomisation_steps": 2, "seed": 7,
-    }  # fmt: skip
+        "steps": 4,
+        "random_maps": 1,
+        "correlation_runs": 8,
+        "sensitivity_samples": 1,
+        "randomisation_steps": 2,
+        "seed": 7,
+    }
     return EvaluationParams.model_validate({**knobs, **options, "images": images})
 
 

@@ -3,7 +3,6 @@ cost hook), the sum worked out by hand, the passes a run really makes, and the r
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -11,7 +10,7 @@ import pytest
 
 from app.errors import OverBudgetError
 from app.evaluate.cases import image_cases
-from app.evaluate.cost import estimate, map_passes, require_within
+from app.evaluate.cost import counting, estimate, map_passes, require_within
 from app.evaluate.evaluation import run_evaluation
 from app.evaluate.job import plan
 from app.evaluate.params import EvaluationParams
@@ -24,10 +23,17 @@ from tests.evaluate.conftest import Recorder, noise_images, quick, tiny_rgb
 
 @pytest.mark.parametrize(
     ("key", "passes"),
-    [("saliency", 1), ("grad_cam", 1), ("integrated_gradients", 32), ("smoothgrad", 25),
-     ("rise", 1000), ("occlusion", 15 * 15 + 1)],
-)  # fmt: skip
-def test_a_methods_passes_are_what_it_asks_the_budget_for(key, passes):
+    [
+        ("saliency", 1),
+        ("grad_cam", 1),
+        ("guided_grad_cam", 2),  # asks for none: its two runs are counted
+        ("integrated_gradients", 32),
+        ("smoothgrad", 25),
+        ("rise", 1000),
+        ("occlusion", 15 * 15 + 1),
+    ],
+)
+def test_a_methods_passes_are_what_it_asks_the_budget_for_or_what_it_runs(key, passes):
     (case,) = image_cases(tiny_rgb(), noise_images(1), "predicted")
     assert map_passes(METHODS[key], case.for_method(METHODS[key])) == passes
 
@@ -65,14 +71,19 @@ def test_the_estimate_adds_up_as_worked_out_by_hand():
     assert found.randomised_models == 2 and found.seconds > 0
 
 
-def test_the_estimate_is_the_forward_passes_a_run_makes():
-    spec = plan(tiny_rgb(), quick(noise_images(3), methods=["rise"], metrics=["deletion_insertion"]),
-                ImageLimits()).spec  # fmt: skip
-    counted = copy.copy(tiny_rgb())
-    rows = []
-    counted.logits = lambda batch: rows.append(len(batch)) or tiny_rgb().logits(batch)
-    run_evaluation(counted, EvaluationParams.model_validate(spec.parameters), Recorder().progress())
-    assert sum(rows) == spec.objective["estimate"]["passes"] == 3 * (1 + 2 * 10 + 1000 + 10)
+@pytest.mark.parametrize(
+    ("methods", "maps"), [(["rise"], 1000), (["saliency", "guided_grad_cam"], 1 + 2)]
+)
+def test_the_estimate_is_the_rows_a_run_sends_through_the_network(methods, maps):
+    params = quick(noise_images(3), methods=methods, metrics=["deletion_insertion"])
+    spec = plan(tiny_rgb(), params, ImageLimits()).spec
+    rows: list[int] = []
+    planned = EvaluationParams.model_validate(spec.parameters)
+    run_evaluation(counting(tiny_rgb(), rows), planned, Recorder().progress())
+    curves = 2 * (4 + 1)
+    # per image: its prediction, one random map (one grid) and the centre, the maps, their curves
+    expected = 3 * (1 + 2 * curves + maps + len(methods) * curves)
+    assert sum(rows) == spec.objective["estimate"]["passes"] == expected
 
 
 def test_an_evaluation_over_the_limit_is_refused_with_its_estimate():

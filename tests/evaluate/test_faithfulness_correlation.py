@@ -46,9 +46,13 @@ def test_the_pairs_give_captums_infidelity_on_the_same_subsets():
 
     attributions = torch.from_numpy(np.broadcast_to(heatmap, (1, 3, 16, 16)).copy())
     reference = infidelity(
-        forward, perturb, torch.from_numpy(case.nchw()), attributions,
-        n_perturb_samples=16, normalize=False,
-    )  # fmt: skip
+        forward,
+        perturb,
+        torch.from_numpy(case.nchw()),
+        attributions,
+        n_perturb_samples=16,
+        normalize=False,
+    )
     assert float(reference) == pytest.approx(np.mean((sums - drops) ** 2), rel=1e-5)
     assert faithfulness_correlation(heatmap, subsets, drops) == pytest.approx(
         np.corrcoef(sums, drops)[0, 1]

@@ -57,8 +57,11 @@ def test_labels_must_be_classes_when_the_maps_explain_the_labels():
     with pytest.raises(InvalidTargetError, match="no label"):
         plan(tiny_rgb(), quick(noise_images(1), target="label"), ImageLimits())
     with pytest.raises(InvalidTargetError):
-        plan(tiny_rgb(), quick([images[0].model_copy(update={"label": "dog"})], target="label"),
-             ImageLimits())  # fmt: skip
+        plan(
+            tiny_rgb(),
+            quick([images[0].model_copy(update={"label": "dog"})], target="label"),
+            ImageLimits(),
+        )
 
 
 def test_the_result_is_json_and_a_replica_runs_it_from_the_spec_alone():

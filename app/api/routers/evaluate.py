@@ -5,12 +5,12 @@ metrics of the evaluation literature (docs/evaluation.md); GET /jobs/{id} follow
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import NamedModelDep, ServicesDep
+from app.api.deps import ServicesDep
 from app.api.evaluation_intake import EVALUATION_REQUEST_BODY, Source, read_evaluation_images
 from app.api.routers.ui import SAMPLES_DIR
 from app.evaluate.cost import require_within
@@ -22,11 +22,12 @@ router = APIRouter(tags=["evaluate"])
 
 
 class EvaluationQuery(EvaluationOptions):
-    """The options, and where the images come from."""
+    """The options, where the images come from, and the model's version."""
 
     source: Source = Field(
         "upload", description="upload: the body's images or archive; samples: the model's own"
     )
+    version: int | None = Field(None, ge=1, description="model version (default: the highest)")
 
 
 @router.post(
@@ -38,7 +39,7 @@ class EvaluationQuery(EvaluationOptions):
 async def start_evaluation(
     request: Request,
     services: ServicesDep,
-    model: NamedModelDep,
+    name: Annotated[str, Path(description="model name")],
     query: Annotated[EvaluationQuery, Query()],
 ) -> JSONResponse:
     """Start a job that scores every method (or those named) on the images: deletion and
@@ -46,10 +47,11 @@ async def start_evaluation(
     each beside random and centred baseline maps. Its cost is estimated first and refused
     (422 over_budget, with the estimate) past LANTERN_MAX_EVALUATION_PASSES."""
     settings = services.settings
+    model = services.registry.get(name, query.version)
     limits = settings.archive_limits
     found = await read_evaluation_images(request, query.source, model.name, SAMPLES_DIR, limits)
     images = [EncodedImage.of(image.path, image.label, image.data) for image in found]
-    options = query.model_dump(exclude={"source"})
+    options = query.model_dump(exclude={"source", "version"})
     params = EvaluationParams(**options, images=images)
     async with services.explain_gate.slot(services.deadline()):  # plan runs each method once
         planned = await run_in_threadpool(plan, model, params, settings.image_limits)
