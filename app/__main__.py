@@ -20,6 +20,8 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.logging_setup import configure_logging
 from app.main import begin_drain, create_app
+from app.server.allocator import tune_allocator
+from app.server.limits import uvicorn_limits
 
 log = logging.getLogger("lantern")
 
@@ -58,6 +60,7 @@ def _already_handled(sig: int, frame: FrameType | None) -> None:
 
 
 def main() -> None:
+    tune_allocator()
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
@@ -69,6 +72,7 @@ def main() -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
+        **uvicorn_limits(app, settings),
     )
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, _already_handled)

@@ -27,14 +27,41 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     model_store: Path = PROJECT_ROOT / "model_store"
+    samples_dir: Path = Field(
+        default=PROJECT_ROOT / "static" / "samples",
+        description="each model's sample pictures (<dir>/<model>/*.png): the UI's samples and "
+        "GradientSHAP's baselines=samples",
+    )
     default_model: str = "efficientnet_lite0"
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_receiving_bytes: int = Field(
+        default=128 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="request body bytes held at once across every request",
+    )
+    # The server process (python -m app): connections, headers, slow clients (docs/limits.md).
+    max_header_bytes: int = Field(
+        default=64 * 1024, ge=1024, le=16 * 1024 * 1024, description="request line + headers"
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="longest a request's headers may take"
+    )
+    idle_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="a connection with no request is closed"
+    )
+    max_connections: int = Field(default=512, ge=8, le=1_000_000)
     max_images_per_request: int = Field(default=64, ge=1, le=4096)
     max_image_pixels: int = Field(default=40_000_000, ge=1)
     max_image_side: int = Field(default=12_000, ge=1)
     max_aspect_ratio: float = Field(default=20.0, ge=1.0)
+    max_decode_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=16 * 1024 * 1024,
+        description="memory of the images being decoded at once, estimated from their headers",
+    )
+    decode_queue_size: int = Field(default=16, ge=0, le=1024, description="decodes waiting")
 
     ort_intra_op_threads: int = Field(default=0, ge=0, description="0: onnxruntime decides")
     ort_allow_spinning: bool = Field(
@@ -66,6 +93,12 @@ class Settings(BaseSettings):
     )
     max_forward_passes: int = Field(
         default=4096, ge=1, description="forward runs one explanation request may spend"
+    )
+    max_explain_elements: int = Field(
+        default=1 << 30,
+        ge=1,
+        description="array elements one explanation may compute around the model (masks, "
+        "perturbed inputs, curves)",
     )
     # The evaluation job (docs/evaluation.md): its estimated cost, its images, its archive.
     max_evaluation_passes: int = Field(
@@ -152,7 +185,7 @@ class Settings(BaseSettings):
 
     @property
     def load_options(self) -> LoadOptions:
-        return LoadOptions(self.sessions, self.warmup_runs, self.cached_sessions)
+        return LoadOptions(self.sessions, self.warmup_runs, self.cached_sessions, self.samples_dir)
 
     @property
     def job_limits(self) -> JobLimits:

@@ -20,6 +20,7 @@ from app.api.middleware.body_limit import BodyLimitMiddleware
 from app.api.middleware.metrics import MetricsMiddleware
 from app.api.middleware.request_log import RequestLogMiddleware
 from app.api.middleware.server_error import ServerErrorMiddleware
+from app.api.openapi import install_openapi
 from app.api.routers import (
     docs,
     evaluate,
@@ -35,12 +36,14 @@ from app.api.routers import (
 from app.api.v1 import router as v1
 from app.api.v2 import router as v2
 from app.config import Settings
+from app.imaging.decode_gate import DecodeGate
 from app.job_kinds import JOB_KINDS
 from app.runtime.batching import Batchers
 from app.runtime.gate import ExplainGate
 from app.runtime.jobs import JobRunner, JobStore, MemoryJobStore
 from app.runtime.jobs.redis_store import RedisJobStore
 from app.runtime.loader import load_store
+from app.runtime.receiving import ReceivingBudget
 from app.runtime.registry import ModelRegistry
 
 log = logging.getLogger("lantern")
@@ -73,10 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    install_openapi(app, settings.max_images_per_request)
     for router in routers_for(settings.role):
         app.include_router(router)
     app.mount("/static", ui.static_files(), name="static")
-    install_middleware(app, settings, services.metrics)
+    install_middleware(app, settings, services.metrics, services.receiving)
     return app
 
 
@@ -101,7 +105,7 @@ def routers_for(role: str) -> list[APIRouter]:
 
 
 def make_services(settings: Settings) -> Services:
-    """Per-app registry, metrics, batchers, explain gate and jobs (nothing global)."""
+    """Per-app registry, metrics, batchers, explain and decode gates, jobs (nothing global)."""
     metrics = Metrics()
     registry = ModelRegistry()
     batchers = Batchers(settings.batch_limits, metrics)
@@ -113,8 +117,22 @@ def make_services(settings: Settings) -> Services:
         settings.retry_after_seconds,
         metrics,
     )
+    decode_gate = DecodeGate(
+        settings.max_decode_bytes,
+        settings.decode_queue_size,
+        settings.request_timeout_seconds,
+        settings.retry_after_seconds,
+        metrics.rejected,
+    )
+    receiving = ReceivingBudget(
+        settings.max_receiving_bytes, settings.max_receiving_bytes // 8, metrics.rejected
+    )
     metrics.watch(registry, runner, batchers)
-    return Services(settings, registry, batchers, gate, jobs, runner, metrics)
+    metrics.decoding_bytes.set_function(decode_gate.in_use)
+    metrics.receiving_bytes.set_function(receiving.in_use)
+    return Services(
+        settings, registry, batchers, gate, jobs, runner, metrics, decode_gate, receiving
+    )
 
 
 def make_job_store(settings: Settings) -> JobStore:
@@ -126,13 +144,17 @@ def make_job_store(settings: Settings) -> JobStore:
     return MemoryJobStore(settings.job_limits)
 
 
-def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+def install_middleware(
+    app: FastAPI, settings: Settings, metrics: Metrics, receiving: ReceivingBudget
+) -> None:
     """Outermost first: request id + access log, metrics, CORS, API keys, body limit, 500s."""
     app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         timeout=settings.upload_timeout_seconds,
+        budget=receiving,
+        retry_after=settings.retry_after_seconds,
     )
     app.add_middleware(APIKeyMiddleware, keys=settings.api_keys)
     if settings.cors_origins:

@@ -9,14 +9,17 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 
 from app.api.metrics import Metrics
 from app.config import Settings
+from app.imaging.decode import ImageLimits
+from app.imaging.decode_gate import DecodeGate
 from app.runtime.batching import Batchers
 from app.runtime.gate import ExplainGate
 from app.runtime.jobs import JobRunner, JobStore
 from app.runtime.model import RunningModel
+from app.runtime.receiving import ReceivingBudget
 from app.runtime.registry import ModelRegistry
 
 
@@ -31,7 +34,17 @@ class Services:
     jobs: JobStore
     runner: JobRunner
     metrics: Metrics
+    decode_gate: DecodeGate
+    receiving: ReceivingBudget
     draining: bool = False
+
+    @property
+    def image_limits(self) -> ImageLimits:
+        """The size limits of an upload, and the decode gate its decoding waits at."""
+        limits = self.settings.image_limits
+        return ImageLimits(
+            limits.max_pixels, limits.max_side, limits.max_aspect_ratio, self.decode_gate
+        )
 
     def readiness_problem(self) -> str | None:
         """Why the server should not get traffic now (loading, or draining after SIGTERM)."""
@@ -46,26 +59,31 @@ class Services:
         return time.monotonic() + self.settings.request_timeout_seconds
 
 
-def get_services(request: Request) -> Services:
+def services_of(app: FastAPI) -> Services:
+    """The services of an app made by `create_app` (for the server process around it)."""
+    return app.state.services
+
+
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_settings(services: ServicesDep) -> Settings:
+async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 
-def get_registry(services: ServicesDep) -> ModelRegistry:
+async def get_registry(services: ServicesDep) -> ModelRegistry:
     return services.registry
 
 
-def get_jobs(services: ServicesDep) -> JobStore:
+async def get_jobs(services: ServicesDep) -> JobStore:
     return services.jobs
 
 
-def get_metrics(services: ServicesDep) -> Metrics:
+async def get_metrics(services: ServicesDep) -> Metrics:
     return services.metrics
 
 

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from app import errors as domain
 from app.errors import validation_message
@@ -127,13 +128,33 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
         error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     )
     headers = getattr(error, "headers", None)
+    if error.status_code == 405:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
     return error_response(request.url.path, error.status_code, code, message, headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes on this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        nested = getattr(route, "effective_route_contexts", None)  # an included router
+        for candidate in nested() if nested is not None else [route]:
+            pattern = getattr(candidate, "path_regex", None)
+            if pattern is not None and pattern.match(request.url.path):
+                methods |= set(getattr(candidate, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     message = validation_message(error.errors())
     return error_response(request.url.path, 422, "invalid_parameter", message)
+
+
+async def _client_left(request: Request, error: Exception) -> JSONResponse:
+    """The client hung up while its body was being read: nobody sees the answer; the access
+    log says 499."""
+    return error_response(request.url.path, 499, "client_closed_request", "The client left.")
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
@@ -146,4 +167,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(domain.LanternError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientDisconnect, _client_left)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -6,45 +6,20 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.errors import APIError
+from app.errors import validation_message
+
+Document = TypeVar("Document", bound=BaseModel)
 
 RAW_TYPES = ("image/", "application/octet-stream")
-
-# The request body /predict and /explain accept, for the OpenAPI schema.
-IMAGE_REQUEST_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "file": {
-                        "type": "array",
-                        "items": {"type": "string", "format": "binary"},
-                        "description": "One or more images; several make one batch.",
-                    }
-                },
-                "required": ["file"],
-            }
-        },
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "image": {"type": "string", "description": "base64 image (or a data: URL)"},
-                    "images": {"type": "array", "items": {"type": "string"}},
-                },
-            }
-        },
-        "image/*": {"schema": {"type": "string", "format": "binary"}},
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -74,7 +49,7 @@ async def read_upload(request: Request, max_images: int) -> Upload:
     if not upload.images:
         raise APIError(400, "missing_file", "The request holds no image.")
     if len(upload.images) > max_images:
-        raise APIError(422, "too_many_images", f"At most {max_images} images per request.")
+        raise too_many_images(max_images)
     return upload
 
 
@@ -83,15 +58,26 @@ async def read_images(request: Request, max_images: int) -> list[bytes]:
     return (await read_upload(request, max_images)).images
 
 
+def malformed(reason: str) -> APIError:
+    return APIError(400, "malformed_body", f"The multipart body could not be parsed ({reason}).")
+
+
+def too_many_images(max_images: int) -> APIError:
+    noun = "image" if max_images == 1 else "images"
+    return APIError(422, "too_many_images", f"At most {max_images} {noun} per request.")
+
+
 async def _from_multipart(request: Request, max_images: int) -> Upload:
-    try:
+    try:  # one file part more than the images: the baseline
         form = await request.form(max_files=max_images + 1, max_fields=max_images + 16)
     except APIError:
         raise
-    except Exception as error:  # malformed multipart, too many files
-        raise APIError(
-            400, "malformed_body", f"The multipart body could not be parsed ({error})."
-        ) from error
+    except StarletteHTTPException as error:  # malformed multipart, too many parts
+        if str(error.detail).startswith("Too many files"):
+            raise too_many_images(max_images) from error
+        raise malformed(str(error.detail)) from error
+    except Exception as error:  # anything else the multipart parser meets
+        raise malformed(str(error)) from error
     try:
         files = [item for item in form.getlist("file") if isinstance(item, UploadFile)]
         if not files:
@@ -108,10 +94,9 @@ async def _from_multipart(request: Request, max_images: int) -> Upload:
 
 
 def _from_json(body: bytes) -> Upload:
-    try:
-        document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise APIError(400, "malformed_body", "The body is not valid JSON.") from error
+    document = parse_json(body)
+    if isinstance(document, dict) and "image" in document and "images" in document:
+        raise APIError(400, "malformed_body", 'Send "image" or "images", not both.')
     if isinstance(document, dict) and isinstance(document.get("image"), str):
         encoded = [document["image"]]
     elif isinstance(document, dict) and isinstance(document.get("images"), list):
@@ -125,6 +110,49 @@ def _from_json(body: bytes) -> Upload:
         [_decode_base64(item) for item in encoded],
         _decode_base64(baseline) if baseline is not None else None,
     )
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON document of a body; 400 `malformed_body` if it is not one."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as error:  # not JSON, not UTF-8, too deep, huge ints
+        raise APIError(400, "malformed_body", "The body is not valid JSON.") from error
+
+
+def json_request_body(kind: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads `kind` with `read_json`."""
+    return {"required": True, "content": {"application/json": {"schema": json_schema(kind)}}}
+
+
+def json_schema(kind: type[BaseModel]) -> dict[str, Any]:
+    """`kind`'s JSON schema with its definitions written in place (an OpenAPI document has
+    no `$defs` at its root for them to point at)."""
+    schema = kind.model_json_schema(by_alias=True)
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref", "")
+            if reference.startswith("#/$defs/"):
+                return inline(definitions[reference.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        return [inline(item) for item in node] if isinstance(node, list) else node
+
+    return inline(schema)
+
+
+async def read_json(request: Request, kind: type[Document]) -> Document:
+    """The body as `kind`: 415 unless it is JSON, 400 `malformed_body` unless it parses
+    (off the event loop), 422 `invalid_parameter` unless it fits `kind`."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise APIError(415, "unsupported_media_type", "Send the body as application/json.")
+    document = await run_in_threadpool(parse_json, await request.body())
+    try:
+        return kind.model_validate(document)
+    except ValidationError as error:
+        raise APIError(422, "invalid_parameter", validation_message(error.errors())) from error
 
 
 def _decode_base64(text: object) -> bytes:

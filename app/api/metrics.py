@@ -54,10 +54,34 @@ class Metrics:
             registry=r,
         )
 
+        self.decoding_bytes = Gauge(
+            "lantern_decoding_bytes",
+            "memory held at the decode gate by images being decoded (estimated from headers)",
+            registry=r,
+        )
+
+        self.receiving_bytes = Gauge(
+            "lantern_receiving_bytes",
+            "request body bytes held by requests in progress (the receiving budget)",
+            registry=r,
+        )
+        self.connections_open = Gauge(
+            "lantern_connections_open", "open HTTP connections (python -m app)", registry=r
+        )
+        self.connections_closed = Counter(
+            "lantern_connections_closed",
+            "connections closed or refused by a limit (evicted, refused, timeouts, size)",
+            ["reason"],
+            registry=r,
+        )
+
     def batch_ran(self, model: str, images: int, waits: list[float]) -> None:
         self.batch_size.labels(model).observe(images)
         for wait in waits:
             self.queue_wait.labels(model).observe(wait)
+
+    def connections_closed_by(self, reason: str) -> None:
+        self.connections_closed.labels(reason).inc()
 
     def rejected(self, reason: str) -> None:
         self.rejections.labels(reason).inc()

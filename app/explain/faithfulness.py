@@ -31,6 +31,11 @@ def faithfulness_passes(targets: int, steps: int) -> int:
     return 2 * targets * (steps + 1)
 
 
+def faithfulness_elements(targets: int, steps: int, given: ExplainInput) -> int:
+    """Array elements the curves build: a masked copy of the input and its mask per point."""
+    return faithfulness_passes(targets, steps) * (given.elements + given.pixels)
+
+
 def faithfulness(
     given: ExplainInput, heatmaps: np.ndarray, steps: int, substrate: Substrate
 ) -> list[Faithfulness]:

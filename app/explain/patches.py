@@ -56,7 +56,7 @@ def mean_over_patches(values: np.ndarray, rows: np.ndarray, cols: np.ndarray) ->
     """Per-patch values (T, Py * Px) -> (T, H, W) float32: each pixel gets the mean over the
     patches that cover it, 0 where none does."""
     grid = values.reshape(len(values), len(rows), len(cols))  # (T, Py, Px)
-    total = np.einsum("yh,tyx,xw->thw", rows, grid, cols)
+    total = rows.T @ grid @ cols  # (T, H, W), by two matrix products
     coverage = np.outer(rows.sum(axis=0), cols.sum(axis=0))  # (H, W)
     return (total / np.maximum(coverage, 1)).astype(np.float32)
 

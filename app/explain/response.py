@@ -60,7 +60,9 @@ class ExplainTiming(BaseModel):
 class ExplainResponse(BaseModel):
     model: str
     version: int
-    layer: str | None = Field(description="the layer a CAM method read (None for the others)")
+    layer: str | None = Field(
+        default=None, description="the layer a CAM method read (left out for the others)"
+    )
     predictions: list[ClassScore] = Field(description="the image's top 5 classes, best first")
     input_png: str = Field(description="base64 PNG: the picture the model sees")
     maps: list[HeatmapPicture] = Field(description="one per target, in request order")

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from app.explain.base import ExplainInput, Explanation, Method, MethodParams, chunks
+from app.explain.base import (
+    Cost,
+    ExplainInput,
+    Explanation,
+    Method,
+    MethodParams,
+    Workload,
+    chunks,
+)
 from app.imaging.smoothing import resize_bilinear
 
 
@@ -30,10 +38,14 @@ class RISE(Method):
     needs_gradients = False
     summary = "the average of random masks weighted by the target's probability"
     Params = RISEParams
+    budget_advice = "Use fewer samples."
 
     def explain(self, given: ExplainInput, params: RISEParams) -> Explanation:
-        given.budget.require(params.samples, "RISE", "Use fewer samples.")
         image = given.nchw(given.image)  # (1, C, H, W)
+        mask_pixels = int(np.prod(upsampled_size(params.grid, image.shape[2:])))
+        per_sample = mask_pixels + given.elements + len(given.targets) * given.pixels
+        advice = "Use fewer samples or a smaller grid."
+        given.budget.require(params.samples, "RISE", advice, params.samples * per_sample)
         grids, shifts = random_grids(params)
         saliency = np.zeros((len(given.targets), *image.shape[2:]))  # (T, H, W)
         for part in chunks(params.samples):
@@ -41,6 +53,10 @@ class RISE(Method):
             scores = given.scores(given.model_layout(image * masks[:, None]))[:, given.targets]
             saliency += np.einsum("nt,nhw->thw", scores, masks)
         return Explanation((saliency / (params.samples * params.p)).astype(np.float32))
+
+    def cost(self, params: RISEParams, work: Workload) -> Cost:
+        """One forward pass per mask, whatever the number of targets."""
+        return Cost(params.samples)
 
     def native_grid(self, given: ExplainInput, params: RISEParams) -> tuple[int, int]:
         """The masks' cells: s x s."""
@@ -54,11 +70,17 @@ def random_grids(params: RISEParams) -> tuple[np.ndarray, np.ndarray]:
     return grids, rng.random((params.samples, 2))
 
 
+def upsampled_size(grid: int, size: tuple[int, int]) -> tuple[int, int]:
+    """The side lengths of a mask before its crop: (s + 1) cells of ceil(side / s) pixels."""
+    height, width = ((grid + 1) * int(np.ceil(side / grid)) for side in size)
+    return height, width
+
+
 def upsampled_masks(grids: np.ndarray, shifts: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """(n, s, s) grids and (n, 2) shifts -> (n, H, W) smooth masks, float32."""
     s = grids.shape[1]
     cells = [int(np.ceil(side / s)) for side in size]
-    large = resize_bilinear(grids, (s + 1) * cells[0], (s + 1) * cells[1])
+    large = resize_bilinear(grids, *upsampled_size(s, size))
     offsets = np.floor(shifts * np.array(cells)).astype(int)  # (n, 2) in [0, cell)
     return np.stack(
         [

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.errors import InvalidTargetError
-from app.explain.base import Budget, ExplainInput, Method, MethodParams
-from app.explain.faithfulness import faithfulness, faithfulness_passes
+from app.explain.base import DEFAULT_ELEMENTS, Budget, ExplainInput, Method, MethodParams
+from app.explain.faithfulness import faithfulness, faithfulness_elements, faithfulness_passes
 from app.explain.options import MAX_TARGETS, ExplainOptions
 from app.explain.render import render_pictures
 from app.explain.response import ExplainResponse, ExplainTiming
@@ -31,10 +31,11 @@ class ImageUpload:
 
 @dataclass(frozen=True)
 class RequestLimits:
-    """What one request may cost: image size limits and forward passes."""
+    """What one request may cost: image size limits, forward passes, array elements."""
 
     images: ImageLimits
     forward_passes: int
+    elements: int = DEFAULT_ELEMENTS
 
 
 def resolve_targets(
@@ -59,9 +60,15 @@ def explain_image(
     """The answer of /explain/{method} for one image."""
     clock = [time.perf_counter()]
     given, probabilities, prepared = prepare_input(model, method, options, upload, limits)
-    steps = options.faithfulness_steps
-    curve_passes = faithfulness_passes(len(given.targets), steps) if options.faithfulness else 0
-    given.budget.take(curve_passes, "The faithfulness curves", "Ask for fewer steps or targets.")
+    steps, targets = options.faithfulness_steps, len(given.targets)
+    if options.faithfulness:
+        given.budget.take(
+            faithfulness_passes(targets, steps),
+            "The faithfulness curves",
+            "Ask for fewer steps or targets.",
+            faithfulness_elements(targets, steps, given),
+        )
+    method.require_budget(given, params)
     clock.append(time.perf_counter())
     explanation = method.explain(given, params)
     clock.append(time.perf_counter())
@@ -107,7 +114,7 @@ def prepare_input(
         model=model,
         image=image,
         targets=resolve_targets(options.target, model, probabilities[0]),
-        budget=Budget(limits.forward_passes),
+        budget=Budget(limits.forward_passes, limits.elements),
         layer=model.layers.cam(options.layer) if method.uses_layer else None,
         baseline=baseline,
     )

@@ -1,14 +1,23 @@
 """Untrusted bytes -> a safely decoded picture.
 
 Formats are recognised by their content (magic bytes), never by name or declared type.
-Size limits are checked on the header, before any pixel is decoded.
+Size limits are checked on the header, before any pixel is decoded. What decoding will cost
+is estimated from the header too: a JPEG is decoded at a reduced scale when the model needs
+fewer pixels (libjpeg's DCT scaling), any picture is box-reduced band by band right after
+decoding, and the decode waits at the decode gate until the memory it needs is free. Every
+Pillow call on the untrusted picture runs inside `undecodable`, so a picture Pillow chokes on
+is a 422, never a 500.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import struct
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
 
@@ -19,7 +28,18 @@ from app.errors import (
     UndecodableImageError,
     UnsupportedImageError,
 )
+from app.imaging.decode_gate import DecodeGate
+from app.imaging.reduce import BAND_BYTES, shrink
 
+# EXIF turns that swap width and height
+TURNS_A_QUARTER = frozenset(
+    {
+        Image.Transpose.ROTATE_90,
+        Image.Transpose.ROTATE_270,
+        Image.Transpose.TRANSPOSE,
+        Image.Transpose.TRANSVERSE,
+    }
+)
 # magic-byte prefix -> Pillow format name
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -31,11 +51,28 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP", "GIF"})
 
 
+# Errors Pillow raises on malformed data, from its decoders and its conversions alike.
+PILLOW_ERRORS = (
+    OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError,
+    ZeroDivisionError,
+)  # fmt: skip
+# Bytes per pixel of Pillow's image memory (every other mode takes 4), and how many times a
+# format's decoder needs its pixels' memory at its peak (libwebp keeps a canvas and a copy).
+_PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+_DECODER_COPIES = {"WEBP": 4}
+
+
 @dataclass(frozen=True)
 class ImageLimits:
+    """The size limits, and the decode gate every decode waits at (none: no waiting)."""
+
     max_pixels: int = 40_000_000
     max_side: int = 12_000
     max_aspect_ratio: float = 20.0
+    gate: DecodeGate | None = field(default=None, compare=False)
+
+    def hold(self, cost: int) -> AbstractContextManager[None]:
+        return self.gate.hold(cost) if self.gate is not None else nullcontext()
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -48,8 +85,26 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
-    """Decode one image (the first frame of an animation) with EXIF orientation applied."""
+@contextmanager
+def undecodable(what: str) -> Iterator[None]:
+    """Pillow's errors on a malformed picture, as UndecodableImageError naming `what`."""
+    try:
+        yield
+    except PILLOW_ERRORS as error:
+        raise UndecodableImageError(f"The {what} image could not be decoded.") from error
+
+
+def decode_image(data: bytes, limits: ImageLimits, longest: int | None = None) -> Image.Image:
+    """Decode one image (the first frame of an animation) with EXIF orientation applied;
+    with `longest`, a picture larger than twice that is reduced by a whole factor (JPEG while
+    decoding, others band by band) to a longer side of at least `longest`."""
+    return decode_upload(data, limits, longest)[0]
+
+
+def decode_upload(
+    data: bytes, limits: ImageLimits, longest: int | None = None
+) -> tuple[Image.Image, tuple[int, int]]:
+    """`decode_image`, and the size of the picture as given (upright, before any reduction)."""
     if not data:
         raise EmptyImageError("The image is empty (zero bytes).")
     declared = sniff_format(data)
@@ -57,12 +112,46 @@ def decode_image(data: bytes, limits: ImageLimits) -> Image.Image:
         raise UnsupportedImageError("Not an allowed image: send PNG, JPEG, WebP, BMP or GIF.")
     image = _open_header(data, declared)
     _check_size(image.size, limits)
-    try:
+    given = image.size
+    with undecodable(declared):
+        if longest is not None and declared == "JPEG":
+            draft(image, longest)
+        cost = decode_cost(image, declared)
+    _check_cost(cost, image.size, limits)
+    with limits.hold(cost), undecodable(declared):
         image.seek(0)
         image.load()
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise UndecodableImageError(f"The {declared} image could not be decoded.") from error
-    return upright(image)
+        turn = upright_transposition(image)
+        if longest is not None:
+            image = shrink(image, longest)
+        if turn in TURNS_A_QUARTER:
+            given = (given[1], given[0])
+        return (image.transpose(turn) if turn is not None else image), given
+
+
+def draft(image: Image.Image, longest: int) -> None:
+    """Ask libjpeg for the smallest scale (1/2, 1/4, 1/8) that keeps the longer side at
+    least `longest`: a fraction of the memory and time of a full decode."""
+    scale = longest / max(image.size)
+    if scale <= 0.5:
+        image.draft(None, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+
+
+def decode_cost(image: Image.Image, declared: str) -> int:
+    """The bytes decoding `image` takes at its peak, from its header: its pixels in Pillow's
+    memory, times the decoder's own copies, and the bands that reducing it converts."""
+    pixels = image.width * image.height * _PIXEL_BYTES.get(image.mode, 4)
+    return pixels * _DECODER_COPIES.get(declared, 1) + 3 * BAND_BYTES
+
+
+def _check_cost(cost: int, size: tuple[int, int], limits: ImageLimits) -> None:
+    """An image that needs more than the whole decode gate could never be decoded."""
+    if limits.gate is not None and cost > limits.gate.capacity:
+        width, height = size
+        raise TooManyPixelsError(
+            f"Decoding this {width}x{height} image needs {cost // 2**20} MiB; the limit is "
+            f"{limits.gate.capacity // 2**20} MiB (LANTERN_MAX_DECODE_BYTES)."
+        )
 
 
 # EXIF orientation -> the transposition that shows the picture upright
@@ -77,16 +166,16 @@ _ORIENTATIONS = {
 }
 
 
-def upright(image: Image.Image) -> Image.Image:
-    """The image turned as its EXIF orientation says; an unreadable EXIF block is ignored."""
+def upright_transposition(image: Image.Image) -> Image.Transpose | None:
+    """The transposition that turns the image as its EXIF orientation says (None: as it is);
+    an unreadable EXIF block is ignored."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             orientation = image.getexif().get(0x0112)
     except Exception:  # corrupt EXIF data raises struct, type or value errors inside Pillow
-        return image
-    transpose = _ORIENTATIONS.get(orientation) if isinstance(orientation, int) else None
-    return image.transpose(transpose) if transpose is not None else image
+        return None
+    return _ORIENTATIONS.get(orientation) if isinstance(orientation, int) else None
 
 
 def _open_header(data: bytes, declared: str) -> Image.Image:
@@ -98,7 +187,7 @@ def _open_header(data: bytes, declared: str) -> Image.Image:
             image = Image.open(io.BytesIO(data), formats=[declared])
     except Image.DecompressionBombError as error:
         raise TooManyPixelsError("The image has too many pixels.") from error
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+    except (UnidentifiedImageError, *PILLOW_ERRORS) as error:
         raise UndecodableImageError(f"The {declared} image could not be read.") from error
     return image
 

@@ -28,7 +28,8 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from app.imaging.pixels import shrink, to_eight_bit, to_rgb
+from app.imaging.pixels import to_rgb
+from app.imaging.reduce import shrink, to_eight_bit
 from app.store.manifest import Manifest
 
 PHOTO_FOR_DIGITS = (
@@ -61,7 +62,7 @@ class PictureStats:
 
 def picture_stats(image: Image.Image, background: str) -> PictureStats:
     """The statistics of a small copy of `image`, transparency on `background`."""
-    small = shrink(to_eight_bit(image), WORKING_SIDE)
+    small = to_eight_bit(shrink(image, WORKING_SIDE))
     pixels = np.asarray(to_rgb(small, background), dtype=np.float64)  # (H, W, 3)
     red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]  # (H, W) each
     rg, yb = red - green, (red + green) / 2 - blue

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.errors import ImageError
-from app.imaging.decode import ImageLimits, decode_image
+from app.imaging.decode import ImageLimits, decode_upload, sniff_format, undecodable
 from app.imaging.hints import Hint, input_hints
-from app.imaging.tensors import InputRegion, to_model_input, working_copy
+from app.imaging.tensors import InputRegion, to_model_input, working_copy, working_side
 from app.store.manifest import Manifest
 
 
@@ -29,20 +29,30 @@ def prepare_images(
 ) -> list[PreparedImage]:
     """Decode and preprocess every image (each decoded once); `hints=False` skips them. The
     message of an error in one image of several names its position."""
-    spec, preprocess = manifest.input, manifest.preprocess
     prepared = []
     for position, blob in enumerate(blobs):
         try:
-            image = decode_image(blob, limits)
+            prepared.append(prepare_image(blob, manifest, limits, hints))
         except ImageError as error:
             if len(blobs) == 1:
                 raise
             raise type(error)(f"Image {position}: {error.message}") from error
-        work = working_copy(image, spec, preprocess)  # reduced once
-        array, region = to_model_input(work, spec, preprocess, image.size)
-        found = input_hints(work, manifest) if hints else []
-        prepared.append(PreparedImage(array, region, found))
     return prepared
+
+
+def prepare_image(
+    blob: bytes, manifest: Manifest, limits: ImageLimits, hints: bool = True
+) -> PreparedImage:
+    """One encoded image, decoded once (reduced to what the model needs while decoding) and
+    preprocessed; every conversion of the untrusted picture is inside the decode's error
+    handling."""
+    spec, preprocess = manifest.input, manifest.preprocess
+    image, given = decode_upload(blob, limits, working_side(spec, preprocess))
+    with undecodable(sniff_format(blob) or "uploaded"):
+        work = working_copy(image, spec, preprocess)
+        array, region = to_model_input(work, spec, preprocess, given)
+        found = input_hints(work, manifest) if hints else []
+    return PreparedImage(array, region, found)
 
 
 def preprocess_batch(blobs: list[bytes], manifest: Manifest, limits: ImageLimits) -> np.ndarray:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+MIN_SIGMA = 1e-3  # pixels: a narrower Gaussian leaves every pixel as it is
+
 
 def gaussian_kernel(sigma: float) -> np.ndarray:
+    """The normalised 1-D Gaussian of `sigma` pixels over +-3 sigma; [1] (no blur) below
+    MIN_SIGMA, where its weights would underflow."""
+    if sigma < MIN_SIGMA:
+        return np.ones(1)
     radius = max(1, int(np.ceil(3 * sigma)))
     offsets = np.arange(-radius, radius + 1, dtype=np.float64)
     kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
@@ -41,7 +47,8 @@ def _axis_weights(source: int, target: int) -> np.ndarray:
 
 
 def resize_bilinear(maps: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Bilinear resize of (..., h, w) maps to (..., height, width)."""
+    """Bilinear resize of (..., h, w) maps to (..., height, width): two matrix products per
+    map, O(H h w + H w W), never the O(H h w W) of a four-index contraction."""
     rows = _axis_weights(maps.shape[-2], height)  # (H, h)
     cols = _axis_weights(maps.shape[-1], width)  # (W, w)
-    return np.einsum("Hh,...hw,Ww->...HW", rows, maps.astype(np.float64), cols).astype(np.float32)
+    return (rows @ maps.astype(np.float64) @ cols.T).astype(np.float32)

@@ -9,7 +9,8 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from app.imaging.digits import fit_canvas, normalise_digit
-from app.imaging.pixels import shrink, to_eight_bit, to_rgb
+from app.imaging.pixels import to_rgb
+from app.imaging.reduce import shrink, to_eight_bit
 from app.store.manifest import InputSpec, Preprocess
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom
@@ -32,8 +33,8 @@ def to_input_array(image: Image.Image, spec: InputSpec, preprocess: Preprocess) 
 
 
 def working_copy(image: Image.Image, spec: InputSpec, preprocess: Preprocess) -> Image.Image:
-    """The picture in 8 bits, box-reduced to what the model needs (see `shrink`)."""
-    return shrink(to_eight_bit(image), _working_side(spec, preprocess))
+    """The picture box-reduced to what the model needs (see `shrink`), in 8 bits."""
+    return to_eight_bit(shrink(image, working_side(spec, preprocess)))
 
 
 def to_model_input(
@@ -73,7 +74,7 @@ def _region(given: tuple[int, int], worked: tuple[int, int], box: Box) -> InputR
     )
 
 
-def _working_side(spec: InputSpec, preprocess: Preprocess) -> int:
+def working_side(spec: InputSpec, preprocess: Preprocess) -> int:
     """The longer side a picture needs for this model: twice what its resizing keeps, and for
     digits enough to find a small digit in a large photograph."""
     if preprocess.digit is not None:

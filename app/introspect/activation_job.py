@@ -5,9 +5,9 @@ replica runs the same ascent from the same data (`app.introspect.activation_maxi
 from __future__ import annotations
 
 import random
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.introspect import activation_maximisation as am
 from app.introspect import service
@@ -15,25 +15,67 @@ from app.runtime.jobs import JobProgress, JobSpec
 from app.runtime.model import RunningModel
 
 KEY = "activation_maximisation"
+# The JSON schema of an objective: a class, or a channel (and a layer), never both.
+ONE_OBJECTIVE: Any = [
+    {"required": ["class"], "not": {"anyOf": [{"required": ["channel"]}, {"required": ["layer"]}]}},
+    {"required": ["channel"], "not": {"required": ["class"]}},
+]
+
+
+def _no_null(schema: dict[str, Any]) -> None:
+    """Drop `null` from a field's schema: it may be left out, never sent as null."""
+    schema["anyOf"] = [part for part in schema.get("anyOf", []) if part.get("type") != "null"]
+    schema.pop("default", None)
 
 
 class ActivationMaximisationParams(BaseModel):
-    """A class objective (`class`) or a channel objective (`layer`, `channel`), and the knobs."""
+    """A class objective (`class`) or a channel objective (`layer`, `channel`), and the knobs.
+    Strict: JSON types as the schema says (no 0 for false), and no nulls."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        strict=True,
+        json_schema_extra={"oneOf": ONE_OBJECTIVE},
+    )
 
-    target: int | str | None = Field(None, alias="class", description="class index or label")
-    layer: str | None = Field(None, description="tensor (default: the manifest's feature layer)")
-    channel: int | None = Field(None, ge=0)
-    steps: int = Field(128, ge=1, description="at most LANTERN_MAX_ACTIVATION_STEPS")
-    learning_rate: float = Field(0.1, gt=0, le=10)
-    l2: float = Field(0.0, ge=0, le=10, description="L2 decay towards the data mean")
+    target: int | str | None = Field(
+        None, alias="class", description="class index or label", json_schema_extra=_no_null
+    )
+    layer: str | None = Field(
+        None,
+        description="tensor (default: the manifest's feature layer)",
+        json_schema_extra=_no_null,
+    )
+    channel: int | None = Field(None, ge=0, json_schema_extra=_no_null)
+    steps: int = Field(256, ge=1, description="at most LANTERN_MAX_ACTIVATION_STEPS")
+    learning_rate: float = Field(0.05, gt=0, le=10, description="Adam's step")
+    parameterisation: Literal["fourier", "pixel"] = Field(
+        "fourier", description="fourier: the image's spectrum, scaled by 1/frequency "
+        "(Olah et al. 2017); pixel: the pixels themselves"
+    )  # fmt: skip
+    decorrelate: bool = Field(True, description="decorrelate the colours (RGB models)")
+    jitter: int | None = Field(
+        None, ge=0, le=64, description="random shift per step, in pixels (default: the "
+        "longer side / 16)", json_schema_extra=_no_null
+    )  # fmt: skip
+    scale: float = Field(0.1, ge=0, le=0.5, description="random scale per step: 1 +- this")
+    rotation: float = Field(10.0, ge=0, le=180, description="random rotation per step, degrees")
+    l2: float = Field(0.5, ge=0, le=10, description="L2 pull of the pixels to the data mean")
     tv: float = Field(0.0, ge=0, le=10, description="squared total variation weight")
-    jitter: int = Field(0, ge=0, le=64, description="random roll per step, in pixels")
-    blur_every: int = Field(0, ge=0, description="blur every n steps (0: never)")
-    blur_sigma: float = Field(0.5, gt=0, le=10)
-    seed: int | None = Field(None, ge=0, description="default: drawn, and reported")
+    blur_every: int = Field(4, ge=0, description="blur every n steps (0: never)")
+    blur_sigma: float = Field(0.5, gt=0, le=10, description="that blur's sigma, in pixels")
+    seed: int | None = Field(
+        None, ge=0, description="default: drawn, and reported", json_schema_extra=_no_null
+    )
     npy: bool = Field(False, description="also return the input tensor as .npy")
+
+    @field_validator("target", "layer", "channel", "jitter", "seed", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, but not null")
+        return value
 
     @model_validator(mode="after")
     def _one_objective(self) -> ActivationMaximisationParams:
@@ -63,7 +105,7 @@ class ActivationMaximisationJob:
             kind=KEY,
             model=model.name,
             version=model.version,
-            parameters=params.model_dump(mode="json", by_alias=True),
+            parameters=params.model_dump(mode="json", by_alias=True, exclude_none=True),
             steps=params.steps,
             objective=objective,
         )

@@ -18,7 +18,9 @@ from app.runtime.engine import GradientEngine
 from app.runtime.layers import LayerIndex
 from app.runtime.model import LoadFacts, RunningModel
 from app.runtime.registry import ModelRegistry
+from app.runtime.samples import load_samples
 from app.runtime.sessions import SessionFactory
+from app.runtime.tails import LayerTails
 from app.runtime.taps import LayerTaps
 from app.store.layout import MODEL_FILE, entry_folders, read_manifest, sha256_of
 from app.store.manifest import InputSpec, Manifest, Preprocess, Provenance
@@ -37,6 +39,7 @@ class LoadOptions:
     sessions: SessionFactory = SessionFactory()
     warmup_runs: int = 1
     cached_sessions: int = 16
+    samples: Path | None = None  # the folder of each model's sample pictures, by model name
 
 
 def load_store(root: Path, options: LoadOptions | None = None) -> ModelRegistry:
@@ -130,8 +133,10 @@ def running_model(
         session=session,
         engine=engine,
         taps=LayerTaps(graph, manifest.input.name, options.sessions, cache),
+        tails=LayerTails(graph, options.sessions, cache),
         layers=layers,
         facts=LoadFacts(parameters, time.perf_counter() - started),
+        samples=load_samples(options.samples, manifest),
     )
 
 

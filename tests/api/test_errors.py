@@ -48,3 +48,10 @@ def test_a_subclass_without_a_row_takes_its_parents():
         pass
 
     assert as_api_error(LateLayerError("x")).code == "unknown_layer"
+
+
+def test_a_405_names_every_method_the_path_takes(client):
+    response = client.put("/jobs/x")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET"
+    assert response.json()["error"]["code"] == "method_not_allowed"

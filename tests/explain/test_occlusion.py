@@ -98,3 +98,10 @@ def test_occlusion_over_budget_is_refused_before_any_forward_pass():
     with pytest.raises(OverBudgetError) as refused:
         Occlusion().explain(given, OcclusionParams(window_height=4, window_width=4, stride=2))
     assert "170 forward passes" in refused.value.message and "100" in refused.value.message
+
+
+def test_occlusion_past_the_element_budget_is_refused_before_any_forward_pass():
+    given = build_case("mnist_cnn").given([1])
+    given.budget = Budget(passes=10_000, elements=100_000)
+    with pytest.raises(OverBudgetError, match="array elements"):
+        Occlusion().explain(given, OcclusionParams(window_height=2, window_width=2, stride=1))

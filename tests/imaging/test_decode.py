@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.errors import AspectRatioError, ImageError, TooManyPixelsError
+from app.errors import AspectRatioError, ImageError, TooManyPixelsError, UndecodableImageError
 from app.imaging.decode import ImageLimits, decode_image, sniff_format
+from app.imaging.decode_gate import DecodeGate
+from app.imaging.prepare import prepare_images
+from app.store.manifest import Manifest
 from tests.conftest import encode, png_bytes
+from tests.hostile.images import mutations, palette_png_with_long_trns, sample_images
+from tests.tiny_models import manifest_fields
 
 LIMITS = ImageLimits(max_pixels=1_000_000, max_side=2000, max_aspect_ratio=10)
 RGB = np.random.default_rng(0).integers(0, 255, (24, 32, 3), dtype=np.uint8)
@@ -84,3 +89,38 @@ def test_only_the_first_frame_of_an_animation_is_used():
     first, second = Image.new("L", (8, 8), 0), Image.new("L", (8, 8), 255)
     data = encode(first, "GIF", save_all=True, append_images=[second])
     assert np.asarray(decode_image(data, LIMITS).convert("L")).max() == 0
+
+
+def rgb_manifest(size: int = 16) -> Manifest:
+    """A 3-channel model of `size` x `size` inputs (pictures over 4 x size get reduced)."""
+    return Manifest.model_validate({**manifest_fields("x", 3, size, 4), "sha256": "0" * 64})
+
+
+def test_a_palette_png_with_a_transparency_chunk_longer_than_its_palette_is_undecodable():
+    for side in (4, 900):  # converted after decoding, or while reducing in bands
+        with pytest.raises(UndecodableImageError):
+            prepare_images([palette_png_with_long_trns(side)], rgb_manifest(), LIMITS)
+
+
+@pytest.mark.parametrize("name", sorted(sample_images()))
+def test_damaged_files_of_every_format_are_image_errors_never_anything_else(name):
+    for damaged in mutations(sample_images()[name], 40, seed=len(name)):
+        with contextlib.suppress(ImageError):
+            prepare_images([damaged], rgb_manifest(), LIMITS)
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale():
+    photo = encode(Image.new("RGB", (1000, 800), (90, 120, 30)), "JPEG")
+    full = decode_image(photo, LIMITS)
+    drafted = decode_image(photo, LIMITS, longest=200)
+    assert full.size == (1000, 800) and drafted.size == (250, 200)  # libjpeg's 1/4 scale
+
+
+def test_an_image_whose_decoding_needs_more_than_the_whole_gate_is_refused():
+    gate = DecodeGate(64 * 2**20, max_waiting=0, timeout=1, retry_after=1)
+    limits = ImageLimits(max_pixels=20_000_000, max_side=5000, max_aspect_ratio=10, gate=gate)
+    webp = encode(Image.new("RGB", (3000, 3000)), "WEBP")  # about 16 bytes a pixel at peak
+    with pytest.raises(TooManyPixelsError, match="LANTERN_MAX_DECODE_BYTES"):
+        decode_image(webp, limits)
+    assert decode_image(png_bytes(Image.new("RGB", (3000, 3000))), limits).size == (3000, 3000)
+    assert gate.in_use() == 0

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from app.imaging.decode import ImageLimits, decode_image
-from app.imaging.pixels import shrink, to_rgb
+from app.imaging.pixels import to_rgb
 from app.imaging.tensors import to_input_array, to_model_input
 from app.store.manifest import DigitNormalisation, InputSpec, Preprocess
 from tests.conftest import encode, png_bytes
@@ -53,19 +53,6 @@ def test_a_palette_image_with_a_transparent_index_is_composited():
     palette.info["transparency"] = 1
     rgb = np.asarray(to_rgb(decode_image(png_bytes(palette, transparency=1), LIMITS), "white"))
     assert tuple(rgb[0, 0]) == (255, 255, 255)
-
-
-@pytest.mark.parametrize(
-    ("mode", "size", "longest", "expected"),
-    [
-        ("L", (6000, 300), 1024, (1200, 60)),
-        ("P", (900, 900), 224, (225, 225)),
-        ("RGB", (100, 80), 64, (100, 80)),
-    ],
-)
-def test_large_pictures_are_reduced_by_a_whole_factor(mode, size, longest, expected):
-    reduced = shrink(Image.new(mode, size), longest)
-    assert reduced.size == expected and max(reduced.size) >= min(longest, max(size))
 
 
 def test_a_large_photograph_of_a_digit_costs_what_a_small_one_costs():

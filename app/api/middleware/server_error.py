@@ -4,6 +4,7 @@ metrics, and the log line carries the request id."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,11 +12,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.errors import INTERNAL_ERROR, error_response
 
 log = logging.getLogger("lantern.errors")
+STOPPED = "The server stopped before this request finished."
 
 
 class ServerErrorMiddleware:
     """Pure ASGI middleware, added first (innermost): turns an exception no handler took into
-    a 500 `internal_error`, unless the response had already started."""
+    a 500 `internal_error`, unless the response had already started; so too a request that
+    is cancelled because the shutdown grace ended (the cancellation then goes on)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,3 +42,9 @@ class ServerErrorMiddleware:
                 raise
             response = error_response(scope["path"], 500, "internal_error", INTERNAL_ERROR)
             await response(scope, receive, send)
+        except asyncio.CancelledError:  # the shutdown grace ended with this request running
+            if not started:
+                log.error("cancelled at shutdown: %s %s", scope["method"], scope.get("path", ""))
+                response = error_response(scope["path"], 500, "internal_error", STOPPED)
+                await response(scope, receive, send)
+            raise

@@ -3,14 +3,16 @@ feature maps, and activation maximisation (as a job; see /jobs)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import NamedModelDep, ServicesDep
+from app.api.deps import NamedModelDep, Services, ServicesDep
 from app.api.disconnect import run_unless_disconnected
-from app.api.intake import IMAGE_REQUEST_BODY, read_upload
+from app.api.intake import json_request_body, read_json, read_upload
+from app.api.openapi import image_request_body
 from app.errors import InvalidParameterError
 from app.introspect import service
 from app.introspect.activation_job import KEY as ACTIVATION_MAXIMISATION
@@ -19,8 +21,15 @@ from app.introspect.diagram import render_svg
 from app.introspect.response import FeatureMaps, FilterGrid, JobStarted, LayerList, Summary
 from app.introspect.summary import summarise, summary_text
 from app.job_kinds import JOB_KINDS
+from app.runtime.model import RunningModel
 
 router = APIRouter(tags=["introspection"])
+
+
+def _no_null(schema: dict[str, Any]) -> None:
+    """Drop `null` from a field's schema: it may be left out, never sent as null."""
+    schema["anyOf"] = [part for part in schema.get("anyOf", []) if part.get("type") != "null"]
+    schema.pop("default", None)
 
 
 @router.get("/models/{name}/layers", response_model=LayerList)
@@ -73,7 +82,7 @@ def get_filters(
     "/models/{name}/feature_maps",
     response_model=FeatureMaps,
     response_model_exclude_none=True,
-    openapi_extra={"requestBody": IMAGE_REQUEST_BODY},
+    openapi_extra={"requestBody": image_request_body(1)},
 )
 async def compute_feature_maps(
     request: Request,
@@ -91,7 +100,7 @@ async def compute_feature_maps(
     """Show one layer's activations for an image, a labelled tile per channel."""
     upload = await read_upload(request, 1)
     options = service.FeatureMapOptions(layer, order, raw, colormap)
-    limits = services.settings.image_limits
+    limits = services.image_limits
     # builds a session per new layer: shares the explain gate
     async with services.explain_gate.slot(services.deadline()):
         return await run_unless_disconnected(
@@ -99,14 +108,24 @@ async def compute_feature_maps(
         )
 
 
-@router.post("/models/{name}/activation_maximisation", status_code=202, response_model=JobStarted)
-def start_activation_maximisation(
-    request: Request,
-    services: ServicesDep,
-    model: NamedModelDep,
-    body: ActivationMaximisationParams,
+@router.post(
+    "/models/{name}/activation_maximisation",
+    status_code=202,
+    response_model=JobStarted,
+    openapi_extra={"requestBody": json_request_body(ActivationMaximisationParams)},
+)
+async def start_activation_maximisation(
+    request: Request, services: ServicesDep, model: NamedModelDep
 ) -> JSONResponse:
     """Start a job that finds the input maximising a class logit or a channel's activation."""
+    body = await read_json(request, ActivationMaximisationParams)
+    return await run_in_threadpool(start_job, request, services, model, body)
+
+
+def start_job(
+    request: Request, services: Services, model: RunningModel, body: ActivationMaximisationParams
+) -> JSONResponse:
+    """Plan the job (the objective is checked against the model) and queue it."""
     limit = services.settings.max_activation_steps
     if body.steps > limit:
         raise InvalidParameterError(f"steps must be at most {limit}.")

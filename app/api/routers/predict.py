@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ChosenModelDep, ServicesDep
-from app.api.intake import IMAGE_REQUEST_BODY, read_upload
+from app.api.intake import read_upload
+from app.api.openapi import image_request_body
 from app.api.schemas import ImageResult, PredictResponse, PredictTiming
 from app.imaging.hints import Hint
 from app.runtime.model import RunningModel
@@ -19,7 +20,9 @@ router = APIRouter(tags=["predict"])
 
 
 @router.post(
-    "/predict", response_model=PredictResponse, openapi_extra={"requestBody": IMAGE_REQUEST_BODY}
+    "/predict",
+    response_model=PredictResponse,
+    openapi_extra={"requestBody": image_request_body(64)},  # the limit's set when served
 )
 async def predict(
     request: Request,
@@ -37,7 +40,7 @@ async def predict(
     with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = services.deadline()
         started = time.perf_counter()
-        images = await run_in_threadpool(model.prepare, upload.images, settings.image_limits)
+        images = await run_in_threadpool(model.prepare, upload.images, services.image_limits)
         decoded = time.perf_counter()
         batch = np.stack([image.array for image in images])
         outputs = await batcher.logits(batch, deadline)  # with other requests' images

@@ -21,8 +21,10 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import RegistryDep, ServicesDep
+from app.api.deps import RegistryDep, Services, ServicesDep
 from app.api.errors import APIError
+from app.api.intake import json_schema
+from app.api.v2.models import LatestModelDep, VersionedModelDep, metadata
 from app.api.v2.schemas import (
     BYTES,
     FP32,
@@ -35,7 +37,6 @@ from app.api.v2.schemas import (
     ServerLive,
     ServerMetadata,
     ServerReady,
-    TensorMetadata,
 )
 from app.api.v2.tensors import (
     HEADER_LENGTH,
@@ -47,13 +48,20 @@ from app.api.v2.tensors import (
     output_tensor,
     parse_request,
 )
-from app.config import Settings
 from app.errors import validation_message
 from app.runtime.model import RunningModel
-from app.runtime.registry import ModelRegistry
 
 EXTENSIONS = ["classification", "binary_tensor_data"]
-PLATFORM = "onnxruntime_onnx"
+INFER_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": json_schema(InferRequest)},
+        "application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"},
+            "description": "the JSON header, then binary tensors (Inference-Header-Content-Length)",
+        },
+    },
+}
 
 
 class V2Route(APIRoute):
@@ -101,46 +109,53 @@ def server_ready(services: ServicesDep) -> ServerReady:
 
 
 @router.get("/models/{model_name}", response_model=ModelMetadata)
+def model_metadata(registry: RegistryDep, model: LatestModelDep) -> ModelMetadata:
+    """A model's versions, platform, input and output tensors (its highest version)."""
+    return metadata(registry, model)
+
+
 @router.get("/models/{model_name}/versions/{model_version}", response_model=ModelMetadata)
-def model_metadata(
-    registry: RegistryDep, model_name: str, model_version: str | None = None
-) -> ModelMetadata:
-    """A model's versions, platform, input and output tensors."""
-    model = find_model(registry, model_name, model_version)
-    spec = model.spec
-    return ModelMetadata(
-        name=model.name,
-        versions=[str(v) for v in registry.versions(model.name)],
-        platform=PLATFORM,
-        inputs=[
-            TensorMetadata(name=spec.name, datatype=FP32, shape=[-1, *spec.batch_shape(1)[1:]])
-        ],
-        outputs=[
-            TensorMetadata(name=output_name(model), datatype=FP32, shape=[-1, classes(model)])
-        ],
-    )
+def model_version_metadata(registry: RegistryDep, model: VersionedModelDep) -> ModelMetadata:
+    """A model version's versions, platform, input and output tensors."""
+    return metadata(registry, model)
 
 
 @router.get("/models/{model_name}/ready", response_model=ModelReady)
-@router.get("/models/{model_name}/versions/{model_version}/ready", response_model=ModelReady)
-def model_ready(
-    services: ServicesDep, model_name: str, model_version: str | None = None
-) -> ModelReady:
+def model_ready(services: ServicesDep, model: LatestModelDep) -> ModelReady:
     """The model is loaded and can take requests."""
-    model = find_model(services.registry, model_name, model_version)
     return ModelReady(name=model.name, ready=services.readiness_problem() is None)
 
 
-@infer_router.post("/models/{model_name}/infer", response_model=InferResponse)
+@router.get("/models/{model_name}/versions/{model_version}/ready", response_model=ModelReady)
+def model_version_ready(services: ServicesDep, model: VersionedModelDep) -> ModelReady:
+    """The model version is loaded and can take requests."""
+    return ModelReady(name=model.name, ready=services.readiness_problem() is None)
+
+
 @infer_router.post(
-    "/models/{model_name}/versions/{model_version}/infer", response_model=InferResponse
+    "/models/{model_name}/infer",
+    response_model=InferResponse,
+    openapi_extra={"requestBody": INFER_REQUEST_BODY},
 )
-async def infer(
-    request: Request, services: ServicesDep, model_name: str, model_version: str | None = None
-) -> Response:
+async def infer(request: Request, services: ServicesDep, model: LatestModelDep) -> Response:
     """Run the model on FP32 tensors or encoded images (BYTES); see the module docstring."""
-    model = find_model(services.registry, model_name, model_version)
-    if request.headers.get("content-encoding", "identity") != "identity":
+    return await run_infer(request, services, model)
+
+
+@infer_router.post(
+    "/models/{model_name}/versions/{model_version}/infer",
+    response_model=InferResponse,
+    openapi_extra={"requestBody": INFER_REQUEST_BODY},
+)
+async def infer_version(
+    request: Request, services: ServicesDep, model: VersionedModelDep
+) -> Response:
+    """Run this model version on FP32 tensors or encoded images (BYTES)."""
+    return await run_infer(request, services, model)
+
+
+async def run_infer(request: Request, services: Services, model: RunningModel) -> Response:
+    if request.headers.get("content-encoding", "identity").strip().lower() != "identity":
         raise APIError(415, "unsupported_encoding", "Compressed request bodies are not supported.")
     batcher = services.batchers.for_model(model)
     batcher.refuse_if_full()  # before reading a body the queue has no room for
@@ -148,30 +163,13 @@ async def infer(
     with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = services.deadline()
         header = request.headers.get(HEADER_LENGTH)
-        settings = services.settings
-        parsed, batch = await run_in_threadpool(decode_infer, model, body, header, settings)
+        parsed, batch = await run_in_threadpool(decode_infer, model, body, header, services)
         outputs = await batcher.logits(batch, deadline)
     return infer_response(model, parsed, outputs)
 
 
-def find_model(registry: ModelRegistry, name: str, version: str | None) -> RunningModel:
-    if version is not None and not (version.isascii() and version.isdecimal()):
-        raise bad_request(f"Model version '{version}' is not a number.")
-    return registry.get(name, int(version) if version else None)
-
-
-def output_name(model: RunningModel) -> str:
-    return model.output_name
-
-
-def classes(model: RunningModel) -> int:
-    dims = model.graph.graph.output[0].type.tensor_type.shape.dim
-    last = dims[-1].dim_value if len(dims) > 1 else 0
-    return last or model.manifest.classes
-
-
 def decode_infer(
-    model: RunningModel, body: bytes, header: str | None, settings: Settings
+    model: RunningModel, body: bytes, header: str | None, services: Services
 ) -> tuple[InferRequest, np.ndarray]:
     """The request and its input batch (N, C, H, W), checked against the model."""
     parsed, binary = parse_request(body, header)
@@ -183,14 +181,15 @@ def decode_infer(
         raise bad_request(f"Unknown input '{tensor.name}'; the model's input is '{spec.name}'.")
     if tensor.datatype not in (FP32, BYTES):
         raise bad_request(f"Input datatype {tensor.datatype} is not supported; send FP32 or BYTES.")
-    batch = input_batch(model, tensor, binary, settings)
+    batch = input_batch(model, tensor, binary, services)
     binary.check_consumed()
     return parsed, batch
 
 
 def input_batch(
-    model: RunningModel, tensor: RequestInput, binary: BinaryReader, settings: Settings
+    model: RunningModel, tensor: RequestInput, binary: BinaryReader, services: Services
 ) -> np.ndarray:
+    settings = services.settings
     spec = model.spec
     count = tensor.shape[0] if tensor.shape else 0
     if not 1 <= count <= settings.max_images_per_request:
@@ -198,7 +197,7 @@ def input_batch(
     if tensor.datatype == BYTES:
         if tensor.shape not in ([count], [count, 1]):
             raise bad_request(f"A BYTES input has shape [N] or [N, 1], not {tensor.shape}.")
-        return model.preprocess(bytes_elements(tensor, binary), settings.image_limits)
+        return model.preprocess(bytes_elements(tensor, binary), services.image_limits)
     expected = list(spec.batch_shape(count))
     if tensor.shape != expected:
         raise bad_request(f"Input shape {tensor.shape} does not match the model's {expected}.")
@@ -207,7 +206,7 @@ def input_batch(
 
 def infer_response(model: RunningModel, parsed: InferRequest, outputs: np.ndarray) -> Response:
     """JSON, or JSON then binary chunks with Inference-Header-Content-Length."""
-    name = output_name(model)
+    name = model.output_name
     wanted: list[RequestOutput | None] = [*parsed.outputs] if parsed.outputs else [None]
     unknown = [w.name for w in wanted if w is not None and w.name != name]
     if unknown:

@@ -18,6 +18,7 @@ from app.api.v2.schemas import BYTES, FP32, InferRequest, RequestInput, RequestO
 from app.errors import validation_message
 
 HEADER_LENGTH = "inference-header-content-length"
+FP32_MAX = float(np.finfo(np.float32).max)
 
 
 def bad_request(message: str) -> APIError:
@@ -28,11 +29,14 @@ def parse_request(body: bytes, header_length: str | None) -> tuple[InferRequest,
     """The JSON header of an infer request and a reader over the binary part that follows."""
     split = len(body)
     if header_length is not None:
-        if not (header_length.isascii() and header_length.isdecimal()) or int(header_length) > len(
-            body
-        ):
-            raise bad_request(f"Inference-Header-Content-Length {header_length!r} is not valid.")
-        split = int(header_length)
+        digits = header_length.strip()
+        if not (digits.isascii() and digits.isdecimal() and len(digits) <= 18):
+            raise bad_request(
+                f"Inference-Header-Content-Length {header_length[:20]!r} is not valid."
+            )
+        split = int(digits)
+        if split > len(body):
+            raise bad_request(f"Inference-Header-Content-Length {split} is over the body's length.")
     try:
         request = InferRequest.model_validate_json(body[:split])
     except ValidationError as error:
@@ -69,7 +73,8 @@ def fp32_tensor(tensor: RequestInput, binary: BinaryReader) -> np.ndarray:
         raw = binary.take(tensor.parameters["binary_data_size"], tensor.name)
         if len(raw) != 4 * count:
             raise bad_request(f"Input '{tensor.name}': {len(raw)} bytes for {count} FP32 values.")
-        return np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(tensor.shape)
+        values = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+        return finite_fp32(values, tensor.name).reshape(tensor.shape)
     try:
         values = np.asarray(tensor.data if isinstance(tensor.data, list) else None)
     except (TypeError, ValueError):  # ragged nesting
@@ -80,7 +85,14 @@ def fp32_tensor(tensor: RequestInput, binary: BinaryReader) -> np.ndarray:
         )
     if values.size != count:
         raise bad_request(f"Input '{tensor.name}': {values.size} values for shape {tensor.shape}.")
-    return values.astype(np.float32).reshape(tensor.shape)
+    return finite_fp32(values.astype(np.float64), tensor.name).reshape(tensor.shape)
+
+
+def finite_fp32(values: np.ndarray, name: str) -> np.ndarray:
+    """FP32 values that are finite numbers (no NaN, no infinity, none beyond FP32's range)."""
+    if not np.isfinite(values).all() or np.abs(values).max(initial=0.0) > FP32_MAX:
+        raise bad_request(f"Input '{name}': every value must be a finite FP32 number.")
+    return values.astype(np.float32)
 
 
 def bytes_elements(tensor: RequestInput, binary: BinaryReader) -> list[bytes]:
@@ -155,6 +167,11 @@ def output_tensor(
         "shape": list(tensor.shape),
     }
     if not binary:
+        if not k and not np.isfinite(tensor).all():
+            raise bad_request(
+                "The model's output for this input is not finite (NaN or infinity), which "
+                "JSON cannot carry; ask for binary_data output to get it as it is."
+            )
         flat = tensor.ravel().tolist()
         entry["data"] = [item.decode() for item in flat] if k else flat
         return entry, None

@@ -14,9 +14,11 @@ from fastapi.testclient import TestClient
 from app.api.middleware.body_limit import BodyLimitMiddleware
 from app.config import Settings
 from app.main import create_app
+from app.runtime.receiving import ReceivingBudget
 from tests.conftest import png_post_scope, services_of
 
 TIMEOUT = 0.2  # seconds
+PNG = "image/png"
 
 
 @pytest.fixture
@@ -85,7 +87,8 @@ def run_middleware(receive_messages, inner_reads: int) -> list:
     async def send(message: dict) -> None:
         raise AssertionError("the inner app sends nothing")
 
-    middleware = BodyLimitMiddleware(inner, max_bytes=1024, timeout=TIMEOUT)
+    budget = ReceivingBudget(1 << 20, 0)
+    middleware = BodyLimitMiddleware(inner, 1024, TIMEOUT, budget, retry_after=1)
     asyncio.run(middleware(png_post_scope("/x", 4), receive, send))
     return got
 
@@ -111,3 +114,38 @@ def test_a_slow_but_steady_body_is_read_however_long_it_takes_in_all():
     pause = 0.6 * TIMEOUT  # each gap under the limit, 2.4 limits in all
     got = run_middleware([parts[0], pause, parts[1], pause, parts[2], pause, last], 4)
     assert got == [*parts, last]
+
+
+@pytest.fixture
+def small_budget(settings: Settings) -> Iterator[TestClient]:
+    """Bodies of up to 4 MiB, at most 2 MiB of them held at once (1/8 for small bodies)."""
+    limits = {"max_body_bytes": 4 * 2**20, "max_receiving_bytes": 2 * 2**20}
+    with TestClient(create_app(settings.model_copy(update=limits))) as client:
+        yield client
+
+
+def chunks_of(data: bytes, size: int = 65536) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
+def test_a_body_past_the_receiving_budget_is_a_503_with_retry_after(small_budget, streamed):
+    body = b"\x89PNG\r\n\x1a\n" + bytes(3 * 2**20)
+    content = chunks_of(body) if streamed else body
+    response = small_budget.post("/predict", content=content, headers={"content-type": PNG})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "overloaded"
+    assert response.headers["retry-after"] == "1"
+    assert services_of(small_budget).receiving.in_use() == 0  # given back
+
+
+def test_the_bytes_of_a_served_body_are_given_back_when_its_request_ends(small_budget, digit_png):
+    for _ in range(3):
+        response = small_budget.post("/predict", content=digit_png, headers={"content-type": PNG})
+        assert response.status_code == 200
+    assert services_of(small_budget).receiving.in_use() == 0
+
+
+def test_the_body_bytes_held_show_in_the_metrics(small_budget):
+    assert "lantern_receiving_bytes 0.0" in small_budget.get("/metrics").text

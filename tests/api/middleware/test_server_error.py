@@ -3,11 +3,14 @@ protocol's under /v2), with a request id."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.middleware.server_error import ServerErrorMiddleware
 from app.config import Settings
 from app.main import create_app
 
@@ -52,3 +55,33 @@ def test_an_unexpected_error_is_a_500_in_the_error_shape_of_its_path(
     assert response.json() == body
     assert response.headers["content-type"] == "application/json"
     assert response.headers["x-request-id"] == "v2-500"
+
+
+def test_a_request_cancelled_before_it_answers_gets_the_json_500_and_stays_cancelled():
+    """What uvicorn does to the requests still running when the shutdown grace ends."""
+    waiting = asyncio.Event()
+
+    async def stuck(scope, receive, send) -> None:
+        waiting.set()
+        await asyncio.Event().wait()
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def run() -> None:
+        scope = {"type": "http", "method": "GET", "path": "/models/x", "headers": []}
+        task = asyncio.ensure_future(ServerErrorMiddleware(stuck)(scope, receive, send))
+        await waiting.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run())
+    assert sent[0]["status"] == 500
+    body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert body["error"]["code"] == "internal_error"

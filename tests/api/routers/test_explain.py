@@ -104,6 +104,17 @@ def test_the_method_list_names_parameters_and_supporting_models(client):
     assert methods["grad_cam"]["models"] == ["tiny_digits", "tiny_rgb"]
 
 
+def test_the_method_list_gives_each_method_its_cost_on_each_model(client):
+    methods = {m["key"]: m for m in client.get("/explain").json()["methods"]}
+    for method in methods.values():
+        assert set(method["cost"]) == set(method["models"]) and method["cost_rule"]
+    assert methods["smoothgrad"]["cost"]["tiny_digits"] == {"forward": 25, "backward": 25}
+    assert methods["rise"]["cost"]["tiny_rgb"] == {"forward": 1000, "backward": 0}
+    # the tiny models' CAM layer has 8 channels: one pass for them all, one per channel
+    assert methods["ablation_cam"]["cost"]["tiny_digits"] == {"forward": 9, "backward": 0}
+    assert methods["grad_cam"]["cost"]["tiny_digits"] == {"forward": 1, "backward": 1}
+
+
 def test_an_op_without_a_backward_rule_stops_only_the_gradient_methods(tmp_path, digit_png):
     model = tiny_cnn(1, 28, 10, activation="Erf")
     write_store_entry(tmp_path, model, manifest_fields("erf_net", 1, 28, 10))
@@ -166,7 +177,7 @@ def test_faithfulness_passes_count_against_the_same_budget(tiny_store, digit_png
         assert "the limit is 28" in error["message"]
 
 
-@pytest.mark.parametrize("method", ["occlusion", "rise", "score_cam"])
+@pytest.mark.parametrize("method", ["occlusion", "rise", "score_cam", "eigen_cam", "ablation_cam"])
 def test_forward_only_methods_work_on_a_model_without_gradients(tmp_path, digit_png, method):
     model = tiny_cnn(1, 28, 10, activation="Erf")
     write_store_entry(tmp_path, model, manifest_fields("erf_net", 1, 28, 10))

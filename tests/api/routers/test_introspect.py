@@ -147,3 +147,29 @@ def test_feature_maps_need_an_image(client):
 def test_bad_activation_maximisation_requests_are_refused(client, body, code):
     response = client.post("/models/tiny_digits/activation_maximisation", json=body)
     assert (response.status_code, response.json()["error"]["code"]) == (422, code)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b'{"class": "\xff"}', "application/json", 400, "malformed_body"),
+        (b"[" * 5000 + b"]" * 5000, "application/json", 400, "malformed_body"),
+        (b"not json", "application/json", 400, "malformed_body"),
+        (b'{"class": ' + b"7" * 5000 + b"}", "application/json", 400, "malformed_body"),
+        (b'{"class": 3}', "text/plain", 415, "unsupported_media_type"),
+        (b'{"class": 3, "npy": 0}', "application/json", 422, "invalid_parameter"),
+        (b'{"class": null, "channel": 0}', "application/json", 422, "invalid_parameter"),
+        (b"[1, 2]", "application/json", 422, "invalid_parameter"),
+    ],
+    ids=["not utf-8", "deeply nested", "not json", "5000 digits", "not json type",
+         "0 for false", "null class", "not an object"],
+)  # fmt: skip
+def test_an_activation_maximisation_body_that_is_not_the_request_gets_the_documented_code(
+    client, body, content_type, status, code
+):
+    response = client.post(
+        "/models/tiny_digits/activation_maximisation",
+        content=body,
+        headers={"content-type": content_type},
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (status, code)

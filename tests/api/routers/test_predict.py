@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import encode, png_bytes
+from tests.hostile.images import palette_png_with_long_trns
 
 
 def test_predict_takes_a_multipart_file(client, digit_png):
@@ -184,13 +185,33 @@ def test_a_bad_image_in_a_batch_is_named_by_its_position(client, digit_png):
     assert response.json()["error"]["message"].startswith("Image 1:")
 
 
-def test_too_many_images_in_one_request_is_refused(client, digit_png, settings):
-    files = [
-        ("file", (f"{i}.png", digit_png, PNG)) for i in range(settings.max_images_per_request + 1)
-    ]
+@pytest.mark.parametrize("extra", [1, 2, 10])
+def test_too_many_images_in_one_request_is_one_422_however_many_more(
+    client, digit_png, settings, extra
+):
+    count = settings.max_images_per_request + extra
+    files = [("file", (f"{i}.png", digit_png, PNG)) for i in range(count)]
     response = client.post("/predict", files=files)
-    assert response.status_code in (400, 413, 422)
-    assert "error" in response.json()
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "too_many_images"
+
+
+def test_a_palette_png_whose_transparency_outruns_its_palette_is_undecodable_everywhere(client):
+    image = palette_png_with_long_trns()
+    encoded = base64.b64encode(image).decode()
+    v2_body = {"inputs": [{"name": "input", "shape": [1], "datatype": "BYTES", "data": [encoded]}]}
+    answers = [
+        client.post("/predict", content=image, headers={"content-type": PNG}),
+        client.post("/explain/saliency", content=image, headers={"content-type": PNG}),
+        client.post(
+            "/models/tiny_digits/feature_maps", content=image, headers={"content-type": PNG}
+        ),
+    ]
+    assert [(r.status_code, r.json()["error"]["code"]) for r in answers] == [
+        (422, "undecodable_image")
+    ] * 3
+    v2 = client.post("/v2/models/tiny_digits/infer", json=v2_body)
+    assert v2.status_code == 422 and "could not be decoded" in v2.json()["error"]
 
 
 def test_an_oversized_body_with_content_length_is_413(client, settings):

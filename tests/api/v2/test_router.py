@@ -139,11 +139,13 @@ def test_classification_in_json_gives_triton_style_strings(client):
     assert float(score) == pytest.approx(float(logits[0].max()), abs=1e-5)
 
 
+JSON_WITH_HUGE_INT = json.dumps(infer_body()).replace('"shape": [2', '"shape": [' + "2" * 5000)
+NAN_INFER_BODY = json.dumps(infer_body()).replace(json.dumps(float(BATCH.ravel()[0])), "NaN", 1)
 BAD_REQUESTS = [
     # (path, body, expected status, words in the error)
     ("/v2/models/nope/infer", infer_body(), 404, "nope"),
     ("/v2/models/tiny_digits/versions/9/infer", infer_body(), 404, "version 9"),
-    ("/v2/models/tiny_digits/versions/x/infer", infer_body(), 400, "not a number"),
+    ("/v2/models/tiny_digits/versions/x/infer", infer_body(), 400, "model_version"),
     ("/v2/models/tiny_digits/infer", {"inputs": []}, 400, "inputs"),
     ("/v2/models/tiny_digits/infer", infer_body(shape=(2, 1, 28)), 400, "does not match"),
     ("/v2/models/tiny_digits/infer", infer_body(shape=(2, 3, 28, 28)), 400, "does not match"),
@@ -179,6 +181,12 @@ BAD_REQUESTS = [
     ),
     ("/v2/models/tiny_digits/infer", "not json", 400, "not valid"),
     ("/v2/nothing/here", {}, 404, "Not Found"),
+    # numbers past Python's 4,300-digit int limit, and values JSON or FP32 cannot hold
+    (f"/v2/models/tiny_digits/versions/{'9' * 5000}/infer", infer_body(), 400, "model_version"),
+    (f"/v2/models/tiny_digits/versions/{'9' * 30}/infer", infer_body(), 404, "no version"),
+    ("/v2/models/tiny_digits/infer", JSON_WITH_HUGE_INT, 400, "not valid"),
+    ("/v2/models/tiny_digits/infer", infer_body(data=[1e39] * 1568), 400, "finite"),
+    ("/v2/models/tiny_digits/infer", NAN_INFER_BODY, 400, "finite"),
 ]
 
 
@@ -278,3 +286,59 @@ def test_readiness_turns_false_while_draining(settings):
         assert client.get("/health/ready").status_code == 503
         assert client.get("/v2/models/tiny_digits/ready").json()["ready"] is False
         assert client.get("/v2/health/live").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["", "/ready"])
+def test_a_version_of_5000_digits_is_a_400_for_metadata_and_readiness(client, path):
+    response = client.get(f"/v2/models/tiny_digits/versions/{'9' * 5000}{path}")
+    assert response.status_code == 400 and isinstance(response.json()["error"], str)
+
+
+def test_an_inference_header_length_of_5000_digits_is_a_400(client):
+    response = client.post(
+        "/v2/models/tiny_digits/infer",
+        content=json.dumps(infer_body()).encode(),
+        headers={"inference-header-content-length": "9" * 5000},
+    )
+    assert (
+        response.status_code == 400
+        and "Inference-Header-Content-Length" in response.json()["error"]
+    )
+
+
+def test_finite_inputs_whose_outputs_overflow_are_refused_in_json_and_sent_raw_in_binary(client):
+    huge = infer_body(data=[3e38] * 1568)
+    in_json = client.post("/v2/models/tiny_digits/infer", json=huge)
+    assert in_json.status_code == 400 and "not finite" in in_json.json()["error"]
+    binary = {**huge, "parameters": {"binary_data_output": True}}
+    raw = client.post("/v2/models/tiny_digits/infer", json=binary)
+    assert raw.status_code == 200
+    length = int(raw.headers["inference-header-content-length"])
+    json.loads(raw.content[:length])  # strict JSON: no NaN in the header
+
+
+def test_every_json_infer_answer_is_strict_json(client):
+    response = client.post("/v2/models/tiny_digits/infer", json=infer_body())
+    json.loads(response.text, parse_constant=lambda name: pytest.fail(f"{name} in the answer"))
+
+
+@pytest.mark.parametrize("coding", ["IDENTITY", "Identity", " identity "])
+def test_content_coding_names_are_case_insensitive(client, coding):
+    response = client.post(
+        "/v2/models/tiny_digits/infer",
+        content=json.dumps(infer_body()).encode(),
+        headers={"content-type": "application/json", "content-encoding": coding},
+    )
+    assert response.status_code == 200
+
+
+def test_the_schema_has_one_non_nullable_version_parameter_and_no_stray_query(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, operations in paths.items():
+        for operation in operations.values():
+            names = [(p["name"], p["in"]) for p in operation.get("parameters", [])]
+            if "{model_version}" in path:
+                (version,) = [p for p in operation["parameters"] if p["name"] == "model_version"]
+                assert version["required"] and version["schema"]["type"] == "string", path
+            elif path.startswith("/v2"):
+                assert ("model_version", "query") not in names, path
