@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.evaluate.maps import grid_name
 from app.evaluate.metrics import metric_infos
 from app.evaluate.result import (
     CENTRE,
@@ -43,11 +42,12 @@ def assemble(run: Run, layers: list[list[str]], timing: EvaluationTiming) -> Eva
 
 def method_scores(run: Run, key: str) -> MethodScores:
     metrics = run.tally.summaries(key)
-    random = grid_name(run.grids[key], run.size)
+    units = run.units[key]
+    random = units.name
     return MethodScores(
         method=key,
         family=run.methods[key].family,
-        grid=list(run.grids[key]),
+        grid=list(units.grid) if units.grid is not None else None,
         random=random,
         score=ranking_score(metrics),
         metrics=metrics,
@@ -59,9 +59,11 @@ def method_scores(run: Run, key: str) -> MethodScores:
 
 
 def baselines(run: Run) -> list[Baseline]:
-    """The random maps at each grid (pixels first, then coarser), then the centre."""
-    grids = sorted(set(run.grids.values()), key=lambda g: -g[0] * g[1])
-    named = [(grid_name(g, run.size), list(g)) for g in grids] + [(CENTRE, None)]
+    """The random maps at each grid (pixels first, then coarser), on superpixels, then the
+    centre."""
+    found = {units.name: units for units in run.units.values()}
+    ordered = sorted(found.values(), key=lambda u: -u.grid[0] * u.grid[1] if u.grid else 0)
+    named = [(u.name, list(u.grid) if u.grid else None) for u in ordered] + [(CENTRE, None)]
     return [
         Baseline(
             name=name,

@@ -1,33 +1,27 @@
 """What an evaluation will cost, worked out before it starts: forward passes (a row through
-the network; a row of the explain graph counts as one, as the request budget counts them),
-per method and in all, and a rough time from one timed forward run.
+the network, or from a layer on; a row of the explain graph counts one, as the request
+budget counts them), per method and in all, and a rough time from one timed forward run.
 
-A method's passes for one map come from its first request for budget: it is run on the
-first image with a budget that stops it there and records what it asked for; a method that
-asks for none (a gradient method, a CAM) runs to the end, and the rows it sent through the
-network are counted. Where a method states its cost itself (`Method.cost`), that is used
-instead."""
+A method's passes for one map are what its cost hook states (`Method.cost`, the rows the
+contract test counts it running), for one target on the first image: Score-CAM's and
+Ablation-CAM's are an upper bound (one run per channel of the layer, where channels that
+never vary are skipped)."""
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import math
 import time
-from functools import partial
-from typing import Any, cast
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from app.errors import OverBudgetError
 from app.evaluate.cases import ImageCase
-from app.evaluate.maps import grid_name
 from app.evaluate.params import EvaluationParams
 from app.evaluate.randomisation import cascade, learnt_layers
 from app.evaluate.road import road_passes
-from app.evaluate.run import method_grid, runnable_groups
-from app.explain.base import Budget, ExplainInput, Method
+from app.evaluate.run import runnable_groups, units_of
+from app.explain.base import ExplainInput, Method
 from app.explain.faithfulness import faithfulness_passes
 from app.explain.registry import METHODS
 from app.runtime.model import RunningModel
@@ -43,65 +37,9 @@ class Estimate(BaseModel):
     seconds: float = Field(description="rough: passes times one timed forward pass")
 
 
-class _AskedError(Exception):
-    """Raised by the probe budget at a method's first request for passes."""
-
-    def __init__(self, passes: int) -> None:
-        self.passes = passes
-
-
-class _ProbeBudget(Budget):
-    """A budget that stops the method at its first request and records it."""
-
-    def require(self, passes: int, *what: Any, **more: Any) -> None:
-        raise _AskedError(passes)
-
-    take = require
-
-
-class _Counted:
-    """A model's engine or taps that counts the rows of each run, and is the same otherwise."""
-
-    def __init__(self, inner: Any, rows: list[int]) -> None:
-        self._inner, self._rows = inner, rows
-
-    def run(self, batch: np.ndarray, *more: Any, **named: Any) -> Any:
-        self._rows.append(len(batch))
-        return self._inner.run(batch, *more, **named)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-def counting(model: RunningModel, rows: list[int]) -> RunningModel:
-    """A shallow copy of `model` whose forward runs, explain-graph runs and taps add their
-    batch sizes to `rows`."""
-    counted = copy.copy(model)
-    counted.engine = cast(Any, _Counted(model.engine, rows))
-    counted.taps = cast(Any, _Counted(model.taps, rows))
-    counted.logits = partial(_counted_logits, model, rows)  # type: ignore[method-assign]
-    return counted
-
-
-def _counted_logits(model: RunningModel, rows: list[int], batch: np.ndarray) -> np.ndarray:
-    rows.append(len(batch))
-    return model.logits(batch)
-
-
 def map_passes(method: Method, given: ExplainInput) -> int:
-    """The passes of one map of `method` on `given` (see the module docstring)."""
-    params = method.Params()
-    stated = getattr(method, "cost", None)
-    workload = getattr(given, "workload", None)
-    if callable(stated) and callable(workload):
-        return max(1, int(stated(params, workload()).forward))
-    rows: list[int] = []
-    probe = dataclasses.replace(given, model=counting(given.model, rows), budget=_ProbeBudget(0))
-    try:
-        method.explain(probe, params)
-    except _AskedError as asked:
-        return max(1, asked.passes)
-    return max(1, sum(rows))
+    """The forward passes of one map of `method` on `given`, from its cost hook."""
+    return max(1, method.cost(method.Params(), given.workload()).forward)
 
 
 def estimate(model: RunningModel, params: EvaluationParams, first: ImageCase) -> Estimate:
@@ -134,9 +72,9 @@ def estimate(model: RunningModel, params: EvaluationParams, first: ImageCase) ->
 def _baseline_passes(params: EvaluationParams, groups: tuple[str, ...], first: ImageCase) -> int:
     """Passes of one image's shared work: its prediction, the random subsets' drops, the
     random maps at each grid and the centred map."""
-    grids = {grid_name(method_grid(METHODS[key], first), first.size) for key in params.methods}
+    names = {units_of(METHODS[key], first).name for key in params.methods}
     shared = params.correlation_runs if "faithfulness_correlation" in groups else 0
-    return 1 + shared + (len(grids) * params.random_maps + 1) * _curve_passes(params, groups)
+    return 1 + shared + (len(names) * params.random_maps + 1) * _curve_passes(params, groups)
 
 
 def _curve_passes(params: EvaluationParams, groups: tuple[str, ...]) -> int:

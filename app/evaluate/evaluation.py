@@ -17,12 +17,12 @@ from app.evaluate import seeds
 from app.evaluate.assembly import assemble
 from app.evaluate.cascade_phase import randomisation_phase
 from app.evaluate.cases import ImageCase
-from app.evaluate.maps import centre_map, grid_name, random_maps
+from app.evaluate.maps import Units, centre_map
 from app.evaluate.max_sensitivity import max_sensitivity
 from app.evaluate.params import EvaluationParams
 from app.evaluate.randomisation import cascade, learnt_layers
 from app.evaluate.result import CENTRE, EvaluationResult, EvaluationTiming
-from app.evaluate.run import Run, map_of, start_run
+from app.evaluate.run import Run, map_of, start_run, units_of
 from app.evaluate.scoring import ImageWork, mean_score, prepare_image, score_map
 from app.runtime.jobs import JobProgress
 from app.runtime.model import RunningModel
@@ -70,18 +70,26 @@ def evaluate_image(run: Run, index: int, case: ImageCase) -> None:
 
 
 def score_baselines(run: Run, work: ImageWork) -> None:
-    """The random maps at every grid the methods use (the mean over the draws), and the
-    centred map, on the curve metrics."""
-    size = work.case.size
-    for grid in sorted(set(run.grids.values())):
-        name = grid_name(grid, size)
-        rng = seeds.generator(run.seed, seeds.RANDOM_MAPS, work.index, *grid)
-        maps = random_maps(rng, grid, size, run.params.random_maps)
+    """The random maps on every kind of units the methods' maps are made of (the mean over
+    the draws), and the centred map, on the curve metrics."""
+    found = {units.name: units for units in image_units(run, work.case)}
+    for name, units in sorted(found.items()):
+        rng = seeds.generator(run.seed, seeds.RANDOM_MAPS, work.index, seeds.key_of(name))
+        maps = units.draw(rng, run.params.random_maps)
         draws = [
             score_map(work, m, f"{name} {i}", run.params, run.seed) for i, m in enumerate(maps)
         ]
         run.tally.add(name, mean_score(draws))
-    run.tally.add(CENTRE, score_map(work, centre_map(size), CENTRE, run.params, run.seed))
+    centre = centre_map(work.case.size)
+    run.tally.add(CENTRE, score_map(work, centre, CENTRE, run.params, run.seed))
+
+
+def image_units(run: Run, case: ImageCase) -> list[Units]:
+    """Each method's units on this image (superpixels follow the image; grids do not)."""
+    return [
+        units if units.segments is None else units_of(run.methods[key], case)
+        for key, units in run.units.items()
+    ]
 
 
 def progress_steps(params: EvaluationParams, model: RunningModel) -> int:

@@ -23,8 +23,12 @@ RANKING = (
 class Baseline(BaseModel):
     """A map that knows nothing of the model: random noise at some grid, or the centre."""
 
-    name: str = Field(description="random pixels, random hxw (upsampled), or centre")
-    grid: list[int] | None = Field(description="(h, w) the noise was drawn at; none: centre")
+    name: str = Field(
+        description="random pixels, random hxw (upsampled), random superpixels, or centre"
+    )
+    grid: list[int] | None = Field(
+        description="(h, w) the noise was drawn at (none: superpixels, the centre)"
+    )
     metrics: dict[str, Interval]
     curves: dict[str, list[float]] = Field(description="mean over the images")
 
@@ -35,7 +39,9 @@ class MethodScores(BaseModel):
 
     method: str
     family: str
-    grid: list[int] = Field(description="(h, w) its map is made at; its random map's grid")
+    grid: list[int] | None = Field(
+        description="(h, w) its map is made at, its random map's grid (none: superpixels)"
+    )
     random: str = Field(description="the name of its resolution-matched random baseline")
     score: float | None = Field(description="the ranking's value (see `ranking`)")
     metrics: dict[str, Interval]

@@ -1,5 +1,5 @@
-"""One evaluation under way: its model, parameters, images, methods and their grids, and the
-tally its scores go into; what every phase of it shares."""
+"""One evaluation under way: its model, parameters, images, methods and the units their maps
+are made of, and the tally its scores go into; what every phase of it shares."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.evaluate.cases import ImageCase, image_cases
-from app.evaluate.maps import Grid
+from app.evaluate.maps import Grid, Units, method_units
 from app.evaluate.params import EvaluationParams, MetricGroup
 from app.evaluate.result import Skipped, Tally
 from app.explain.base import ExplainInput, Method
@@ -31,7 +31,7 @@ class Run:
     groups: tuple[MetricGroup, ...]
     cases: list[ImageCase]
     methods: dict[str, Method]
-    grids: dict[str, Grid]
+    units: dict[str, Units]  # on the first image (names and grids do not change)
     progress: JobProgress
     tally: Tally = field(default_factory=Tally)
     kept: dict[str, list[np.ndarray]] = field(default_factory=dict)
@@ -49,15 +49,15 @@ class Run:
 
 
 def start_run(model: RunningModel, params: EvaluationParams, progress: JobProgress) -> Run:
-    """The images decoded, the methods and their grids, and the metric groups that fit."""
+    """The images decoded, the methods and their units, and the metric groups that fit."""
     if params.seed is None:
         raise ValueError("plan the parameters first: the seed is drawn then")
     cases = image_cases(model, params.images, params.target)
     methods = {key: METHODS[key] for key in params.methods}
     first = cases[0]
-    grids = {key: method_grid(method, first) for key, method in methods.items()}
+    units = {key: units_of(method, first) for key, method in methods.items()}
     groups, skipped = runnable_groups(params.groups, first.size)
-    run = Run(model, params, params.seed, groups, cases, methods, grids, progress)
+    run = Run(model, params, params.seed, groups, cases, methods, units, progress)
     run.skipped = skipped
     return run
 
@@ -77,9 +77,9 @@ def runnable_groups(
     return groups, []
 
 
-def method_grid(method: Method, case: ImageCase) -> Grid:
-    """The grid (h, w) `method` makes its maps of `case` at, with its default parameters."""
-    return method.native_grid(case.for_method(method), method.Params())
+def units_of(method: Method, case: ImageCase) -> Units:
+    """The units `method` makes its map of `case` of, with its default parameters."""
+    return method_units(method, case.for_method(method))
 
 
 def map_of(method: Method, given: ExplainInput) -> np.ndarray:

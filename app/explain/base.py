@@ -216,6 +216,12 @@ class Method(ABC):
         height, width = given.nchw(given.image).shape[2:]
         return int(height), int(width)
 
+    def native_segments(self, given: ExplainInput, params: Any) -> np.ndarray | None:
+        """For a method whose map is constant on segments of the input (superpixels), their
+        labels (H, W) 0..M-1; the evaluation then draws one random value per segment. None
+        (the default): the map follows `native_grid`."""
+        return None
+
 
 def reference_input(
     given: ExplainInput, kind: Reference, sigma: float = 0.0, fill: float = 0.0

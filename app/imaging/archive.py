@@ -13,8 +13,10 @@ skipped."""
 from __future__ import annotations
 
 import io
+import lzma
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -29,6 +31,10 @@ from app.errors import (
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"})
 SYMLINK = 0o120000  # a zip member's Unix mode bits for a symbolic link
+# What a damaged or encrypted member raises on the way: the decompressors' own errors, a
+# truncated stream, a password-protected zip member (RuntimeError), a bad header value.
+UNREADABLE = (zlib.error, lzma.LZMAError, EOFError, OSError, RuntimeError, ValueError,
+              NotImplementedError)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def _zip_members(data: bytes, limits: ArchiveLimits) -> Iterator[NamedImage]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in archive.infolist():
                 yield from _zip_member(archive, info, counter)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, *UNREADABLE) as error:
         raise ArchiveError(f"The zip archive cannot be read ({error}).") from error
 
 
@@ -158,7 +164,7 @@ def _tar_members(data: bytes, limits: ArchiveLimits) -> Iterator[NamedImage]:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
             while (member := archive.next()) is not None:
                 yield from _tar_member(archive, member, counter)
-    except (tarfile.TarError, EOFError, OSError, ValueError) as error:
+    except (tarfile.TarError, *UNREADABLE) as error:
         raise ArchiveError(
             f"The body is neither a zip nor a tar archive that can be read ({error})."
         ) from error

@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pytest
@@ -100,3 +101,32 @@ def with_logits(case: ImageCase, forward: Callable[[np.ndarray], np.ndarray]) ->
     model = copy.copy(case.given.model)
     model.logits = forward  # type: ignore[method-assign]
     return dataclasses.replace(case, given=dataclasses.replace(case.given, model=model))
+
+
+class Counted:
+    """A model's engine or taps that counts the rows of each run, and is the same otherwise."""
+
+    def __init__(self, inner: Any, rows: list[int]) -> None:
+        self._inner, self._rows = inner, rows
+
+    def run(self, batch: np.ndarray, *more: Any, **named: Any) -> Any:
+        self._rows.append(len(batch))
+        return self._inner.run(batch, *more, **named)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def counting(model: RunningModel, rows: list[int]) -> RunningModel:
+    """A shallow copy of `model` whose forward runs, explain-graph runs and taps add their
+    batch sizes to `rows`."""
+    counted = copy.copy(model)
+    counted.engine = Counted(model.engine, rows)  # type: ignore[assignment]
+    counted.taps = Counted(model.taps, rows)  # type: ignore[assignment]
+
+    def logits(batch: np.ndarray) -> np.ndarray:
+        rows.append(len(batch))
+        return model.logits(batch)
+
+    counted.logits = logits  # type: ignore[method-assign]
+    return counted

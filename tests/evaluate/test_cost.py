@@ -1,24 +1,19 @@
-"""The cost estimate: each method's passes from its first request for budget (or its own
-cost hook), the sum worked out by hand, the passes a run really makes, and the refusal."""
+"""The cost estimate: each method's passes from its cost hook, the sum worked out by hand,
+the rows a run really sends through the network, and the refusal."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from types import SimpleNamespace
 
 import pytest
 
 from app.errors import OverBudgetError
 from app.evaluate.cases import image_cases
-from app.evaluate.cost import counting, estimate, map_passes, require_within
+from app.evaluate.cost import estimate, map_passes, require_within
 from app.evaluate.evaluation import run_evaluation
 from app.evaluate.job import plan
 from app.evaluate.params import EvaluationParams
-from app.explain.base import ExplainInput
 from app.explain.registry import METHODS
-from app.explain.saliency import Saliency
 from app.imaging.decode import ImageLimits
-from tests.evaluate.conftest import Recorder, noise_images, quick, tiny_rgb
+from tests.evaluate.conftest import Recorder, counting, noise_images, quick, tiny_rgb
 
 
 @pytest.mark.parametrize(
@@ -26,33 +21,16 @@ from tests.evaluate.conftest import Recorder, noise_images, quick, tiny_rgb
     [
         ("saliency", 1),
         ("grad_cam", 1),
-        ("guided_grad_cam", 2),  # asks for none: its two runs are counted
+        ("guided_grad_cam", 2),
         ("integrated_gradients", 32),
         ("smoothgrad", 25),
         ("rise", 1000),
         ("occlusion", 15 * 15 + 1),
     ],
 )
-def test_a_methods_passes_are_what_it_asks_the_budget_for_or_what_it_runs(key, passes):
+def test_a_methods_passes_are_what_its_cost_hook_states(key, passes):
     (case,) = image_cases(tiny_rgb(), noise_images(1), "predicted")
     assert map_passes(METHODS[key], case.for_method(METHODS[key])) == passes
-
-
-class StatedCost(Saliency):
-    def cost(self, params, work):
-        return SimpleNamespace(forward=77, backward=77)
-
-
-@dataclass
-class WithWorkload(ExplainInput):
-    def workload(self) -> str:
-        return "one target"
-
-
-def test_a_method_that_states_its_cost_is_taken_at_its_word():
-    (case,) = image_cases(tiny_rgb(), noise_images(1), "predicted")
-    given = WithWorkload(**vars(case.given))
-    assert map_passes(StatedCost(), given) == 77
 
 
 def test_the_estimate_adds_up_as_worked_out_by_hand():

@@ -14,7 +14,7 @@ from app.imaging.decode import ImageLimits
 from app.runtime.jobs import JobCancelledError
 from tests.evaluate.conftest import Recorder, noise_images, quick, tiny_rgb
 
-METHODS = ["saliency", "grad_cam", "occlusion"]
+METHODS = ["saliency", "grad_cam", "occlusion", "lime"]
 
 
 def planned(methods: list[str] = METHODS, **options: object) -> EvaluationParams:
@@ -41,11 +41,13 @@ def test_every_method_has_every_metric_and_a_baseline_at_its_grid(recorder):
         "saliency": "random pixels",
         "grad_cam": "random 8x8",
         "occlusion": "random 15x15",
+        "lime": "random superpixels",
     }
     assert [b.name for b in result.baselines] == [
         "random pixels",
         "random 15x15",
         "random 8x8",
+        "random superpixels",
         "centre",
     ]
     assert result.randomisation is not None and result.randomisation.layers == [
@@ -76,7 +78,7 @@ def test_progress_counts_every_step_and_a_cancel_stops_the_run():
     recorder = Recorder()
     run_evaluation(tiny_rgb(), params, recorder.progress())
     assert recorder.steps == list(range(1, progress_steps(params, tiny_rgb()) + 1))
-    assert len(recorder.steps) == 3 * (1 + 3) + 2 * 3  # per image: baselines + methods; cascade
+    assert len(recorder.steps) == 3 * (1 + 4) + 2 * 3  # per image: baselines + methods; cascade
     stopping = Recorder(cancel_at=5)
     with pytest.raises(JobCancelledError):
         run_evaluation(tiny_rgb(), params, stopping.progress())

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from app.evaluate.cases import image_cases
-from app.evaluate.maps import centre_map, grid_name, random_maps
+from app.evaluate.maps import centre_map, grid_name, method_units, random_maps
 from app.explain.registry import METHODS
 from app.imaging.smoothing import resize_bilinear
 from tests.evaluate.conftest import noise_images, tiny_rgb
@@ -57,3 +57,21 @@ def test_each_method_states_the_grid_its_map_is_made_at(key, grid):
     (case,) = image_cases(tiny_rgb(), noise_images(1), "predicted")
     method = METHODS[key]
     assert method.native_grid(case.for_method(method), method.Params()) == grid
+
+
+def test_superpixel_methods_get_one_random_value_per_superpixel():
+    (case,) = image_cases(tiny_rgb(), noise_images(1), "predicted")
+    method = METHODS["lime"]
+    units = method_units(method, case.for_method(method))
+    assert units.name == "random superpixels" and units.grid is None
+    maps = units.draw(np.random.default_rng(0), 2)
+    assert maps.shape == (2, 16, 16)
+    for label in np.unique(units.segments):
+        inside = maps[:, units.segments == label]  # (2, pixels of the segment)
+        assert np.all(inside == inside[:, :1])
+
+
+def test_grid_methods_get_their_grid_as_units():
+    (case,) = image_cases(tiny_rgb(), noise_images(1), "predicted")
+    units = method_units(METHODS["grad_cam"], case.for_method(METHODS["grad_cam"]))
+    assert (units.name, units.grid, units.segments) == ("random 8x8", (8, 8), None)

@@ -54,7 +54,7 @@ async def start_evaluation(
     options = query.model_dump(exclude={"source", "version"})
     params = EvaluationParams(**options, images=images)
     async with services.explain_gate.slot(services.deadline()):  # plan runs each method once
-        planned = await run_in_threadpool(plan, model, params, settings.image_limits)
+        planned = await run_in_threadpool(plan, model, params, services.image_limits)
     require_within(planned.estimate, settings.max_evaluation_passes)
     job = await run_in_threadpool(services.jobs.submit, planned.spec)
     url = str(request.url_for("get_job", job_id=job.id).path)
