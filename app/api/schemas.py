@@ -39,9 +39,26 @@ class ModelSummary(BaseModel):
     input: dict[str, Any]
 
 
+class GradientCheck(BaseModel):
+    passed: bool = Field(description="whether the gradient methods were switched on")
+    error: float = Field(
+        description="largest relative disagreement of the explain graph's gradients (input and "
+        "CAM layer, per sample) with central differences of the model's forward pass"
+    )
+    tolerance: float
+    resolution: float = Field(
+        description="the central differences' own uncertainty, relative, where the largest "
+        "disagreement was found (a figure within 4 times it passes)"
+    )
+    worst: str = Field(description="where the largest disagreement was found")
+    seconds: float = Field(description="time the check took when the model loaded")
+
+
 class GradientSupport(BaseModel):
     available: bool = Field(description="whether the gradient methods work for this model")
-    error: str | None = Field(description="why not, naming the op without a backward rule")
+    code: str | None = Field(description="gradients_unsupported or gradients_unverified")
+    error: str | None = Field(description="why not: the op without a rule, or the self-check")
+    check: GradientCheck | None = Field(description="the self-check run at load (null: not run)")
     build_seconds: float = Field(description="time to build the explain graph and its session")
     session_bytes: int = Field(description="extra resident memory of that session")
     cam_layer: str | None = Field(description="default layer for class activation maps")

@@ -4,13 +4,16 @@ gradient or not, objective) and kept in the model's session cache."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import onnx
 
-from app.errors import GradientsUnsupportedError
+from app.errors import GradientsUnsupportedError, GradientsUnverifiedError
 from app.gradients import ExplainResult, ExplainSession, UnsupportedOpError, build_explain_graph
+from app.gradients.self_check import SelfCheck
+from app.gradients.verification import verify_explain_sessions
 from app.runtime.cancellation import run_session
 from app.runtime.derived import DerivedSessions
 from app.runtime.sessions import SessionFactory
@@ -33,7 +36,9 @@ def resident_bytes() -> int:
 
 class GradientEngine:
     """Runs the explain graphs of one model. When the model has an op without a backward rule,
-    `error` names it and every run raises GradientsUnsupportedError with that message."""
+    `error` names it and every run raises GradientsUnsupportedError with that message; when
+    `verify` finds its gradients disagree with the model's forward pass, every run raises
+    GradientsUnverifiedError with the measured error."""
 
     def __init__(
         self,
@@ -47,6 +52,8 @@ class GradientEngine:
         self.cache = cache
         self.default_layers = default_layers
         self.error: str | None = None
+        self.unverified = False  # built, but the self-check found it wrong (or could not run)
+        self.check: SelfCheck | None = None
         self.stats = EngineStats(0.0, 0)
         try:
             self._warm_up(default_layers)
@@ -68,10 +75,46 @@ class GradientEngine:
     def available(self) -> bool:
         return self.error is None
 
+    @property
+    def code(self) -> str | None:
+        """Why the gradient methods are off, as the API's error code (None: they are on)."""
+        if self.error is None:
+            return None
+        return "gradients_unverified" if self.unverified else "gradients_unsupported"
+
     def require(self) -> None:
-        """Raise GradientsUnsupportedError unless the gradient methods work for this model."""
+        """Raise GradientsUnsupportedError (or GradientsUnverifiedError) unless the gradient
+        methods work for this model."""
         if self.error is not None:
-            raise GradientsUnsupportedError(self.error)
+            kind = GradientsUnverifiedError if self.unverified else GradientsUnsupportedError
+            raise kind(self.error)
+
+    def verify(
+        self, forward: Callable[[np.ndarray], np.ndarray], input_shape: tuple[int, ...]
+    ) -> SelfCheck | None:
+        """Check the default explain graphs against `forward` (the model's logits of a batch
+        shaped (N, *input_shape)); on failure the gradient methods are refused."""
+        if self.error is not None:
+            return None
+        sessions = {"full": self.session(self.default_layers, True)}
+        if self.default_layers:
+            sessions["cam"] = self.session(self.default_layers, False)
+        try:
+            self.check = verify_explain_sessions(
+                self.graph, sessions, forward, input_shape, self.sessions.create
+            )
+        except Exception as error:  # a check that cannot run proves nothing: refuse
+            self._refuse(f"the gradient self-check could not run ({type(error).__name__}: {error})")
+            return None
+        if not self.check.passed:
+            self._refuse(
+                "the explain graph's gradients disagree with the model's forward pass, so "
+                f"gradient methods are off: {self.check.describe()}"
+            )
+        return self.check
+
+    def _refuse(self, reason: str) -> None:
+        self.error, self.unverified = reason, True
 
     def run(
         self,

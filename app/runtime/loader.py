@@ -122,6 +122,11 @@ def running_model(
     cache = DerivedSessions(options.cached_sessions)
     cam = (layers.cam_layer,) if layers.cam_layer else ()
     engine = GradientEngine(graph, options.sessions, cache, cam)
+    output = graph.graph.output[0].name
+    engine.verify(
+        lambda batch: session.run([output], {manifest.input.name: batch})[0],
+        manifest.input.batch_shape(1)[1:],
+    )
     if engine.error:
         log.warning("model %s version %d: gradient methods off: %s", name, version, engine.error)
     parameters = sum(int(np.prod(t.dims)) for t in graph.graph.initializer)
