@@ -10,8 +10,10 @@ import time
 import numpy as np
 
 from app.evaluate.randomisation import cascade, learnt_layers, randomised_model
+from app.evaluate.result import Skipped
 from app.evaluate.run import Run, map_of
 from app.evaluate.statistics import spearman
+from app.runtime.model import RunningModel
 
 
 def randomisation_phase(run: Run) -> list[list[str]]:
@@ -19,18 +21,35 @@ def randomisation_phase(run: Run) -> list[list[str]]:
     steps = cascade(learnt_layers(run.model.graph), run.params.randomisation_steps)
     for layers in steps:
         randomised = randomised_model(run.model, layers, run.seed)
+        working = usable_methods(run, randomised, len(layers))
         for key in run.methods:
             run.tally.similarity[key].append([])
         for index, case in enumerate(run.cases[: run.params.randomisation_images]):
             started = time.perf_counter()
             for key, method in run.methods.items():
-                changed = map_of(method, case.for_method(method, randomised))
-                run.tally.similarity[key][-1].append(similarity(run.kept[key][index], changed))
+                found = None
+                if key in working:
+                    changed = map_of(method, case.for_method(method, randomised))
+                    found = similarity(run.kept[key][index], changed)
+                run.tally.similarity[key][-1].append(found)
             run.report(started)
     for key, per_step in run.tally.similarity.items():
         for values in zip(*per_step, strict=True):
             run.tally.add_value(key, "randomisation", _mean_defined(list(values)))
     return [[layer.name for layer in layers] for layers in steps]
+
+
+def usable_methods(run: Run, randomised: RunningModel, count: int) -> set[str]:
+    """The methods that work on the randomised copy. Its explain graph is checked when it
+    loads, as every model's is; a copy whose gradients are refused (a re-drawn network can
+    be too flat for the check to resolve) leaves the gradient methods' similarity at that
+    step undefined, and `skipped` says why."""
+    working = {key for key, method in run.methods.items() if method.supports(randomised)}
+    if working != set(run.methods):
+        left_out = ", ".join(sorted(set(run.methods) - working))
+        reason = f"{left_out} at {count} re-drawn layer(s): {randomised.engine.error}"
+        run.skipped.append(Skipped(metric="randomisation", reason=reason))
+    return working
 
 
 def similarity(trained: np.ndarray, changed: np.ndarray) -> float | None:

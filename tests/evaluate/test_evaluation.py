@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from app.evaluate import cascade_phase
 from app.evaluate.evaluation import progress_steps, run_evaluation
 from app.evaluate.job import plan
 from app.evaluate.metrics import METRICS
 from app.evaluate.params import EvaluationParams
+from app.evaluate.randomisation import randomised_model
 from app.evaluate.result import EvaluationResult
 from app.imaging.decode import ImageLimits
 from app.runtime.jobs import JobCancelledError
@@ -92,3 +94,20 @@ def test_only_the_metrics_asked_for_are_run(recorder):
     assert result.randomisation is None and result.methods[0].curves == {}
     every = result.metrics[0]
     assert (every.steps, every.substrate, every.seed) == (8, "black", 7)
+
+
+def test_a_randomised_copy_whose_gradients_are_refused_leaves_their_similarity_undefined(
+    recorder, monkeypatch
+):
+    def refused(model, layers, seed):
+        copy = randomised_model(model, layers, seed)
+        copy.engine.error = "too flat to check"
+        return copy
+
+    monkeypatch.setattr(cascade_phase, "randomised_model", refused)
+    result = evaluated(recorder, ["saliency", "occlusion"], metrics=["randomisation"])
+    rows = {row.method: row for row in result.methods}
+    assert rows["saliency"].metrics["randomisation"].n == 0
+    assert rows["occlusion"].metrics["randomisation"].n == 3  # forward only: still measured
+    assert [s.metric for s in result.skipped] == ["randomisation", "randomisation"]
+    assert "saliency at 1 re-drawn layer(s): too flat to check" in result.skipped[0].reason

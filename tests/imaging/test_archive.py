@@ -11,7 +11,7 @@ import pytest
 
 from app.errors import ArchiveError, ArchiveTooLargeError, TooManyImagesError, UnsafeArchiveError
 from app.imaging.archive import ArchiveLimits, checked_path, is_archive, read_archive
-from tests.archives import tarred, zipped
+from tests.archives import damaged_zip, encrypted_zip, tarred, zipped
 
 LIMITS = ArchiveLimits(max_images=4, max_bytes=4 * 1024 * 1024, max_members=8)
 
@@ -88,4 +88,14 @@ def test_too_many_entries_or_images_are_refused():
 @pytest.mark.parametrize("body", [b"", b"just text", b"PK\x03\x04broken", b"\x1f\x8b\x08broken"])
 def test_what_is_no_archive_is_refused(body):
     with pytest.raises(ArchiveError):
+        read_archive(body, LIMITS)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [damaged_zip(), encrypted_zip(), tarred({"c/a.png": b"x" * 4096})[:-40]],
+    ids=["damaged zip member", "encrypted zip member", "truncated tar.gz"],
+)
+def test_a_damaged_or_encrypted_member_is_refused_as_unreadable(body):
+    with pytest.raises(ArchiveError, match=r"(cannot|that can) be read"):
         read_archive(body, LIMITS)

@@ -15,7 +15,7 @@ from PIL import Image
 
 from app.main import create_app
 from tests.api.routers.test_jobs import job_settings, wait_for
-from tests.archives import tarred, zipped
+from tests.archives import damaged_zip, encrypted_zip, tarred, zipped
 from tests.conftest import png_bytes
 
 QUICK = "steps=4&random_maps=1&correlation_runs=8&sensitivity_samples=1&randomisation_steps=2"
@@ -117,6 +117,8 @@ BAD_BODIES: list[tuple[str, str, Callable[[], bytes], int, str]] = [
     ("a member that is no image", ZIP, lambda: zipped({"c/x.png": b"text"}), 415,
      "unsupported_media_type"),
     ("not an archive", ZIP, lambda: b"PK\x03\x04 and then nonsense", 422, "invalid_archive"),
+    ("an encrypted member", ZIP, encrypted_zip, 422, "invalid_archive"),
+    ("a damaged member", ZIP, damaged_zip, 422, "invalid_archive"),
     ("too many images", ZIP, lambda: zipped({f"c/{i}.png": b"x" for i in range(65)}), 422,
      "too_many_images"),
 ]  # fmt: skip
