@@ -3,8 +3,12 @@
 done, beside the evaluation's own timing) and the ranked table, and writes
 docs/evaluation/<model>.json, .html, .md and a picture of the report (.png).
 
+With --report, a result the command line wrote (python -m app.evaluate ... --out x.json) is
+drawn instead, without a server: its report, table and picture are written to --out.
+
 Needs Debian's /usr/bin/chromium and the playwright package (the dev extra) for the picture.
-Usage: python -m bench.evaluation cifar_resnet [--methods a,b] [--out docs/evaluation]"""
+Usage: python -m bench.evaluation cifar_resnet [--methods a,b] [--out docs/evaluation]
+       python -m bench.evaluation cifar_resnet --report x.json [--out docs/evaluation]"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import FloatRect, Page, ViewportSize, sync_playwright
 
 from app.config import PROJECT_ROOT
 from app.evaluate.report import markdown_table, write_report
@@ -44,15 +48,34 @@ def run_job(base: str, model: str, methods: list[str]) -> tuple[EvaluationResult
     return EvaluationResult.model_validate(status["result"]), wall
 
 
-def picture(page_path: Path, out: Path) -> None:
-    """The report page as a PNG, 1280 px wide."""
+# The README's picture: the deletion and insertion bars (each method beside its random map)
+CHART = ('#bars svg[data-metric="deletion_auc"]', '#bars svg[data-metric="insertion_auc"]')
+
+
+def picture(page_path: Path, out: Path, chart: Path | None = None) -> None:
+    """The report page as a PNG, 1280 px wide; and, to `chart`, the deletion and insertion
+    bar charts side by side, at twice the resolution."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1280, "height": 800})
-        tab.goto(page_path.as_uri())
-        tab.wait_for_selector(".evaluation-table")
-        tab.screenshot(path=str(out), full_page=True)
+        for scale, path in ((1, out), (2, chart)):
+            if path is None:
+                continue
+            viewport: ViewportSize = {"width": 1280, "height": 800}
+            tab = browser.new_page(viewport=viewport, device_scale_factor=scale)
+            tab.goto(page_path.as_uri())
+            tab.wait_for_selector(".evaluation-table")
+            clip = None if path == out else union_box(tab, CHART)
+            tab.screenshot(path=str(path), full_page=True, clip=clip)
         browser.close()
+
+
+def union_box(tab: Page, selectors: tuple[str, ...]) -> FloatRect:
+    """The smallest rectangle around the elements `selectors` find."""
+    boxes = [box for selector in selectors if (box := tab.locator(selector).bounding_box())]
+    left, top = min(b["x"] for b in boxes), min(b["y"] for b in boxes)
+    right = max(b["x"] + b["width"] for b in boxes)
+    bottom = max(b["y"] + b["height"] for b in boxes)
+    return {"x": left, "y": top, "width": right - left, "height": bottom - top}
 
 
 def main() -> None:
@@ -60,18 +83,24 @@ def main() -> None:
     found.add_argument("model")
     found.add_argument("--methods", default="", help="comma-separated (default: every one)")
     found.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "evaluation")
+    found.add_argument("--report", type=Path, help="draw this result instead of running a job")
     arguments = found.parse_args()
-    methods = [key for key in arguments.methods.split(",") if key]
-    env = {"LANTERN_MAX_EVALUATION_PASSES": str(10**7)}
-    with running_server(env, timeout=120) as base:
-        result, wall = run_job(base, arguments.model, methods)
+    wall: float | None = None
+    if arguments.report is not None:
+        result = EvaluationResult.model_validate_json(arguments.report.read_text())
+    else:
+        methods = [key for key in arguments.methods.split(",") if key]
+        env = {"LANTERN_MAX_EVALUATION_PASSES": str(10**7)}
+        with running_server(env, timeout=120) as base:
+            result, wall = run_job(base, arguments.model, methods)
     static = PROJECT_ROOT / "static"
     out, page = write_report(result, arguments.out / f"{arguments.model}.json", static)
-    picture(page, out.with_suffix(".png"))
+    picture(page, out.with_suffix(".png"), out.parent / f"{arguments.model}_chart.png")
     timing = result.timing
+    job = f"job wall time {wall:.1f} s, " if wall is not None else ""
     print(
-        f"{arguments.model}: job wall time {wall:.1f} s (the evaluation's own: "
-        f"{timing.seconds:.1f} s, of which randomisation {timing.randomisation_seconds:.1f} s)"
+        f"{arguments.model}: {job}the evaluation's own time {timing.seconds:.1f} s, of which "
+        f"randomisation {timing.randomisation_seconds:.1f} s"
     )
     print(markdown_table(result))
 
