@@ -62,7 +62,7 @@ def picture(page_path: Path, out: Path, chart: Path | None = None) -> None:
                 continue
             viewport: ViewportSize = {"width": 1280, "height": 800}
             tab = browser.new_page(viewport=viewport, device_scale_factor=scale)
-            tab.goto(page_path.as_uri())
+            tab.goto(page_path.resolve().as_uri())
             tab.wait_for_selector(".evaluation-table")
             clip = None if path == out else union_box(tab, CHART)
             tab.screenshot(path=str(path), full_page=True, clip=clip)
