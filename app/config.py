@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.explain.registry import METHODS
+from app.imaging.archive import ArchiveLimits
 from app.imaging.decode import ImageLimits
 from app.runtime.batching import BatchLimits
 from app.runtime.jobs import JobLimits
@@ -99,6 +100,15 @@ class Settings(BaseSettings):
         description="array elements one explanation may compute around the model (masks, "
         "perturbed inputs, curves)",
     )
+    # The evaluation job (docs/evaluation.md): its estimated cost, its images, its archive.
+    max_evaluation_passes: int = Field(
+        default=250_000, ge=1, description="forward passes one evaluation may spend (estimated)"
+    )
+    max_evaluation_images: int = Field(default=64, ge=1, le=1024)
+    max_evaluation_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="encoded image bytes of one evaluation"
+    )
+    max_archive_members: int = Field(default=4096, ge=1, description="entries of an archive")
 
     # Serving: batching, back-pressure, auth, CORS, logs, shutdown (see README "Serving").
     max_batch: int = Field(default=32, ge=1, le=4096, description="images per onnxruntime run")
@@ -158,6 +168,15 @@ class Settings(BaseSettings):
     @property
     def image_limits(self) -> ImageLimits:
         return ImageLimits(self.max_image_pixels, self.max_image_side, self.max_aspect_ratio)
+
+    @property
+    def archive_limits(self) -> ArchiveLimits:
+        """What an evaluation's archive (or folder) may hold."""
+        return ArchiveLimits(
+            max_images=self.max_evaluation_images,
+            max_bytes=self.max_evaluation_bytes,
+            max_members=self.max_archive_members,
+        )
 
     @property
     def sessions(self) -> SessionFactory:

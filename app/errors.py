@@ -57,6 +57,26 @@ class AspectRatioError(ImageError):
     """Longer side over shorter side beyond the limit."""
 
 
+class ArchiveError(LanternError):
+    """An archive of images that cannot be read, or holds no image, or too many."""
+
+
+class UnsafeArchiveError(ArchiveError):
+    """A member whose path leaves the archive's folder, or a link or device."""
+
+
+class ArchiveTooLargeError(ArchiveError):
+    """An archive that unpacks past the limit (a zip bomb among others)."""
+
+
+class TooManyImagesError(ArchiveError):
+    """More images than one evaluation takes."""
+
+
+class ImagesTooLargeError(ArchiveError):
+    """Images whose bytes add up to more than one evaluation takes."""
+
+
 class InvalidRequestError(LanternError):
     """A parameter that does not fit the model or the method."""
 

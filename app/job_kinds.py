@@ -4,10 +4,13 @@ A kind that is missing here fails its jobs with "This server has no job kind ...
 
 from __future__ import annotations
 
+from app.evaluate.job import KEY as EVALUATION
+from app.evaluate.job import EvaluationJob
 from app.introspect.activation_job import KEY as ACTIVATION_MAXIMISATION
 from app.introspect.activation_job import ActivationMaximisationJob
 from app.runtime.jobs import JobKind
 
 JOB_KINDS: dict[str, JobKind] = {
     ACTIVATION_MAXIMISATION: ActivationMaximisationJob(),
+    EVALUATION: EvaluationJob(),
 }

@@ -23,6 +23,7 @@ from app.api.middleware.server_error import ServerErrorMiddleware
 from app.api.openapi import install_openapi
 from app.api.routers import (
     docs,
+    evaluate,
     explain,
     health,
     introspect,
@@ -89,7 +90,13 @@ def routers_for(role: str) -> list[APIRouter]:
     predictor; docs/kserve.md). Metadata, health and metrics are in every role."""
     shared = [models.router, health.router, metrics.router, v1.router, v2.router]
     predicting = [predict.router, v1.predict_router, v2.infer_router]
-    explaining = [explain.router, introspect.router, jobs.router, v1.explain_router]
+    explaining = [
+        explain.router,
+        introspect.router,
+        evaluate.router,
+        jobs.router,
+        v1.explain_router,
+    ]
     if role == "predictor":
         return shared + predicting
     if role == "explainer":

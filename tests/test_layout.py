@@ -1,7 +1,7 @@
 """The layout draws the flow, bottom to top, with no import running back up:
 
     errors, logging -> gradients -> store -> imaging -> runtime -> explain, introspect
-    -> config, job kinds -> api -> main
+    -> evaluate -> config, job kinds -> api -> main, the evaluation's command line
 
 `app.export` (offline, torch) may import anything; nothing online imports it or torch. One
 module makes onnxruntime sessions, one holds the cache of derived sessions, one reads
@@ -29,9 +29,10 @@ LAYERS = (
     ("app.imaging",),
     ("app.runtime",),
     ("app.explain", "app.introspect"),
+    ("app.evaluate",),
     ("app.config", "app.job_kinds"),
     ("app.api",),
-    ("app.main", "app.__main__", "app.server"),
+    ("app.main", "app.__main__", "app.server", "app.evaluate.__main__"),
 )
 OFFLINE = "app.export"
 OFFLINE_ONLY = ("torch", "torchvision", "timm", "captum", "onnxscript")
@@ -55,10 +56,15 @@ def imports_of(path: Path) -> set[str]:
 
 
 def rank(module: str) -> int | None:
-    for index, packages in enumerate(LAYERS):
-        if any(module == p or module.startswith(p + ".") for p in packages):
-            return index
-    return None
+    """The layer of the longest package name `module` is or is inside (so that an entry
+    point such as app.evaluate.__main__ sits above its package)."""
+    found = [
+        (len(p), index)
+        for index, packages in enumerate(LAYERS)
+        for p in packages
+        if module == p or module.startswith(p + ".")
+    ]
+    return max(found)[1] if found else None
 
 
 def online_modules() -> dict[str, set[str]]:

@@ -206,6 +206,22 @@ class Method(ABC):
             return False
         return not self.uses_layer or model.layers.cam_layer is not None
 
+    def native_grid(self, given: ExplainInput, params: Any) -> tuple[int, int]:
+        """The grid (h, w) the map is made at before it is upsampled to the input: the
+        layer's for a method that reads one, else the input's pixels. The evaluation draws
+        its random baseline maps at this grid (app/evaluate/maps.py)."""
+        if self.uses_layer and given.layer is not None:
+            height, width = given.model.layer_shape(given.layer)[-2:]
+            return int(height), int(width)
+        height, width = given.nchw(given.image).shape[2:]
+        return int(height), int(width)
+
+    def native_segments(self, given: ExplainInput, params: Any) -> np.ndarray | None:
+        """For a method whose map is constant on segments of the input (superpixels), their
+        labels (H, W) 0..M-1; the evaluation then draws one random value per segment. None
+        (the default): the map follows `native_grid`."""
+        return None
+
 
 def reference_input(
     given: ExplainInput, kind: Reference, sigma: float = 0.0, fill: float = 0.0

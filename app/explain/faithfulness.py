@@ -40,12 +40,17 @@ def faithfulness(
     given: ExplainInput, heatmaps: np.ndarray, steps: int, substrate: Substrate
 ) -> list[Faithfulness]:
     """The deletion and insertion curves of each target's map (T, H, W)."""
-    sigma = max(1.0, 5.0 * max(given.nchw(given.image).shape[2:]) / 224)  # for `blur`
-    base = reference_input(given, substrate, sigma)  # (1, C, H, W)
+    base = substrate_input(given, substrate)  # (1, C, H, W)
     return [
         curves(given, base, heatmap, target, steps)
         for heatmap, target in zip(heatmaps, given.targets, strict=True)
     ]
+
+
+def substrate_input(given: ExplainInput, substrate: Substrate) -> np.ndarray:
+    """What removed pixels become (1, C, H, W); `blur` has sigma 5 pixels per 224."""
+    sigma = max(1.0, 5.0 * max(given.nchw(given.image).shape[2:]) / 224)
+    return reference_input(given, substrate, sigma)
 
 
 def curves(

@@ -26,3 +26,8 @@ class GuidedGradCAM(Method):
     def cost(self, params: GradientParams, work: Workload) -> Cost:
         """Grad-CAM's run and guided backpropagation's, per target."""
         return Cost(2 * work.targets, 2 * work.targets)
+
+    def native_grid(self, given: ExplainInput, params: GradientParams) -> tuple[int, int]:
+        """Pixels: guided backpropagation gives the map its detail."""
+        height, width = given.nchw(given.image).shape[2:]
+        return int(height), int(width)

@@ -78,3 +78,9 @@ class Occlusion(Method):
         window = (params.window_height, params.window_width)
         rows, cols = patch_masks((work.height, work.width), window, params.stride)
         return Cost(len(rows) * len(cols) + 1)
+
+    def native_grid(self, given: ExplainInput, params: OcclusionParams) -> tuple[int, int]:
+        """One cell per patch position on each axis."""
+        size = given.nchw(given.image).shape[2:]
+        rows, cols = patch_masks(size, (params.window_height, params.window_width), params.stride)
+        return len(rows), len(cols)

@@ -58,6 +58,10 @@ class RISE(Method):
         """One forward pass per mask, whatever the number of targets."""
         return Cost(params.samples)
 
+    def native_grid(self, given: ExplainInput, params: RISEParams) -> tuple[int, int]:
+        """The masks' cells: s x s."""
+        return params.grid, params.grid
+
 
 def random_grids(params: RISEParams) -> tuple[np.ndarray, np.ndarray]:
     """Binary grids (N, s, s) and shifts (N, 2) in [0, 1), drawn once from the seed."""

@@ -117,6 +117,10 @@ class SuperpixelMethod(Method):
     def fit_ridge(self, params: SuperpixelParams) -> float:
         return self.ridge
 
+    def native_segments(self, given: ExplainInput, params: SuperpixelParams) -> np.ndarray:
+        """The superpixels the map paints (its random baseline is random per superpixel)."""
+        return superpixels(given, params)
+
     @abstractmethod
     def draw(
         self, rng: np.random.Generator, count: int, params: SuperpixelParams

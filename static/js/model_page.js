@@ -1,7 +1,9 @@
 // The model page: facts, summary table, diagram, filters, feature maps of the current image,
-// and the activation-maximisation gallery. A section whose endpoint is missing says so.
+// the activation-maximisation gallery and the methods' evaluation. A section whose endpoint
+// is missing says so.
 import { apiFetch, apiJson, imageForm, pngSrc, query } from "./api.js";
 import { Gallery } from "./am_gallery.js";
+import { EvaluationPanel } from "./evaluation_panel.js";
 import { renderClassList } from "./class_list.js";
 import { renderSamples, sharedImage } from "./image_input.js";
 import { el, installMessages, samplesData, showError } from "./messages.js";
@@ -24,6 +26,7 @@ async function init() {
   showFacts(detail);
   renderClassList(detail.labels);
   new Gallery(section("am-section"), model, detail.labels);
+  new EvaluationPanel(section("eval-section"), model, (samplesData()[model] || []).length > 0).loadMethods();
   loadSummary();
   loadDiagram();
   await loadLayers(detail);

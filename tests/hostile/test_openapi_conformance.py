@@ -21,6 +21,7 @@ ENV = {
     "LANTERN_MAX_QUEUED_JOBS": "10000",
     "LANTERN_JOB_TTL_SECONDS": "30",
     "LANTERN_MAX_FORWARD_PASSES": "1024",
+    "LANTERN_MAX_EVALUATION_PASSES": "2000",  # fuzzed evaluations are refused or quick
 }
 
 

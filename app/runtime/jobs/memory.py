@@ -202,7 +202,8 @@ class MemoryJobStore:
     def _finish(self, entry: _Entry, outcome: Outcome) -> None:
         entry.status, entry.result, entry.error = outcome.status, outcome.result, outcome.error
         entry.finished = self.clock()
-        entry.size = stored_bytes(result_json(entry.result), entry.error, len(entry.history))
+        result, spec = result_json(entry.result), entry.spec.model_dump_json()
+        entry.size = stored_bytes(result, entry.error, len(entry.history), spec)
         self._finished[entry.id] = None
         self._finished_bytes += entry.size
         limits = self.limits

@@ -23,9 +23,10 @@ class JobLimits:
     """Bounds of a job store. `max_running` is per runner (per replica); the queue holds at
     most `max_queued` jobs beyond what the live runners can run at once. Finished jobs are
     forgotten `ttl` seconds after they finish, and the oldest go first once more than
-    `max_finished` of them, or more than `max_finished_bytes` of results, are kept (the newest
-    is always kept). A running job's runner renews its lease every `lease / 3` seconds; a job
-    whose lease runs out is re-queued at most `retries` times, then marked failed."""
+    `max_finished` of them, or more than `max_finished_bytes` of results and specs, are kept
+    (the newest is always kept). A running job's runner renews its lease every `lease / 3`
+    seconds; a job whose lease runs out is re-queued at most `retries` times, then marked
+    failed."""
 
     max_running: int = 2
     max_queued: int = 8
@@ -94,9 +95,10 @@ def result_json(result: dict[str, Any] | None) -> str:
     return "" if result is None else json.dumps(result, separators=(",", ":"))
 
 
-def stored_bytes(result: str, error: str | None, history: int) -> int:
-    """What a finished job counts against `max_finished_bytes`."""
-    return len(result) + len(error or "") + HISTORY_ENTRY_BYTES * history
+def stored_bytes(result: str, error: str | None, history: int, spec: str = "") -> int:
+    """What a finished job counts against `max_finished_bytes`: its result, error, history
+    and its spec as JSON (an evaluation's spec carries its images)."""
+    return len(result) + len(error or "") + HISTORY_ENTRY_BYTES * history + len(spec)
 
 
 def retry_after(now: float, running: list[tuple[float, int, int]]) -> int:

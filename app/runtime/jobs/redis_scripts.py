@@ -30,7 +30,7 @@ local function finish(id, status, err)
   if err then redis.call('HSET', key, 'error', err) end
   redis.call('ZREM', P .. ':leases', id)
   local size = redis.call('HSTRLEN', key, 'result') + redis.call('HSTRLEN', key, 'error')
-    + 8 * redis.call('LLEN', history(id))
+    + 8 * redis.call('LLEN', history(id)) + redis.call('HSTRLEN', key, 'spec')
   redis.call('HSET', key, 'size', size)
   redis.call('ZADD', P .. ':finished', now, id)
   redis.call('INCRBY', P .. ':finished_bytes', size)

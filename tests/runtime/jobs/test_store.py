@@ -243,8 +243,21 @@ def test_two_results_under_the_byte_cap_are_both_kept(make_store, clock):
     ids = []
     for _ in range(2):
         store.submit(spec())
-        ids.append(run_to_end(store, result={"png": "x" * 900}))
+        ids.append(run_to_end(store, result={"png": "x" * 700}))
     assert [store.get(job_id).status for job_id in ids] == ["done", "done"]
+
+
+def test_a_finished_jobs_parameters_count_against_the_byte_cap(make_store, clock):
+    """An evaluation's parameters carry its images: they count once the job is finished."""
+    store = make_store(max_finished_bytes=2000, max_queued=8)
+    ids = []
+    for _ in range(2):
+        store.submit(spec(images="x" * 900))
+        clock.now += 1
+        ids.append(run_to_end(store))
+    with pytest.raises(JobNotFoundError):
+        store.get(ids[0])
+    assert store.get(ids[1]).status == "done"
 
 
 @pytest.mark.parametrize("action", ["get", "cancel"])
