@@ -90,11 +90,13 @@ def routers_for(role: str) -> list[APIRouter]:
     shared = [models.router, health.router, metrics.router, v1.router, v2.router]
     predicting = [predict.router, v1.predict_router, v2.infer_router]
     explaining = [explain.router, introspect.router, jobs.router, v1.explain_router]
+    # The inference routes first: a request is matched against the routes in order, and no
+    # path of theirs overlaps another router's.
     if role == "predictor":
-        return shared + predicting
+        return predicting + shared
     if role == "explainer":
-        return shared + explaining
-    return shared + predicting + explaining + [ui.router, docs.router]
+        return explaining + shared
+    return predicting + explaining + shared + [ui.router, docs.router]
 
 
 def make_services(settings: Settings) -> Services:
