@@ -110,7 +110,9 @@ def in_process_ms(work: Callable[[int], None], count: int) -> float:
     return (time.process_time() - started) / count * 1000
 
 
-def server_ms(port: int, pid: int, requests: list[bytes], concurrency: int, count: int) -> tuple[float, Stats]:  # fmt: skip
+def server_ms(
+    port: int, pid: int, requests: list[bytes], concurrency: int, count: int
+) -> tuple[float, Stats]:
     """The server's CPU milliseconds per answered request over `count` requests."""
     before = cpu_seconds(pid)
     stats = asyncio.run(closed_loop(port, requests, concurrency, 60.0, count))
@@ -254,9 +256,7 @@ def main() -> None:
     parser.add_argument("--no-resnet", action="store_true", help="skip the ResNet (no torch)")
     args = parser.parse_args()
     tune_allocator()  # the server's malloc settings here too: the same work, the same way
-    report = run(
-        min(args.rounds, 20), args.threads, min(args.seconds, 30.0), not args.no_resnet
-    )
+    report = run(min(args.rounds, 20), args.threads, min(args.seconds, 30.0), not args.no_resnet)
     print_report(report)
 
 

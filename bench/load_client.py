@@ -63,17 +63,19 @@ def http_request(method: str, target: str, body: bytes = b"", content_type: str 
 
 def predict_request(model: str, blob: bytes) -> bytes:
     """Lantern's /predict with a raw image body."""
-    return http_request(
-        "POST", f"/predict?model={model}&top_k=5", blob, "application/octet-stream"
-    )
+    return http_request("POST", f"/predict?model={model}&top_k=5", blob, "application/octet-stream")
 
 
 def multipart_predict_request(model: str, blob: bytes, boundary: str = "lanternbench") -> bytes:
     """Lantern's /predict with the image as multipart field `file` (what a browser sends)."""
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n"
-        f"Content-Type: image/png\r\n\r\n"
-    ).encode() + blob + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + blob
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     content_type = f"multipart/form-data; boundary={boundary}"
     return http_request("POST", f"/predict?model={model}&top_k=5", body, content_type)
 
