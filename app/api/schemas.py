@@ -42,8 +42,11 @@ class ModelSummary(BaseModel):
 class GradientSupport(BaseModel):
     available: bool = Field(description="whether the gradient methods work for this model")
     error: str | None = Field(description="why not, naming the op without a backward rule")
-    build_seconds: float = Field(description="time to build the explain graph and its session")
-    session_bytes: int = Field(description="extra resident memory of that session")
+    build_seconds: float = Field(
+        description="time to build the default explain graphs and their sessions (0 until "
+        "their first use unless LANTERN_EXPLAIN_GRAPHS=eager)"
+    )
+    session_bytes: int = Field(description="extra resident memory of those sessions")
     cam_layer: str | None = Field(description="default layer for class activation maps")
     conv_layers: list[str] = Field(description="layers a CAM can use (`layer` parameter)")
 

@@ -10,7 +10,13 @@ import numpy as np
 import onnx
 
 from app.errors import GradientsUnsupportedError
-from app.gradients import ExplainResult, ExplainSession, UnsupportedOpError, build_explain_graph
+from app.gradients import (
+    ExplainResult,
+    ExplainSession,
+    UnsupportedOpError,
+    build_explain_graph,
+    unsupported_ops,
+)
 from app.runtime.cancellation import run_session
 from app.runtime.derived import DerivedSessions
 from app.runtime.sessions import SessionFactory
@@ -20,6 +26,11 @@ from app.runtime.sessions import SessionFactory
 class EngineStats:
     build_seconds: float
     session_bytes: int
+
+
+def cannot_build(error: Exception) -> str:
+    """Why the gradient methods are off when building an explain graph failed."""
+    return f"the explain graph could not be built ({type(error).__name__}: {error})"
 
 
 def resident_bytes() -> int:
@@ -33,7 +44,11 @@ def resident_bytes() -> int:
 
 class GradientEngine:
     """Runs the explain graphs of one model. When the model has an op without a backward rule,
-    `error` names it and every run raises GradientsUnsupportedError with that message."""
+    `error` names it and every run raises GradientsUnsupportedError with that message.
+
+    `eager` builds the default graphs now; otherwise only the ops are checked now and each
+    graph is built on its first use (an explain session of EfficientNet-Lite0 holds ~100 MB,
+    which a replica that only predicts never needs)."""
 
     def __init__(
         self,
@@ -41,6 +56,7 @@ class GradientEngine:
         sessions: SessionFactory,
         cache: DerivedSessions,
         default_layers: tuple[str, ...] = (),
+        eager: bool = True,
     ) -> None:
         self.graph = graph
         self.sessions = sessions
@@ -49,20 +65,28 @@ class GradientEngine:
         self.error: str | None = None
         self.stats = EngineStats(0.0, 0)
         try:
-            self._warm_up(default_layers)
+            if eager:
+                self._warm_up(default_layers)
+            else:
+                self._check_ops()
+        except GradientsUnsupportedError:
+            pass  # `error` says why
         except UnsupportedOpError as error:
             self.error = str(error)
         except Exception as error:  # a graph the engine cannot differentiate must not stop serving
-            self.error = f"the explain graph could not be built ({type(error).__name__}: {error})"
+            self.error = cannot_build(error)
+
+    def _check_ops(self) -> None:
+        missing = unsupported_ops(self.graph)
+        if missing:
+            raise UnsupportedOpError(*missing[0])
 
     def _warm_up(self, layers: tuple[str, ...]) -> None:
         """Build the default graphs now, not on the first request: the full one, and (when
         there are layers) the one CAMs use, whose backward pass stops at the layers."""
-        started, memory = time.perf_counter(), resident_bytes()
         self.session(layers, True)
         if layers:
             self.session(layers, False)
-        self.stats = EngineStats(time.perf_counter() - started, max(0, resident_bytes() - memory))
 
     @property
     def available(self) -> bool:
@@ -103,11 +127,25 @@ class GradientEngine:
     def session(self, layers: tuple[str, ...], input_gradient: bool) -> ExplainSession:
         """The explain session for `layers`, built on first use."""
         return self.cache.get(
-            ("explain", layers, input_gradient),
-            lambda: self._session_on(
-                build_explain_graph(self.graph, list(layers), input_gradient=input_gradient)
-            ),
+            ("explain", layers, input_gradient), lambda: self._built(layers, input_gradient)
         )
+
+    def _built(self, layers: tuple[str, ...], input_gradient: bool) -> ExplainSession:
+        started, memory = time.perf_counter(), resident_bytes()
+        try:
+            graph = build_explain_graph(self.graph, list(layers), input_gradient=input_gradient)
+            session = self._session_on(graph)
+        except Exception as error:  # the default graphs: the gradient methods go off, with why
+            if layers != self.default_layers:
+                raise
+            unsupported = isinstance(error, UnsupportedOpError)
+            self.error = str(error) if unsupported else cannot_build(error)
+            raise GradientsUnsupportedError(self.error) from error
+        if layers == self.default_layers:
+            seconds = self.stats.build_seconds + time.perf_counter() - started
+            grown = self.stats.session_bytes + max(0, resident_bytes() - memory)
+            self.stats = EngineStats(seconds, grown)
+        return session
 
     def _session_on(self, graph) -> ExplainSession:
         return ExplainSession(graph, self.sessions.create(graph.model), run_session)

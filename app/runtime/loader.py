@@ -32,11 +32,13 @@ class StoreEntryError(Exception):
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """How models are loaded: the session factory, warm-up runs and the derived-session cache."""
+    """How models are loaded: the session factory, warm-up runs, the derived-session cache,
+    and whether the default explain graphs are built at load (else on first use)."""
 
     sessions: SessionFactory = SessionFactory()
     warmup_runs: int = 1
     cached_sessions: int = 16
+    eager_explain_graphs: bool = True
 
 
 def load_store(root: Path, options: LoadOptions | None = None) -> ModelRegistry:
@@ -118,7 +120,7 @@ def running_model(
     layers = LayerIndex.of(graph, manifest.layers.cam)
     cache = DerivedSessions(options.cached_sessions)
     cam = (layers.cam_layer,) if layers.cam_layer else ()
-    engine = GradientEngine(graph, options.sessions, cache, cam)
+    engine = GradientEngine(graph, options.sessions, cache, cam, options.eager_explain_graphs)
     if engine.error:
         log.warning("model %s version %d: gradient methods off: %s", name, version, engine.error)
     parameters = sum(int(np.prod(t.dims)) for t in graph.graph.initializer)
