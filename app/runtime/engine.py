@@ -19,6 +19,7 @@ from app.gradients import (
 )
 from app.runtime.cancellation import run_session
 from app.runtime.derived import DerivedSessions
+from app.runtime.explain_batching import current_group
 from app.runtime.sessions import SessionFactory
 
 
@@ -111,9 +112,13 @@ class GradientEngine:
         cost of a forward pass); its result has `input_grad` None.
         """
         self.require()
-        return self.session(layers or self.default_layers, input_gradient).run(
-            image, seed, relu_rule
-        )
+        layers = layers or self.default_layers
+        session = self.session(layers, input_gradient)
+        group = current_group()  # explanations admitted together share the run
+        if group is None:
+            return session.run(image, seed, relu_rule)
+        key = (id(self), layers, input_gradient, relu_rule)
+        return group.run(key, image, seed, lambda rows, seeds: session.run(rows, seeds, relu_rule))
 
     def run_objective(self, image: np.ndarray, seed: np.ndarray, layer: str) -> ExplainResult:
         """The input gradient of sum(seed * `layer`'s activation), with that activation."""
