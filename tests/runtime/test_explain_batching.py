@@ -39,7 +39,8 @@ def test_members_of_a_group_share_one_run_and_get_their_own_rows():
     inputs = [np.full((rows, 2, 2), index, np.float32) for index, rows in enumerate((1, 2, 1))]
 
     def member(image: np.ndarray) -> ExplainResult:
-        return in_group(group, group.run, "graph", image, np.ones((len(image), 3)), fake_runner(calls))  # fmt: skip
+        seeds = np.ones((len(image), 3))
+        return in_group(group, group.run, "graph", image, seeds, fake_runner(calls))
 
     with ThreadPoolExecutor(3) as pool:
         results = list(pool.map(member, inputs))
@@ -55,7 +56,8 @@ def test_a_member_that_finishes_without_a_run_does_not_hold_the_others():
     done = threading.Thread(target=in_group, args=(group, lambda: None))
     started = time.monotonic()
     done.start()
-    result = in_group(group, group.run, "graph", np.ones((1, 2)), np.ones((1, 3)), fake_runner(calls))  # fmt: skip
+    runner = fake_runner(calls)
+    result = in_group(group, group.run, "graph", np.ones((1, 2)), np.ones((1, 3)), runner)
     done.join()
     assert calls == [1] and result.input_grad.shape == (1, 2)
     assert time.monotonic() - started < 0.45  # not the whole wait for a member never coming

@@ -84,7 +84,8 @@ def add_method_route(key: str, method: Method) -> None:
             services.image_limits, settings.max_forward_passes, settings.max_explain_elements
         )
         together = batch_key(key_name, method, model, params, options)
-        async with services.explain_gate.slot(services.deadline(), together) as group:  # 503 if full
+        gate = services.explain_gate
+        async with gate.slot(services.deadline(), together) as group:  # 503 when full
             return await run_unless_disconnected(
                 request,
                 in_group,
