@@ -73,7 +73,12 @@ def requests_for(path: str, server: str, blobs: list[bytes]) -> list[bytes]:
         return [http_request("POST", target, v2_body(b), json_type) for b in blobs]
     if path == "image" and server == "lantern":
         return [multipart_predict_request(MODEL, b) for b in blobs]
-    return [http_request("POST", f"/v1/models/{MODEL}:predict", v1_body(b), json_type) for b in blobs]  # fmt: skip
+    return [v1_request(blob) for blob in blobs]
+
+
+def v1_request(blob: bytes) -> bytes:
+    target = f"/v1/models/{MODEL}:predict"
+    return http_request("POST", target, v1_body(blob), "application/json")
 
 
 @contextmanager
@@ -105,12 +110,13 @@ def top3_lantern(port: int, blob: bytes) -> list[str]:
 
 
 def top3_kserve(port: int, blob: bytes) -> list[str]:
-    request = http_request("POST", f"/v1/models/{MODEL}:predict", v1_body(blob), "application/json")  # fmt: skip
-    _, body = asyncio.run(send_once(port, request))
+    _, body = asyncio.run(send_once(port, v1_request(blob)))
     return [p["label"] for p in json.loads(body)["predictions"][0][:3]]
 
 
-def measure(port: int, pid: int, requests: list[bytes], concurrency: int, seconds: float) -> Figures:  # fmt: skip
+def measure(
+    port: int, pid: int, requests: list[bytes], concurrency: int, seconds: float
+) -> Figures:
     before = cpu_seconds(pid)
     stats = asyncio.run(closed_loop(port, requests, concurrency, seconds))
     cpu = (cpu_seconds(pid) - before) / max(1, stats.answered) * 1000
