@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     model_store: Path = PROJECT_ROOT / "model_store"
+    samples_dir: Path = Field(
+        default=PROJECT_ROOT / "static" / "samples",
+        description="each model's sample pictures (<dir>/<model>/*.png): the UI's samples and "
+        "GradientSHAP's baselines=samples",
+    )
     default_model: str = "efficientnet_lite0"
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
@@ -63,9 +68,10 @@ class Settings(BaseSettings):
     )
     warmup_runs: int = Field(default=1, ge=0)
     explain_graphs: Literal["eager", "lazy"] = Field(
-        default="lazy",
-        description="build each model's explain graphs at start-up, or on their first use "
-        "(a replica with LANTERN_ROLE=predictor never builds them)",
+        default="eager",
+        description="build and self-check each model's explain graphs at start-up (so "
+        "/health/ready means checked), or with the first gradient request, which waits for "
+        "both (a replica with LANTERN_ROLE=predictor never builds them)",
     )
     cached_sessions: int = Field(
         default=16, ge=1, le=1024, description="derived sessions (explain graphs, taps) per model"
@@ -173,7 +179,9 @@ class Settings(BaseSettings):
     @property
     def load_options(self) -> LoadOptions:
         eager = self.explain_graphs == "eager" and self.role != "predictor"
-        return LoadOptions(self.sessions, self.warmup_runs, self.cached_sessions, eager)
+        return LoadOptions(
+            self.sessions, self.warmup_runs, self.cached_sessions, self.samples_dir, eager
+        )
 
     @property
     def job_limits(self) -> JobLimits:

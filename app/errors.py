@@ -89,6 +89,10 @@ class GradientsUnsupportedError(LanternError):
     """The model's explain graph could not be built (an op without a backward rule)."""
 
 
+class GradientsUnverifiedError(GradientsUnsupportedError):
+    """The explain graph was built but disagrees with the model's forward pass (self-check)."""
+
+
 class BusyError(LanternError):
     """The server is at capacity; the client should retry after `retry_after` seconds."""
 

@@ -81,25 +81,29 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(tiny_store, tmp_p
 
 @pytest.mark.slow
 def test_requests_still_running_when_the_grace_ends_get_the_json_500(tiny_store, digit_png):
-    """One explanation holds the only explain slot for seconds, a second waits for it; the
-    grace is one second, then uvicorn cancels both: the waiting one answers JSON, not text."""
+    """Explanations hold the only explain slot for seconds and two more wait behind them, a
+    last one waits behind those; the grace is one second, then uvicorn cancels what still
+    waits: the last one answers JSON, not text, however fast the machine runs RISE."""
     env = {
         "LANTERN_MODEL_STORE": str(tiny_store),
         "LANTERN_DEFAULT_MODEL": "tiny_digits",
         "LANTERN_SHUTDOWN_GRACE_SECONDS": "1",
         "LANTERN_MAX_FORWARD_PASSES": "16384",
     }
-    with server_process(env) as server, ThreadPoolExecutor(2) as pool:
+    with server_process(env) as server, ThreadPoolExecutor(4) as pool:
         url = server.base + "/explain/rise?grid=64&samples=16384&target=1&target=2"
         post = {"content": digit_png, "headers": {"content-type": "image/png"}, "timeout": 60}
-        running = pool.submit(httpx.post, url, **post)  # holds the explain slot for seconds
-        time.sleep(0.5)
+        ahead = []
+        for _ in range(3):  # one runs, two queue (the queue holds four)
+            ahead.append(pool.submit(httpx.post, url, **post))
+            time.sleep(0.2)
         waiting = pool.submit(httpx.post, server.base + "/explain/saliency", **post)
-        time.sleep(0.5)
+        time.sleep(0.3)
         server.process.send_signal(signal.SIGTERM)
         answer = waiting.result(timeout=30)
         assert server.process.wait(timeout=30) == 0
-        running.exception(timeout=30)  # answered or cut off: either way it has ended
+        for request in ahead:
+            request.exception(timeout=30)  # answered or cut off: either way it has ended
     assert answer.status_code == 500
     assert answer.headers["content-type"] == "application/json"
     assert answer.json()["error"]["code"] == "internal_error"

@@ -50,6 +50,49 @@ def tiny_cnn(
     return model
 
 
+def tiny_vit(channels: int, size: int, classes: int, seed: int = 0) -> onnx.ModelProto:
+    """A token model: 4x4 patch embedding (Conv), one self-attention block over the patches,
+    mean over the tokens, Gemm. Its last conv is the patch embedding."""
+    rng = np.random.default_rng(seed)
+    width, tokens = 8, (size // 4) ** 2
+    weights = {
+        "patch_w": rng.normal(0, 0.3, (width, channels, 4, 4)),
+        "q_w": rng.normal(0, 0.3, (width, width)),
+        "k_w": rng.normal(0, 0.3, (width, width)),
+        "v_w": rng.normal(0, 0.3, (width, width)),
+        "fc_w": rng.normal(0, 0.5, (classes, width)),
+        "fc_b": rng.normal(0, 0.1, (classes,)),
+    }
+    shapes = {"to_tokens": np.array([0, width, tokens], np.int64)}
+    nodes = [
+        helper.make_node("Conv", ["input", "patch_w"], ["patches"], strides=[4, 4]),
+        helper.make_node("Reshape", ["patches", "to_tokens"], ["flat"]),
+        helper.make_node("Transpose", ["flat"], ["tokens"], perm=[0, 2, 1]),  # (N, T, D)
+        helper.make_node("MatMul", ["tokens", "q_w"], ["q"]),
+        helper.make_node("MatMul", ["tokens", "k_w"], ["k"]),
+        helper.make_node("MatMul", ["tokens", "v_w"], ["v"]),
+        helper.make_node("Transpose", ["k"], ["k_t"], perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["q", "k_t"], ["scores"]),
+        helper.make_node("Softmax", ["scores"], ["attention"], axis=-1),
+        helper.make_node("MatMul", ["attention", "v"], ["mixed"]),
+        helper.make_node("Add", ["tokens", "mixed"], ["residual"]),
+        helper.make_node("ReduceMean", ["residual"], ["pooled"], axes=[1], keepdims=0),
+        helper.make_node("Gemm", ["pooled", "fc_w", "fc_b"], ["logits"], transB=1),
+    ]
+    initializers = [numpy_helper.from_array(v.astype(np.float32), k) for k, v in weights.items()]
+    initializers += [numpy_helper.from_array(v, k) for k, v in shapes.items()]
+    graph = helper.make_graph(
+        nodes,
+        "tiny_vit",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", channels, size, size])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", classes])],
+        initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
 def manifest_fields(name: str, channels: int, size: int, classes: int, **preprocess: Any) -> dict:
     return {
         "name": name,

@@ -46,6 +46,7 @@ DOMAIN_ERRORS: dict[type[domain.LanternError], tuple[int, str]] = {
     domain.MissingBaselineError: (422, "missing_baseline"),
     domain.OverBudgetError: (422, "over_budget"),
     domain.InvalidRequestError: (422, "invalid_parameter"),
+    domain.GradientsUnverifiedError: (422, "gradients_unverified"),
     domain.GradientsUnsupportedError: (422, "gradients_unsupported"),
     domain.OverloadedError: (503, "overloaded"),
     domain.DeadlineExceededError: (503, "deadline_exceeded"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -39,12 +39,33 @@ class ModelSummary(BaseModel):
     input: dict[str, Any]
 
 
+class GradientCheck(BaseModel):
+    passed: bool = Field(description="whether the gradient methods were switched on")
+    error: float = Field(
+        description="largest relative disagreement of the explain graph's gradients (input and "
+        "CAM layer, per sample) with central differences of the model's forward pass"
+    )
+    tolerance: float
+    resolution: float = Field(
+        description="the central differences' own uncertainty, relative, where the largest "
+        "disagreement was found (a figure within 4 times it passes)"
+    )
+    worst: str = Field(description="where the largest disagreement was found")
+    seconds: float = Field(description="time the check took (at load, or on first use)")
+
+
 class GradientSupport(BaseModel):
     available: bool = Field(description="whether the gradient methods work for this model")
-    error: str | None = Field(description="why not, naming the op without a backward rule")
+    status: Literal["verified", "pending", "unchecked", "unsupported", "unverified"] = Field(
+        description="verified: the self-check passed; pending: it runs with the first gradient "
+        "request (LANTERN_EXPLAIN_GRAPHS=lazy); unsupported or unverified: the methods are off"
+    )
+    code: str | None = Field(description="gradients_unsupported or gradients_unverified")
+    error: str | None = Field(description="why not: the op without a rule, or the self-check")
+    check: GradientCheck | None = Field(description="the self-check (null: not run yet)")
     build_seconds: float = Field(
         description="time to build the default explain graphs and their sessions (0 until "
-        "their first use unless LANTERN_EXPLAIN_GRAPHS=eager)"
+        "their first use with LANTERN_EXPLAIN_GRAPHS=lazy)"
     )
     session_bytes: int = Field(description="extra resident memory of those sessions")
     cam_layer: str | None = Field(description="default layer for class activation maps")

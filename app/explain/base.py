@@ -57,6 +57,33 @@ class Budget:
         self.elements -= elements
 
 
+@dataclass(frozen=True)
+class Cost:
+    """What one request of a method runs: rows through the network forwards (whole or from a
+    layer on) and rows through a backward pass (whole or down to a layer). The budget
+    (LANTERN_MAX_FORWARD_PASSES) counts the forward rows."""
+
+    forward: int
+    backward: int = 0
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a request's cost depends on besides the method's parameters: the number of
+    targets, the input's size, and the channels of the layer a CAM method reads."""
+
+    targets: int
+    height: int
+    width: int
+    layer_channels: int = 0
+
+    @classmethod
+    def default(cls, model: RunningModel) -> Workload:
+        """One target on `model`'s input size and its default CAM layer."""
+        shape = model.layers.shapes.get(model.layers.cam_layer or "", (0, 0))
+        return cls(1, model.spec.height, model.spec.width, shape[1] if len(shape) > 1 else 0)
+
+
 @dataclass
 class ExplainInput:
     """One preprocessed image, the classes to explain, and the model that explains them.
@@ -86,6 +113,12 @@ class ExplainInput:
     def elements(self) -> int:
         """C * H * W of the input: what one perturbed copy of it costs."""
         return int(self.image[0].size)
+
+    def workload(self) -> Workload:
+        """The figures a method's cost depends on, for this input."""
+        height, width = self.nchw(self.image).shape[2:]
+        shape = self.model.layers.shapes.get(self.layer or "", (0, 0))
+        return Workload(len(self.targets), height, width, shape[1] if len(shape) > 1 else 0)
 
     def seeds(self, repeats: int = 1) -> np.ndarray:
         """One-hot seeds (T * repeats, K): each target repeated `repeats` times in a row."""
@@ -149,10 +182,23 @@ class Method(ABC):
     uses_layer: ClassVar[bool] = False
     Params: ClassVar[type[MethodParams]] = MethodParams
     summary: ClassVar[str]
+    budget_advice: ClassVar[str] = "Ask for fewer targets."  # when over the budget
+    cost_is_exact: ClassVar[bool] = True  # False: `cost` is an upper bound (it may run fewer)
 
     @abstractmethod
     def explain(self, given: ExplainInput, params: Any) -> Explanation:
         """Heatmaps for every target of `given`."""
+
+    @abstractmethod
+    def cost(self, params: Any, work: Workload) -> Cost:
+        """The forward and backward passes `explain` runs for `work` with `params`."""
+
+    def require_budget(self, given: ExplainInput, params: Any) -> Cost:
+        """This request's cost, refused (OverBudgetError) when its forward passes exceed what
+        is left of the request's budget."""
+        cost = self.cost(params, given.workload())
+        given.budget.require(cost.forward, type(self).__name__, self.budget_advice)
+        return cost
 
     def supports(self, model: RunningModel) -> bool:
         """Whether this method works on `model` (gradients available, a CAM layer)."""

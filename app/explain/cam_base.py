@@ -15,7 +15,7 @@ from abc import abstractmethod
 
 import numpy as np
 
-from app.explain.base import ExplainInput, Explanation, Method, MethodParams
+from app.explain.base import Cost, ExplainInput, Explanation, Method, MethodParams, Workload
 from app.imaging.smoothing import resize_bilinear
 
 
@@ -28,6 +28,10 @@ class CAMMethod(Method):
         maps = np.maximum(self.layer_map(activations, gradients), 0.0)  # (T, h, w)
         height, width = given.nchw(given.image).shape[2:]
         return Explanation(resize_bilinear(maps, height, width))
+
+    def cost(self, params: MethodParams, work: Workload) -> Cost:
+        """One run per target of the explain graph whose backward pass stops at the layer."""
+        return Cost(work.targets, work.targets)
 
     @abstractmethod
     def layer_map(self, activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:

@@ -7,7 +7,15 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from app.explain.base import ExplainInput, Explanation, Method, MethodParams, reduce_channels
+from app.explain.base import (
+    Cost,
+    ExplainInput,
+    Explanation,
+    Method,
+    MethodParams,
+    Workload,
+    reduce_channels,
+)
 from app.gradients import ReluRule
 
 ChannelReduction = Literal["max_abs", "sum", "abs_sum"]
@@ -43,13 +51,18 @@ class GradientMethod(Method):
         """Per-channel attributions (T, C, H, W) and any figures worth reporting."""
         return input_gradients(given, self.relu_rule), {}
 
+    def cost(self, params: GradientParams, work: Workload) -> Cost:
+        """One run of the explain graph per target."""
+        return Cost(work.targets, work.targets)
+
 
 def weighted_input_gradients(
     given: ExplainInput, inputs: np.ndarray, weights: np.ndarray, chunk: int = 64
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each target, sum_s weights[s] * d(target logit)/d(inputs[s]), as (T, C, H, W), and
-    the logits (T, S, K). `inputs` (S, ...) are shared by the targets and run in chunks of at
-    most `chunk` rows, so memory holds one chunk of gradients, not T * S."""
+    the logits (T, S, K). `weights` are (S,) numbers or (S, C, H, W) arrays (multiplied
+    element-wise). `inputs` (S, ...) are shared by the targets and run in chunks of at most
+    `chunk` rows, so memory holds one chunk of gradients, not T * S."""
     sums, logits = [], []
     for target in given.targets:
         total = np.zeros(given.nchw(inputs[:1]).shape[1:], dtype=np.float64)  # (C, H, W)
@@ -60,7 +73,9 @@ def weighted_input_gradients(
             seeds[:, target] = 1.0
             result = given.gradients(part, seeds)
             gradients = given.nchw(result.required_input_grad())  # (s, C, H, W)
-            total += np.tensordot(weights[start : start + chunk], gradients, axes=1)
+            scale = weights[start : start + chunk]
+            scale = scale.reshape(len(scale), 1, 1, 1) if scale.ndim == 1 else scale
+            total += (scale * gradients).sum(axis=0)
             rows.append(result.logits)
         sums.append(total)
         logits.append(np.concatenate(rows))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.explain.base import ExplainInput, Explanation, Method, reduce_channels
+from app.explain.base import Cost, ExplainInput, Explanation, Method, Workload, reduce_channels
 from app.explain.grad_cam import GradCAM
 from app.explain.gradient_base import GradientParams, input_gradients
 from app.gradients import ReluRule
@@ -22,3 +22,7 @@ class GuidedGradCAM(Method):
         guided = input_gradients(given, ReluRule.GUIDED)  # (T, C, H, W)
         attributions = guided * cam[:, None]
         return Explanation(reduce_channels(attributions, params.reduce), attributions)
+
+    def cost(self, params: GradientParams, work: Workload) -> Cost:
+        """Grad-CAM's run and guided backpropagation's, per target."""
+        return Cost(2 * work.targets, 2 * work.targets)

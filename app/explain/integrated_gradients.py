@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from app.errors import MissingBaselineError
-from app.explain.base import ExplainInput, reference_input
+from app.explain.base import Cost, ExplainInput, Workload, reference_input
 from app.explain.gradient_base import (
     Attribution,
     GradientMethod,
@@ -41,6 +41,7 @@ class IntegratedGradients(GradientMethod):
 
     summary = "path integral of gradients from a baseline to the input"
     Params = IntegratedGradientsParams
+    budget_advice = "Ask for fewer steps or targets."
 
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         assert isinstance(params, IntegratedGradientsParams)
@@ -49,6 +50,11 @@ class IntegratedGradients(GradientMethod):
         given.budget.require(passes, "Integrated Gradients", advice, passes * given.elements)
         baseline = make_baseline(given, params)
         return integrate(given, baseline, params.steps)
+
+    def cost(self, params: GradientParams, work: Workload) -> Cost:
+        """One run of the explain graph per point on the path and target."""
+        assert isinstance(params, IntegratedGradientsParams)
+        return Cost(work.targets * params.steps, work.targets * params.steps)
 
 
 def integrate(given: ExplainInput, baseline: np.ndarray, steps: int) -> Attribution:

@@ -6,7 +6,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.explain.base import ExplainInput, Explanation, Method, MethodParams, Score, reference_input
+from app.explain.base import (
+    Cost,
+    ExplainInput,
+    Explanation,
+    Method,
+    MethodParams,
+    Score,
+    Workload,
+    reference_input,
+)
 from app.explain.patches import class_map, mean_over_patches, patch_masks, patch_scores
 
 
@@ -45,6 +54,7 @@ class Occlusion(Method):
     needs_gradients = False
     summary = "score drop when each patch of the image is hidden"
     Params = OcclusionParams
+    budget_advice = "Use a larger window or stride."
 
     def explain(self, given: ExplainInput, params: OcclusionParams) -> Explanation:
         size = given.nchw(given.image).shape[2:]
@@ -62,3 +72,9 @@ class Occlusion(Method):
             "forward_passes": len(scores),
         }
         return Explanation(mean_over_patches(drops.T, rows, cols), signed=True, extras=extras)
+
+    def cost(self, params: OcclusionParams, work: Workload) -> Cost:
+        """One forward pass per patch position, and one for the intact image."""
+        window = (params.window_height, params.window_width)
+        rows, cols = patch_masks((work.height, work.width), window, params.stride)
+        return Cost(len(rows) * len(cols) + 1)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from app.explain.base import ExplainInput, Explanation, Method, MethodParams, chunks
+from app.explain.base import (
+    Cost,
+    ExplainInput,
+    Explanation,
+    Method,
+    MethodParams,
+    Workload,
+    chunks,
+)
 from app.imaging.smoothing import resize_bilinear
 
 
@@ -30,6 +38,7 @@ class RISE(Method):
     needs_gradients = False
     summary = "the average of random masks weighted by the target's probability"
     Params = RISEParams
+    budget_advice = "Use fewer samples."
 
     def explain(self, given: ExplainInput, params: RISEParams) -> Explanation:
         image = given.nchw(given.image)  # (1, C, H, W)
@@ -44,6 +53,10 @@ class RISE(Method):
             scores = given.scores(given.model_layout(image * masks[:, None]))[:, given.targets]
             saliency += np.einsum("nt,nhw->thw", scores, masks)
         return Explanation((saliency / (params.samples * params.p)).astype(np.float32))
+
+    def cost(self, params: RISEParams, work: Workload) -> Cost:
+        """One forward pass per mask, whatever the number of targets."""
+        return Cost(params.samples)
 
 
 def random_grids(params: RISEParams) -> tuple[np.ndarray, np.ndarray]:

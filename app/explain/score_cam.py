@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.explain.base import ExplainInput, Explanation, Method, MethodParams, chunks
+from app.explain.base import (
+    Cost,
+    ExplainInput,
+    Explanation,
+    Method,
+    MethodParams,
+    Workload,
+    chunks,
+)
 from app.imaging.smoothing import resize_bilinear
 
 
@@ -26,6 +34,8 @@ class ScoreCAM(Method):
     needs_gradients = False
     uses_layer = True
     summary = "layer channels weighted by the target's probability with each one as a mask"
+    budget_advice = "Choose a layer with fewer channels."
+    cost_is_exact = False  # channels that are zero everywhere or constant need no run of their own
 
     def explain(self, given: ExplainInput, params: MethodParams) -> Explanation:
         assert given.layer is not None
@@ -34,8 +44,7 @@ class ScoreCAM(Method):
         varying, flat = channel_kinds(activations)
         runs = len(varying) + (1 if len(flat) else 0)
         elements = runs * (given.elements + given.pixels)
-        advice = "Choose a layer with fewer channels."
-        given.budget.require(runs + 1, "Score-CAM", advice, elements)
+        given.budget.require(runs + 1, "Score-CAM", self.budget_advice, elements)
         weights = np.zeros((len(activations), len(given.targets)))  # (K, T); 0 for dead ones
         weights[varying] = masked_probabilities(given, activations[varying])[:, given.targets]
         if len(flat):  # a constant channel's mask is all zeros: the input becomes zeros
@@ -45,6 +54,11 @@ class ScoreCAM(Method):
         height, width = given.nchw(given.image).shape[2:]
         extras = {"forward_passes": runs + 1, "channels_run": len(varying)}
         return Explanation(resize_bilinear(maps, height, width), extras=extras)
+
+    def cost(self, params: MethodParams, work: Workload) -> Cost:
+        """At most one forward pass for the activations and one per channel of the layer
+        (fewer where channels are zero everywhere or constant)."""
+        return Cost(work.layer_channels + 1)
 
 
 def channel_kinds(activations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

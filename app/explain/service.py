@@ -68,6 +68,7 @@ def explain_image(
             "Ask for fewer steps or targets.",
             faithfulness_elements(targets, steps, given),
         )
+    method.require_budget(given, params)
     clock.append(time.perf_counter())
     explanation = method.explain(given, params)
     clock.append(time.perf_counter())

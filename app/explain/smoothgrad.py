@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from app.explain.base import ExplainInput
+from app.explain.base import Cost, ExplainInput, Workload
 from app.explain.gradient_base import (
     Attribution,
     GradientMethod,
@@ -27,6 +27,7 @@ class SmoothGrad(GradientMethod):
 
     summary = "gradient averaged over noisy copies of the input"
     Params = SmoothGradParams
+    budget_advice = "Ask for fewer samples or targets."
 
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         assert isinstance(params, SmoothGradParams)
@@ -38,6 +39,11 @@ class SmoothGrad(GradientMethod):
         shape = (params.samples, *given.image.shape[1:])
         noise = rng.normal(0.0, sigma, shape).astype(np.float32)  # (S, C, H, W)
         return smoothgrad_from_noise(given, noise), {"sigma": sigma}
+
+    def cost(self, params: GradientParams, work: Workload) -> Cost:
+        """One run of the explain graph per noisy copy and target."""
+        assert isinstance(params, SmoothGradParams)
+        return Cost(work.targets * params.samples, work.targets * params.samples)
 
 
 def smoothgrad_from_noise(given: ExplainInput, noise: np.ndarray) -> np.ndarray:

@@ -76,11 +76,25 @@ def describe(report: ImportReport) -> str:
         f"batch {batch}; opset {report.opset}; {report.classes} classes",
         f"  default CAM layer: {report.cam_layer or 'none (no Conv layer found)'}",
     ]
+    lines.append(f"  op coverage: {op_coverage(report)}")
+    if report.self_check is not None:
+        lines.append(f"  gradient {report.self_check.describe()}")
     if report.gradient_error is None:
-        lines.append("  gradient engine: every op on the gradient path has a backward rule")
+        lines.append("  gradient engine: on (every op on the gradient path has a backward rule)")
     else:
         ops = ", ".join(f"{op} (node '{node}')" for op, node in report.unsupported)
         lines.append(f"  gradient engine: OFF for this model: {ops or report.gradient_error}")
     lines.append(f"  explanation methods: {', '.join(report.methods)}")
     lines.extend(f"  note: {note}" for note in report.notes)
     return "\n".join(lines)
+
+
+def op_coverage(report: ImportReport) -> str:
+    """'N of M op types on the gradient path have a backward rule (Conv 20, Relu 17, ...)'."""
+    missing = {op for op, _ in report.unsupported}
+    counts = sorted(report.path_ops.items(), key=lambda item: (-item[1], item[0]))
+    listed = ", ".join(
+        f"{op} {count}" + (" (no rule)" if op in missing else "") for op, count in counts
+    )
+    covered, total = len(report.path_ops) - len(missing), len(report.path_ops)
+    return f"{covered} of {total} op types on the gradient path have a backward rule ({listed})"

@@ -26,7 +26,8 @@ from app.export.import_checks import (
     run_sample,
 )
 from app.export.presets import PRESETS, Preset, read_labels
-from app.gradients import unsupported_ops
+from app.gradients import path_op_counts, unsupported_ops
+from app.gradients.self_check import SelfCheck
 from app.runtime.derived import DerivedSessions
 from app.runtime.engine import GradientEngine
 from app.runtime.layers import default_cam_layer
@@ -47,6 +48,8 @@ class ImportReport:
     gradient_error: str | None
     methods: list[str]
     notes: list[str] = field(default_factory=list)
+    path_ops: dict[str, int] = field(default_factory=dict)  # op type -> nodes on the path
+    self_check: SelfCheck | None = None
 
 
 def import_model(source: Path, options: ImportOptions, store: Path, command: str) -> ImportReport:
@@ -60,14 +63,15 @@ def import_model(source: Path, options: ImportOptions, store: Path, command: str
     model, data, shape, classes = run_sample(model, data, shape, notes)
     labels = resolve_labels(options, preset, classes)
     cam_layer = pick_cam_layer(model)
-    unsupported, gradient_error = gradient_coverage(model, cam_layer)
+    coverage = gradient_coverage(model, cam_layer, data, shape)
     fields = manifest_fields(source, model, options, preset, shape, labels, cam_layer, command)
     _validate(fields)
     folder = onnx_export.write_entry(data, fields, store)
-    methods = [key for key, method in METHODS.items() if _works(method, gradient_error, cam_layer)]
+    methods = [key for key, method in METHODS.items() if _works(method, coverage.error, cam_layer)]
     return ImportReport(
-        folder, shape, opset, classes, cam_layer, unsupported, gradient_error, methods, notes
-    )
+        folder, shape, opset, classes, cam_layer, coverage.unsupported, coverage.error,
+        methods, notes, coverage.path_ops, coverage.self_check,
+    )  # fmt: skip
 
 
 def _preset(name: str | None) -> Preset | None:
@@ -101,18 +105,34 @@ def pick_cam_layer(model: onnx.ModelProto) -> str | None:
     return pools[-1].input[0] if pools else default_cam_layer(model, None)
 
 
+@dataclass
+class GradientCoverage:
+    """What the gradient engine makes of a model: ops on its gradient path, those without a
+    rule, the self-check, and why gradient methods are off (or None)."""
+
+    unsupported: list[tuple[str, str]]
+    error: str | None
+    path_ops: dict[str, int] = field(default_factory=dict)
+    self_check: SelfCheck | None = None
+
+
 def gradient_coverage(
-    model: onnx.ModelProto, cam_layer: str | None
-) -> tuple[list[tuple[str, str]], str | None]:
-    """(op, node) pairs without a backward rule, and why gradient methods are off (or None)."""
+    model: onnx.ModelProto, cam_layer: str | None, data: bytes, shape: InputShape
+) -> GradientCoverage:
+    """Trace the gradient path, build the explain graphs and run the self-check against a
+    forward session of the model (`data`)."""
     try:
-        unsupported = unsupported_ops(model)
+        unsupported, path_ops = unsupported_ops(model), path_op_counts(model)
     except Exception as error:  # the engine's own analysis failed on this graph
-        return [], f"the gradient path could not be traced ({error})"
-    engine = GradientEngine(
-        model, SessionFactory(), DerivedSessions(), (cam_layer,) if cam_layer else ()
-    )
-    return unsupported, engine.error
+        return GradientCoverage([], f"the gradient path could not be traced ({error})")
+    sessions = SessionFactory()
+    engine = GradientEngine(model, sessions, DerivedSessions(), (cam_layer,) if cam_layer else ())
+    forward = sessions.create(data)
+    name = forward.get_inputs()[0].name
+    dims = (shape.channels, shape.height, shape.width)
+    input_shape = dims if shape.layout == "NCHW" else (shape.height, shape.width, shape.channels)
+    check = engine.verify(lambda batch: forward.run(None, {name: batch})[0], input_shape)
+    return GradientCoverage(unsupported, engine.error, path_ops, check)
 
 
 def _works(method: Method, gradient_error: str | None, cam_layer: str | None) -> bool:

@@ -11,6 +11,7 @@ from app.gradients.graph import (
     LayerOutputs,
     ReluRule,
     build_explain_graph,
+    path_op_counts,
     supported_ops,
     unsupported_ops,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "ReluRule",
     "UnsupportedOpError",
     "build_explain_graph",
+    "path_op_counts",
     "supported_ops",
     "unsupported_ops",
 ]

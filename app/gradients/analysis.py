@@ -10,11 +10,13 @@ import onnx.version_converter
 from onnx import TensorProto, numpy_helper
 
 from app.gradients.context import GraphFacts, Shape, node_attr
+from app.gradients.folding import fold_static_parts
 
 FLOAT_TYPES = {TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16}
 
 
 CONVERT_BELOW, CONVERT_TO = 13, 17
+MAX_FOLDING_ROUNDS = 32
 
 
 def default_opset(model: onnx.ModelProto) -> int:
@@ -23,13 +25,24 @@ def default_opset(model: onnx.ModelProto) -> int:
 
 
 def prepare(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Inline local functions, convert opsets < 13 to 17 and run shape inference.
+    """Inline local functions, convert opsets < 13 to 17, run shape inference and fold what
+    does not depend on the input's data into constants (folding.py).
 
     Works on a copy. Opsets 13..16 are kept: their ops read the same at opset 17.
     """
     model = onnx.inliner.inline_local_functions(model) if model.functions else model
     if default_opset(model) < CONVERT_BELOW:
         model = onnx.version_converter.convert_version(model, CONVERT_TO)
+    model = _infer_shapes(model)
+    for _ in range(MAX_FOLDING_ROUNDS):  # each round's constants let inference see further
+        folded = fold_static_parts(model)
+        if folded is model:
+            break
+        model = _infer_shapes(folded)
+    return model
+
+
+def _infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
     return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
 
 
@@ -73,7 +86,10 @@ def collect_facts(graph: onnx.GraphProto) -> tuple[GraphFacts, dict[str, int]]:
         facts.names.update(node.output)
         if node.op_type == "Constant" and node_attr(node, "value") is not None:
             facts.constants[node.output[0]] = numpy_helper.to_array(node_attr(node, "value"))
+        elif node.op_type == "Identity" and node.input[0] in facts.constants:
+            facts.constants[node.output[0]] = facts.constants[node.input[0]]
     facts.names.update(elem_types)
+    facts.elem_types = elem_types
     return facts, elem_types
 
 

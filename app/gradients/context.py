@@ -24,6 +24,7 @@ class GraphFacts:
     shapes: dict[str, Shape] = field(default_factory=dict)
     constants: dict[str, np.ndarray] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)
+    elem_types: dict[str, int] = field(default_factory=dict)  # onnx.TensorProto element types
     opset: int = 0  # the forward model's default-domain opset
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -62,11 +63,20 @@ def supported_ops() -> frozenset[str]:
 
 def unsupported_ops(model: onnx.ModelProto) -> list[tuple[str, str]]:
     """(op_type, node_name) of every node on the gradient path without a backward rule."""
+    return [(n.op_type, n.name) for n in _input_path(model) if n.op_type not in BACKWARD_RULES]
+
+
+def path_op_counts(model: onnx.ModelProto) -> dict[str, int]:
+    """How many nodes of each op type lie on the gradient path (input to logits)."""
+    return dict(Counter(node.op_type for node in _input_path(model)))
+
+
+def _input_path(model: onnx.ModelProto) -> list[onnx.NodeProto]:
     model = prepare(model)
     _, elem_types = collect_facts(model.graph)
     source = image_input(model.graph).name
     path, _ = gradient_path(model.graph, [source], model.graph.output[0].name, elem_types)
-    return [(n.op_type, n.name) for n in path if n.op_type not in BACKWARD_RULES]
+    return path
 
 
 def build_explain_graph(
@@ -194,13 +204,17 @@ def _assemble(model: onnx.ModelProto, ctx: BackwardContext, outputs, sink: str) 
         values,
         [*graph.initializer, *ctx.initializers],
     )
-    opsets = [_upgraded(opset) for opset in model.opset_import]
+    opsets = upgraded_opsets(model)
     explain = helper.make_model(new_graph, opset_imports=opsets, producer_name="lantern")
     explain.ir_version = max(model.ir_version, helper.find_min_ir_version_for(opsets))
     return explain
 
 
-def _upgraded(opset: onnx.OperatorSetIdProto) -> onnx.OperatorSetIdProto:
-    if opset.domain in ("", "ai.onnx"):
-        return helper.make_opsetid(opset.domain, max(opset.version, MIN_OPSET))
-    return opset
+def upgraded_opsets(model: onnx.ModelProto) -> list[onnx.OperatorSetIdProto]:
+    """The model's opsets, the default domain raised to MIN_OPSET (what derived graphs need)."""
+    return [
+        helper.make_opsetid(o.domain, max(o.version, MIN_OPSET))
+        if o.domain in ("", "ai.onnx")
+        else o
+        for o in model.opset_import
+    ]

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from app.gradients.frozen import FrozenForward
 from app.gradients.graph import ExplainGraph
 
 # (session, output names, feeds) -> outputs: how a session is run (the caller may add
@@ -66,3 +67,17 @@ class ExplainSession:
             result.activations[layer] = values[len(heads) + 2 * index]
             result.gradients[layer] = values[len(heads) + 2 * index + 1]
         return result
+
+
+class FrozenForwardSession:
+    """A frozen forward graph (frozen.py) and the onnxruntime session that runs it (made by
+    the caller), for the self-check."""
+
+    def __init__(self, frozen: FrozenForward, session: ort.InferenceSession) -> None:
+        self.frozen = frozen
+        self.session = session
+
+    def run(self, image: np.ndarray, base: np.ndarray) -> np.ndarray:
+        """Logits at `image` (G * B rows) on the branches of `base` (B rows)."""
+        f = self.frozen
+        return self.session.run([f.logits_name], {f.input_name: image, f.base_name: base})[0]

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+MIN_SIGMA = 1e-3  # pixels: a narrower Gaussian leaves every pixel as it is
+
 
 def gaussian_kernel(sigma: float) -> np.ndarray:
+    """The normalised 1-D Gaussian of `sigma` pixels over +-3 sigma; [1] (no blur) below
+    MIN_SIGMA, where its weights would underflow."""
+    if sigma < MIN_SIGMA:
+        return np.ones(1)
     radius = max(1, int(np.ceil(3 * sigma)))
     offsets = np.arange(-radius, radius + 1, dtype=np.float64)
     kernel = np.exp(-0.5 * (offsets / sigma) ** 2)

@@ -5,7 +5,7 @@ replica runs the same ascent from the same data (`app.introspect.activation_maxi
 from __future__ import annotations
 
 import random
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -48,19 +48,29 @@ class ActivationMaximisationParams(BaseModel):
         json_schema_extra=_no_null,
     )
     channel: int | None = Field(None, ge=0, json_schema_extra=_no_null)
-    steps: int = Field(128, ge=1, description="at most LANTERN_MAX_ACTIVATION_STEPS")
-    learning_rate: float = Field(0.1, gt=0, le=10)
-    l2: float = Field(0.0, ge=0, le=10, description="L2 decay towards the data mean")
+    steps: int = Field(256, ge=1, description="at most LANTERN_MAX_ACTIVATION_STEPS")
+    learning_rate: float = Field(0.05, gt=0, le=10, description="Adam's step")
+    parameterisation: Literal["fourier", "pixel"] = Field(
+        "fourier", description="fourier: the image's spectrum, scaled by 1/frequency "
+        "(Olah et al. 2017); pixel: the pixels themselves"
+    )  # fmt: skip
+    decorrelate: bool = Field(True, description="decorrelate the colours (RGB models)")
+    jitter: int | None = Field(
+        None, ge=0, le=64, description="random shift per step, in pixels (default: the "
+        "longer side / 16)", json_schema_extra=_no_null
+    )  # fmt: skip
+    scale: float = Field(0.1, ge=0, le=0.5, description="random scale per step: 1 +- this")
+    rotation: float = Field(10.0, ge=0, le=180, description="random rotation per step, degrees")
+    l2: float = Field(0.5, ge=0, le=10, description="L2 pull of the pixels to the data mean")
     tv: float = Field(0.0, ge=0, le=10, description="squared total variation weight")
-    jitter: int = Field(0, ge=0, le=64, description="random roll per step, in pixels")
-    blur_every: int = Field(0, ge=0, description="blur every n steps (0: never)")
-    blur_sigma: float = Field(0.5, gt=0, le=10)
+    blur_every: int = Field(4, ge=0, description="blur every n steps (0: never)")
+    blur_sigma: float = Field(0.5, gt=0, le=10, description="that blur's sigma, in pixels")
     seed: int | None = Field(
         None, ge=0, description="default: drawn, and reported", json_schema_extra=_no_null
     )
     npy: bool = Field(False, description="also return the input tensor as .npy")
 
-    @field_validator("target", "layer", "channel", "seed", mode="before")
+    @field_validator("target", "layer", "channel", "jitter", "seed", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:

@@ -138,9 +138,8 @@ def ascent_result(
 ) -> dict[str, Any]:
     """Run the ascent, reporting each step to `progress`, and render its result."""
     spec, pre = model.spec, model.preprocessing
-    rng = np.random.default_rng(params.seed)
-    start = am.start_image((1, spec.channels, spec.height, spec.width), pre, rng)
-    image, value, logits = am.ascend(fn, start, am.pixel_bounds(pre), params, progress.report)
+    shape = (spec.channels, spec.height, spec.width)
+    image, value, logits = am.grow(fn, shape, pre, params, progress.report)
     predictions = model.manifest.ranked(model.manifest.probabilities(logits), 3)[0]
     result: dict[str, Any] = {
         "png": png_base64(_picture(model, image[0])),

@@ -1,15 +1,24 @@
 """One model's gradient engine: its explain graphs, derived on first use per (layer set, input
-gradient or not, objective) and kept in the model's session cache."""
+gradient or not, objective) and kept in the model's session cache.
+
+No gradient leaves the engine before the self-check has passed on its default graphs: either
+`verify` ran (at load, the default) or `verify_on_first_use` arranged for the first gradient
+run to build and check them while it waits (LANTERN_EXPLAIN_GRAPHS=lazy). An engine given
+neither refuses every run."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import onnx
 
-from app.errors import GradientsUnsupportedError
+from app.errors import GradientsUnsupportedError, GradientsUnverifiedError
 from app.gradients import (
     ExplainResult,
     ExplainSession,
@@ -17,16 +26,29 @@ from app.gradients import (
     build_explain_graph,
     unsupported_ops,
 )
+from app.gradients.self_check import SelfCheck
+from app.gradients.verification import verify_explain_sessions
 from app.runtime.cancellation import run_session
 from app.runtime.derived import DerivedSessions
 from app.runtime.explain_batching import current_group
 from app.runtime.sessions import SessionFactory
+
+log = logging.getLogger(__name__)
+Forward = Callable[[np.ndarray], np.ndarray]  # the model's logits of a batch
+Status = Literal["verified", "pending", "unchecked", "unsupported", "unverified"]
 
 
 @dataclass(frozen=True)
 class EngineStats:
     build_seconds: float
     session_bytes: int
+
+
+@dataclass(frozen=True)
+class _PendingCheck:
+    forward: Forward
+    input_shape: tuple[int, ...]
+    name: str  # for the log line when it fails
 
 
 def cannot_build(error: Exception) -> str:
@@ -45,11 +67,13 @@ def resident_bytes() -> int:
 
 class GradientEngine:
     """Runs the explain graphs of one model. When the model has an op without a backward rule,
-    `error` names it and every run raises GradientsUnsupportedError with that message.
+    `error` names it and every run raises GradientsUnsupportedError with that message; when
+    the self-check finds its gradients disagree with the model's forward pass, every run
+    raises GradientsUnverifiedError with the measured error.
 
-    `eager` builds the default graphs now; otherwise only the ops are checked now and each
-    graph is built on its first use (an explain session of EfficientNet-Lite0 holds ~100 MB,
-    which a replica that only predicts never needs)."""
+    `eager` builds the default graphs now; otherwise only the ops are checked now and the
+    graphs are built with the self-check (an explain session of EfficientNet-Lite0 holds
+    ~100 MB, which a replica that only predicts never needs)."""
 
     def __init__(
         self,
@@ -64,7 +88,11 @@ class GradientEngine:
         self.cache = cache
         self.default_layers = default_layers
         self.error: str | None = None
+        self.unverified = False  # built, but the self-check found it wrong (or could not run)
+        self.check: SelfCheck | None = None
         self.stats = EngineStats(0.0, 0)
+        self._pending: _PendingCheck | None = None
+        self._checking = threading.Lock()
         try:
             if eager:
                 self._warm_up(default_layers)
@@ -91,12 +119,89 @@ class GradientEngine:
 
     @property
     def available(self) -> bool:
+        """Whether the gradient methods may work: not known to be off (a pending check may
+        still turn them off)."""
         return self.error is None
 
-    def require(self) -> None:
-        """Raise GradientsUnsupportedError unless the gradient methods work for this model."""
+    @property
+    def status(self) -> Status:
         if self.error is not None:
-            raise GradientsUnsupportedError(self.error)
+            return "unverified" if self.unverified else "unsupported"
+        if self.check is not None:
+            return "verified"
+        return "pending" if self._pending is not None else "unchecked"
+
+    @property
+    def code(self) -> str | None:
+        """Why the gradient methods are off, as the API's error code (None: they are on)."""
+        if self.error is None:
+            return None
+        return "gradients_unverified" if self.unverified else "gradients_unsupported"
+
+    def require(self) -> None:
+        """Raise GradientsUnsupportedError (or GradientsUnverifiedError) when the gradient
+        methods are known to be off for this model. Cheap: it never builds or checks."""
+        if self.error is not None:
+            kind = GradientsUnverifiedError if self.unverified else GradientsUnsupportedError
+            raise kind(self.error)
+
+    def verify(self, forward: Forward, input_shape: tuple[int, ...]) -> SelfCheck | None:
+        """Build the default explain graphs (if not yet) and check them now against `forward`
+        (the model's logits of a batch shaped (N, *input_shape)); on failure the gradient
+        methods are refused."""
+        with self._checking:
+            self._pending = None
+            return self._verify(forward, input_shape)
+
+    def verify_on_first_use(
+        self, forward: Forward, input_shape: tuple[int, ...], name: str = "the model"
+    ) -> None:
+        """Leave building and checking the default graphs to the first gradient run, which
+        waits for both (as do runs that come meanwhile)."""
+        if self.error is None and self.check is None:
+            self._pending = _PendingCheck(forward, input_shape, name)
+
+    def _verify(self, forward: Forward, input_shape: tuple[int, ...]) -> SelfCheck | None:
+        if self.error is not None:
+            return None
+        try:
+            sessions = {"full": self.session(self.default_layers, True)}
+            if self.default_layers:
+                sessions["cam"] = self.session(self.default_layers, False)
+        except GradientsUnsupportedError:
+            return None  # `error` says why
+        try:
+            check = verify_explain_sessions(
+                self.graph, sessions, forward, input_shape, self.sessions.create
+            )
+        except Exception as error:  # a check that cannot run proves nothing: refuse
+            self._refuse(f"the gradient self-check could not run ({type(error).__name__}: {error})")
+            return None
+        if not check.passed:
+            self._refuse(
+                "the explain graph's gradients disagree with the model's forward pass, so "
+                f"gradient methods are off: {check.describe()}"
+            )
+        self.check = check
+        return check
+
+    def _refuse(self, reason: str) -> None:
+        self.error, self.unverified = reason, True
+
+    def _ready(self) -> None:
+        """Raise unless the self-check has passed, running it first if it is pending (runs
+        that come meanwhile wait for it)."""
+        if self.check is None and self.error is None:
+            with self._checking:
+                pending = self._pending
+                if pending is not None and self.check is None:
+                    self._verify(pending.forward, pending.input_shape)
+                    self._pending = None
+                    if self.error is not None:
+                        log.warning("%s: gradient methods off: %s", pending.name, self.error)
+        self.require()
+        if self.check is None:
+            raise GradientsUnverifiedError("the gradient self-check has not run for this model")
 
     def run(
         self,
@@ -111,7 +216,7 @@ class GradientEngine:
         `input_gradient=False` runs a graph whose backward pass stops at `layers` (about the
         cost of a forward pass); its result has `input_grad` None.
         """
-        self.require()
+        self._ready()
         layers = layers or self.default_layers
         session = self.session(layers, input_gradient)
         group = current_group()  # explanations admitted together share the run
@@ -122,7 +227,7 @@ class GradientEngine:
 
     def run_objective(self, image: np.ndarray, seed: np.ndarray, layer: str) -> ExplainResult:
         """The input gradient of sum(seed * `layer`'s activation), with that activation."""
-        self.require()
+        self._ready()
         session = self.cache.get(
             ("objective", layer),
             lambda: self._session_on(build_explain_graph(self.graph, [layer], objective=layer)),

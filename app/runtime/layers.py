@@ -35,11 +35,45 @@ def conv_layers(model: onnx.ModelProto) -> list[str]:
 
 
 def default_cam_layer(model: onnx.ModelProto, manifest_layer: str | None) -> str | None:
-    """The manifest's CAM layer, else the last conv layer (after its activation)."""
+    """The manifest's CAM layer, else the last conv layer (after its activation); none for a
+    token model (attention after the last conv: a ViT's patch embedding is no CAM layer)."""
     if manifest_layer:
         return manifest_layer
     layers = conv_layers(model)
-    return layers[-1] if layers else None
+    if not layers or attention_after(model, layers[-1]):
+        return None
+    return layers[-1]
+
+
+def attention_after(model: onnx.ModelProto, layer: str) -> bool:
+    """Whether a Softmax feeding a MatMul (softmax(QK^T) V) is downstream of `layer`."""
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    seen, frontier = {layer}, [layer]
+    while frontier:
+        for node in consumers.get(frontier.pop(), []):
+            if node.op_type == "Softmax" and any(
+                after.op_type == "MatMul" for out in node.output for after in consumers.get(out, [])
+            ):
+                return True
+            fresh = [out for out in node.output if out not in seen]
+            seen.update(fresh)
+            frontier.extend(fresh)
+    return False
+
+
+def cam_refusal(model: onnx.ModelProto) -> str:
+    """Why a model without a CAM layer has none."""
+    layers = conv_layers(model)
+    if layers and attention_after(model, layers[-1]):
+        return (
+            "This model's convolutions are followed by attention blocks (a token model such as "
+            "a ViT): class activation maps need a spatial feature map near the output, and a "
+            "token model has none. Use a gradient or perturbation method."
+        )
+    return "This model has no convolution layer for CAMs."
 
 
 def static_shapes(model: onnx.ModelProto) -> dict[str, Shape]:
@@ -63,22 +97,24 @@ def static_shapes(model: onnx.ModelProto) -> dict[str, Shape]:
 
 @dataclass(frozen=True)
 class LayerIndex:
-    """A model's CAM layers, its default one, and its tensors' static shapes (batch 1)."""
+    """A model's CAM layers, its default one (and why it has none), and its tensors' static
+    shapes (batch 1)."""
 
     cam_layer: str | None
     conv_layers: tuple[str, ...]
     shapes: dict[str, Shape]
+    no_cam_reason: str = "This model has no convolution layer for CAMs."
 
     @classmethod
     def of(cls, model: onnx.ModelProto, manifest_layer: str | None) -> LayerIndex:
         cam = default_cam_layer(model, manifest_layer)
-        return cls(cam, tuple(conv_layers(model)), static_shapes(model))
+        return cls(cam, tuple(conv_layers(model)), static_shapes(model), cam_refusal(model))
 
     def cam(self, requested: str | None) -> str:
         """The layer a CAM reads: `requested` (a conv layer), else the default."""
         layer = requested or self.cam_layer
         if layer is None:
-            raise NoConvLayerError("This model has no convolution layer for CAMs.")
+            raise NoConvLayerError(self.no_cam_reason)
         if layer != self.cam_layer and layer not in self.conv_layers:
             raise UnknownLayerError(
                 f"'{layer}' is not a conv layer; GET /models/{{name}} lists them."

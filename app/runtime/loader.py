@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from app.runtime.engine import GradientEngine
 from app.runtime.layers import LayerIndex
 from app.runtime.model import LoadFacts, RunningModel
 from app.runtime.registry import ModelRegistry
+from app.runtime.samples import load_samples
 from app.runtime.sessions import SessionFactory
+from app.runtime.tails import LayerTails
 from app.runtime.taps import LayerTaps
 from app.store.layout import MODEL_FILE, entry_folders, read_manifest, sha256_of
 from app.store.manifest import InputSpec, Manifest, Preprocess, Provenance
@@ -38,6 +41,7 @@ class LoadOptions:
     sessions: SessionFactory = SessionFactory()
     warmup_runs: int = 1
     cached_sessions: int = 16
+    samples: Path | None = None  # the folder of each model's sample pictures, by model name
     eager_explain_graphs: bool = True
 
 
@@ -120,7 +124,13 @@ def running_model(
     layers = LayerIndex.of(graph, manifest.layers.cam)
     cache = DerivedSessions(options.cached_sessions)
     cam = (layers.cam_layer,) if layers.cam_layer else ()
-    engine = GradientEngine(graph, options.sessions, cache, cam, options.eager_explain_graphs)
+    eager = options.eager_explain_graphs
+    engine = GradientEngine(graph, options.sessions, cache, cam, eager)
+    forward, shape = logits_of(session, graph, manifest), manifest.input.batch_shape(1)[1:]
+    if eager:
+        engine.verify(forward, shape)  # so /health/ready means checked
+    else:
+        engine.verify_on_first_use(forward, shape, f"model {name} version {version}")
     if engine.error:
         log.warning("model %s version %d: gradient methods off: %s", name, version, engine.error)
     parameters = sum(int(np.prod(t.dims)) for t in graph.graph.initializer)
@@ -132,9 +142,19 @@ def running_model(
         session=session,
         engine=engine,
         taps=LayerTaps(graph, manifest.input.name, options.sessions, cache),
+        tails=LayerTails(graph, options.sessions, cache),
         layers=layers,
         facts=LoadFacts(parameters, time.perf_counter() - started),
+        samples=load_samples(options.samples, manifest),
     )
+
+
+def logits_of(
+    session: ort.InferenceSession, graph: onnx.ModelProto, manifest: Manifest
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The forward session as a function from an input batch to its logits."""
+    output, name = graph.graph.output[0].name, manifest.input.name
+    return lambda batch: session.run([output], {name: batch})[0]
 
 
 def warm_up(session: ort.InferenceSession, spec: InputSpec, runs: int) -> np.ndarray:

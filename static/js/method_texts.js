@@ -16,6 +16,13 @@ const NAMES = {
   occlusion: "Occlusion",
   score_cam: "Score-CAM",
   rise: "RISE",
+  xgrad_cam: "XGrad-CAM",
+  eigen_cam: "Eigen-CAM",
+  ablation_cam: "Ablation-CAM",
+  gradient_shap: "GradientSHAP",
+  blur_ig: "Blur IG",
+  lime: "LIME",
+  kernel_shap: "KernelSHAP",
 };
 
 // One sentence each, about the class `c` (already quoted).
@@ -34,6 +41,13 @@ const CAPTIONS = {
   occlusion: (c) => `What happens to the score of ${c} when each patch of the image is hidden.`,
   score_cam: (c) => `Regions that keep the score of ${c} high when only they are shown.`,
   rise: (c) => `Regions that keep ${c} likely when random parts of the image are hidden.`,
+  xgrad_cam: (c) => `Like Grad-CAM, each feature weighted by how strongly it is present where it supports ${c}.`,
+  eigen_cam: () => "The main pattern of the last convolution layer's features, whatever the class.",
+  ablation_cam: (c) => `Regions whose features, when switched off one by one, lower the score of ${c} most.`,
+  gradient_shap: (c) => `How much each pixel adds to the score of ${c}, compared with a set of reference images.`,
+  blur_ig: (c) => `How much each pixel adds to the score of ${c} as the image comes into focus from a blur.`,
+  lime: (c) => `Superpixels whose presence raises the score of ${c}, from a simple model fitted to random hidings.`,
+  kernel_shap: (c) => `Each superpixel's share of the score of ${c}, by Shapley values over random hidings.`,
 };
 
 // Ticked by default, per family of model (in the order they are asked for: fast ones first).

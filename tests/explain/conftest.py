@@ -14,14 +14,17 @@ import torch
 from PIL import Image
 from torch import nn
 
+from app.config import PROJECT_ROOT
 from app.explain.base import Budget, ExplainInput
 from app.export.datasets import read_idx
+from app.imaging.decode import ImageLimits
 from app.imaging.tensors import to_input_array
 from app.runtime.engine import GradientEngine
 from app.runtime.loader import LoadOptions, bare_manifest, load_store
 from app.runtime.model import RunningModel
 from app.runtime.sessions import SessionFactory
 from app.runtime.taps import LayerTaps
+from bench.shipped import shipped_torch
 from tests.conftest import SHIPPED_STORE, shared_data
 from tests.nets import export_onnx, make_net, onnx_tensor_of
 from tests.tiny_models import running
@@ -29,6 +32,8 @@ from tests.tiny_models import running
 UNLIMITED = 10**9  # forward passes: the method tests are not about the budget
 
 REFERENCE_NETS = ("mnist_cnn", "resnet_tiny")
+SHIPPED_NETS = ("mnist_cnn", "cifar_resnet")  # model_store's, with their torch twins
+SHIPPED_SAMPLES = {"mnist_cnn": "3_*.png", "lenet5": "3_*.png", "cifar_resnet": "cat_*.png"}
 
 
 @dataclass
@@ -79,6 +84,20 @@ def build_case(name: str, seed: int = 0) -> Case:
     return Case(net, running_net, image, layer_module, layer_tensor, classes)
 
 
+@cache
+def shipped_case(name: str) -> Case:
+    """A model of model_store and its torch twin (same weights), a shipped sample picture
+    preprocessed as the server does, and the manifest's CAM layer in both worlds."""
+    net, _ = shipped_torch(name)
+    model = load_store(SHIPPED_STORE, LoadOptions(SessionFactory(1))).get(name)
+    sample = next((PROJECT_ROOT / "static" / "samples" / name).glob(SHIPPED_SAMPLES[name]))
+    image = model.preprocess([sample.read_bytes()], ImageLimits())
+    layer = model.layers.cam_layer
+    assert layer is not None
+    module = net.get_submodule(".".join(layer.strip("/").split("/")[:-1]))  # /a/b/Op_output_0
+    return Case(net, model, image, module, layer, model.manifest.classes)
+
+
 def with_forward(given: ExplainInput, forward: Callable[[np.ndarray], np.ndarray]) -> ExplainInput:
     """`given`, its model's forward runs answered by `forward` (batch -> outputs (N, K)): a
     stand-in network whose answer a test can work out by hand."""
@@ -90,6 +109,12 @@ def with_forward(given: ExplainInput, forward: Callable[[np.ndarray], np.ndarray
 @pytest.fixture(params=REFERENCE_NETS)
 def case(request: pytest.FixtureRequest) -> Case:
     return build_case(request.param)
+
+
+@pytest.fixture(params=SHIPPED_NETS)
+def shipped(request: pytest.FixtureRequest) -> Case:
+    """Each shipped model of SHIPPED_NETS with its torch twin and a sample picture."""
+    return shipped_case(request.param)
 
 
 def torch_layer_activations_and_gradients(

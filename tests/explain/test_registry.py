@@ -20,6 +20,7 @@ SHARED_MODULES = {
     "render",
     "response",
     "service",
+    "superpixel_base",
 }
 
 

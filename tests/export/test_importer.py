@@ -21,11 +21,14 @@ from torch import nn
 from app.config import Settings
 from app.export.__main__ import main
 from app.export.import_checks import ImportOptions, ModelImportError
+from app.export.import_command import describe
 from app.export.importer import import_model
 from app.export.presets import PRESETS
+from app.gradients.ops import BACKWARD_RULES
 from app.main import create_app
 from app.runtime.loader import load_store
 from tests.conftest import png_bytes
+from tests.gradients import broken_rules
 from tests.tiny_models import tiny_cnn
 
 LABELS = [f"thing {i}" for i in range(5)]
@@ -118,7 +121,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "legacy": legacy_export(folder / "legacy.onnx"),
         "dynamo": dynamo_export(folder / "dynamo.onnx"),
         "keras": nhwc_graph(folder / "keras.onnx"),
-        "gelu": nhwc_graph(folder / "gelu.onnx", extra="Erf"),
+        "atan": nhwc_graph(folder / "atan.onnx", extra="Atan"),
         "fixed": legacy_export(folder / "fixed.onnx", dynamic=False),
     }
 
@@ -127,7 +130,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def store(made: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every good source imported through the command line."""
     out = tmp_path_factory.mktemp("store")
-    for name in ("legacy", "dynamo", "keras", "gelu", "fixed"):
+    for name in ("legacy", "dynamo", "keras", "atan", "fixed"):
         main(["import", str(made[name]), "--name", name, "--labels", str(made["labels"]),
               "--mean", "0.5", "--std", "0.25", "--out", str(out)])  # fmt: skip
     return out
@@ -180,14 +183,14 @@ def test_a_fixed_batch_axis_is_freed_and_serves_batches(client, store):
 def test_an_op_without_a_backward_rule_is_named_and_forward_methods_still_work(
     made, tmp_path, capsys, client
 ):
-    main(["import", str(made["gelu"]), "--name", "gelu", "--labels", str(made["labels"]),
+    main(["import", str(made["atan"]), "--name", "atan", "--labels", str(made["labels"]),
           "--out", str(tmp_path)])  # fmt: skip
     printed = capsys.readouterr().out
-    assert "Erf (node 'model/conv/Erf')" in printed
+    assert "Atan (node 'model/conv/Atan')" in printed
     assert "occlusion" in printed and "saliency" not in printed
-    assert (tmp_path / "gelu" / "1" / "model.onnx").is_file()
+    assert (tmp_path / "atan" / "1" / "model.onnx").is_file()
     picture = png_bytes(Image.new("RGB", (16, 16), (10, 200, 30)))
-    response = client.post("/predict?model=gelu", files={"file": ("p.png", picture, "image/png")})
+    response = client.post("/predict?model=atan", files={"file": ("p.png", picture, "image/png")})
     assert response.status_code == 200
 
 
@@ -198,6 +201,28 @@ def test_the_import_report_names_the_methods_and_the_cam_layer(made, tmp_path):
     assert report.unsupported == [] and report.gradient_error is None
     assert {"saliency", "grad_cam", "occlusion"} <= set(report.methods)
     assert report.input.batch is None and report.opset == 17 and report.classes == 5
+
+
+def test_the_import_report_gives_op_coverage_and_the_self_check(made, tmp_path):
+    report = import_model(made["legacy"], ImportOptions("checked", labels_file=made["labels"]),
+                          tmp_path, "test")  # fmt: skip
+    assert report.path_ops["Conv"] == 2 and report.path_ops["Relu"] >= 2
+    assert report.self_check is not None and report.self_check.passed
+    printed = describe(report)
+    assert (
+        f"{len(report.path_ops)} of {len(report.path_ops)} op types on the gradient path" in printed
+    )
+    assert "Conv 2" in printed
+    assert "gradient self-check passed: largest relative error" in printed
+
+
+def test_the_import_report_says_when_the_self_check_fails(made, tmp_path, monkeypatch):
+    monkeypatch.setitem(BACKWARD_RULES, "Relu", broken_rules.scaled("Relu", 1.05))
+    report = import_model(made["legacy"], ImportOptions("wrong", labels_file=made["labels"]),
+                          tmp_path, "test")  # fmt: skip
+    assert report.self_check is not None and not report.self_check.passed
+    assert "saliency" not in report.methods and "occlusion" in report.methods
+    assert "self-check FAILED" in describe(report)
 
 
 def test_a_preset_fills_size_preprocessing_and_labels(tmp_path):

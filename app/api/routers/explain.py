@@ -3,6 +3,7 @@
 (No `from __future__ import annotations` here: each route's query model is made at run time
 and FastAPI must see it as an object, not a string.)"""
 
+import inspect
 from collections.abc import Hashable
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from app.api.deps import RegistryDep, ServicesDep
 from app.api.disconnect import run_unless_disconnected
 from app.api.intake import read_upload
 from app.api.openapi import image_request_body
-from app.explain.base import Method, MethodParams
+from app.explain.base import Method, MethodParams, Workload
 from app.explain.options import ExplainOptions
 from app.explain.registry import METHODS
 from app.explain.response import ExplainResponse
@@ -31,6 +32,11 @@ class ModelChoice(BaseModel):
     version: int | None = Field(None, ge=1, description="default: the highest")
 
 
+class PassCount(BaseModel):
+    forward: int = Field(description="rows run forwards (whole, or from a layer on)")
+    backward: int = Field(description="rows run backwards (whole, or down to a layer)")
+
+
 class MethodInfo(BaseModel):
     key: str = Field(description="the method's URL segment: POST /explain/{key}")
     family: str
@@ -39,6 +45,11 @@ class MethodInfo(BaseModel):
     needs_gradients: bool
     parameters: dict[str, Any] = Field(description="JSON schema of each own parameter")
     models: list[str] = Field(description="the loaded models it works on")
+    cost_rule: str = Field(description="what one request costs, in terms of its parameters")
+    cost: dict[str, PassCount] = Field(
+        description="per model it works on: the passes of one request with the default "
+        "parameters and one target; the forward passes count against the request's budget"
+    )
 
 
 class MethodList(BaseModel):
@@ -120,17 +131,22 @@ for _key, _method in METHODS.items():
 def list_methods(registry: RegistryDep) -> MethodList:
     """List the explanation methods, their parameters, and the models that support each."""
     models = registry.latest()
-    return MethodList(
-        methods=[
-            MethodInfo(
-                key=key,
-                family=method.family,
-                summary=method.summary,
-                uses_layer=method.uses_layer,
-                needs_gradients=method.needs_gradients,
-                parameters=method.Params.model_json_schema().get("properties", {}),
-                models=[m.name for m in models if method.supports(m)],
-            )
-            for key, method in METHODS.items()
-        ]
+    return MethodList(methods=[method_info(key, method, models) for key, method in METHODS.items()])
+
+
+def method_info(key: str, method: Method, models: list[RunningModel]) -> MethodInfo:
+    supported = [model for model in models if method.supports(model)]
+    costs = {
+        model.name: method.cost(method.Params(), Workload.default(model)) for model in supported
+    }
+    return MethodInfo(
+        key=key,
+        family=method.family,
+        summary=method.summary,
+        uses_layer=method.uses_layer,
+        needs_gradients=method.needs_gradients,
+        parameters=method.Params.model_json_schema().get("properties", {}),
+        models=[model.name for model in supported],
+        cost_rule=inspect.getdoc(method.cost) or "",
+        cost={name: PassCount(forward=c.forward, backward=c.backward) for name, c in costs.items()},
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import NamedModelDep, RegistryDep
-from app.api.schemas import GradientSupport, ModelDetail, ModelList, ModelSummary
+from app.api.schemas import GradientCheck, GradientSupport, ModelDetail, ModelList, ModelSummary
+from app.gradients.self_check import SelfCheck
 from app.runtime.model import RunningModel
 from app.runtime.registry import ModelRegistry
 
@@ -38,12 +39,28 @@ def get_model(model: NamedModelDep, registry: RegistryDep) -> ModelDetail:
         load_seconds=round(model.facts.seconds, 4),
         gradients=GradientSupport(
             available=engine.available,
+            status=engine.status,
+            code=engine.code,
             error=engine.error,
+            check=_check(engine.check),
             build_seconds=round(engine.stats.build_seconds, 4),
             session_bytes=engine.stats.session_bytes,
             cam_layer=model.layers.cam_layer,
             conv_layers=list(model.layers.conv_layers),
         ),
+    )
+
+
+def _check(check: SelfCheck | None) -> GradientCheck | None:
+    if check is None:
+        return None
+    return GradientCheck(
+        passed=check.passed,
+        error=check.error,
+        tolerance=check.tolerance,
+        resolution=check.resolution,
+        worst=check.worst,
+        seconds=round(check.seconds, 4),
     )
 
 

@@ -15,10 +15,10 @@ from fastapi.templating import Jinja2Templates
 
 from app.api.deps import RegistryDep, SettingsDep
 from app.config import PROJECT_ROOT
+from app.runtime.samples import SAMPLE_SUFFIXES
 
 STATIC_DIR = PROJECT_ROOT / "static"
 SAMPLES_DIR = STATIC_DIR / "samples"
-SAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
 
 # The sample a model's page opens on, where its first by name is not the clearest (the cat

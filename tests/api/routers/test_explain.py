@@ -12,8 +12,10 @@ from PIL import Image
 
 from app.config import Settings
 from app.explain.registry import METHODS
+from app.gradients.ops import BACKWARD_RULES
 from app.main import create_app
-from tests.tiny_models import manifest_fields, tiny_cnn, write_store_entry
+from tests.gradients import broken_rules
+from tests.tiny_models import manifest_fields, tiny_cnn, tiny_vit, write_store_entry
 
 PNG = {"content-type": "image/png"}
 
@@ -104,20 +106,66 @@ def test_the_method_list_names_parameters_and_supporting_models(client):
     assert methods["grad_cam"]["models"] == ["tiny_digits", "tiny_rgb"]
 
 
+def test_the_method_list_gives_each_method_its_cost_on_each_model(client):
+    methods = {m["key"]: m for m in client.get("/explain").json()["methods"]}
+    for method in methods.values():
+        assert set(method["cost"]) == set(method["models"]) and method["cost_rule"]
+    assert methods["smoothgrad"]["cost"]["tiny_digits"] == {"forward": 25, "backward": 25}
+    assert methods["rise"]["cost"]["tiny_rgb"] == {"forward": 1000, "backward": 0}
+    # the tiny models' CAM layer has 8 channels: one pass for them all, one per channel
+    assert methods["ablation_cam"]["cost"]["tiny_digits"] == {"forward": 9, "backward": 0}
+    assert methods["grad_cam"]["cost"]["tiny_digits"] == {"forward": 1, "backward": 1}
+
+
 def test_an_op_without_a_backward_rule_stops_only_the_gradient_methods(tmp_path, digit_png):
-    model = tiny_cnn(1, 28, 10, activation="Erf")
-    write_store_entry(tmp_path, model, manifest_fields("erf_net", 1, 28, 10))
-    with TestClient(create_app(Settings(model_store=tmp_path, default_model="erf_net"))) as client:
+    model = tiny_cnn(1, 28, 10, activation="Atan")
+    write_store_entry(tmp_path, model, manifest_fields("atan_net", 1, 28, 10))
+    with TestClient(create_app(Settings(model_store=tmp_path, default_model="atan_net"))) as client:
         assert client.post("/predict", content=digit_png, headers=PNG).status_code == 200
         response = _explain(client, "saliency", digit_png)
         assert response.status_code == 422
         error = response.json()["error"]
         assert error["code"] == "gradients_unsupported"
-        assert "'Erf'" in error["message"] and "node" in error["message"]
-        detail = client.get("/models/erf_net").json()["gradients"]
-        assert not detail["available"] and "Erf" in detail["error"]
+        assert "'Atan'" in error["message"] and "node" in error["message"]
+        detail = client.get("/models/atan_net").json()["gradients"]
+        assert not detail["available"] and "Atan" in detail["error"]
         listed = {m["key"]: m["models"] for m in client.get("/explain").json()["methods"]}
         assert listed["saliency"] == []
+
+
+@pytest.mark.parametrize("graphs", ["eager", "lazy"])
+def test_a_rule_that_fails_the_self_check_stops_only_the_gradient_methods(
+    tmp_path, digit_png, monkeypatch, graphs
+):
+    monkeypatch.setitem(BACKWARD_RULES, "Relu", broken_rules.scaled("Relu", 1.05))
+    write_store_entry(tmp_path, tiny_cnn(1, 28, 10), manifest_fields("wrong_net", 1, 28, 10))
+    settings = Settings(model_store=tmp_path, default_model="wrong_net", explain_graphs=graphs)
+    with TestClient(create_app(settings)) as client:
+        before = client.get("/models/wrong_net").json()["gradients"]
+        assert before["status"] == ("unverified" if graphs == "eager" else "pending")
+        error = _explain(client, "saliency", digit_png).json()["error"]
+        assert error["code"] == "gradients_unverified"
+        assert "self-check FAILED" in error["message"]
+        assert "largest relative error" in error["message"]
+        assert _explain(client, "grad_cam", digit_png).status_code == 422
+        assert _explain(client, "occlusion", digit_png).status_code == 200
+        detail = client.get("/models/wrong_net").json()["gradients"]
+        assert not detail["available"] and detail["code"] == "gradients_unverified"
+        assert detail["status"] == "unverified"
+        assert not detail["check"]["passed"] and detail["check"]["error"] > 0.01
+
+
+def test_a_token_model_gets_gradient_maps_but_its_cams_are_refused_with_the_reason(
+    tmp_path, digit_png
+):
+    fields = {**manifest_fields("tiny_vit", 1, 28, 10), "layers": {"cam": None, "features": []}}
+    write_store_entry(tmp_path, tiny_vit(1, 28, 10), fields)
+    with TestClient(create_app(Settings(model_store=tmp_path, default_model="tiny_vit"))) as client:
+        assert _explain(client, "saliency", digit_png).status_code == 200
+        response = _explain(client, "grad_cam", digit_png)
+        assert response.status_code == 422
+        assert "attention" in response.json()["error"]["message"]
+        assert client.get("/models/tiny_vit").json()["gradients"]["check"]["passed"]
 
 
 def test_occlusion_returns_a_class_map_picture_with_a_legend(client, digit_png):
@@ -166,14 +214,14 @@ def test_faithfulness_passes_count_against_the_same_budget(tiny_store, digit_png
         assert "the limit is 28" in error["message"]
 
 
-@pytest.mark.parametrize("method", ["occlusion", "rise", "score_cam"])
+@pytest.mark.parametrize("method", ["occlusion", "rise", "score_cam", "eigen_cam", "ablation_cam"])
 def test_forward_only_methods_work_on_a_model_without_gradients(tmp_path, digit_png, method):
-    model = tiny_cnn(1, 28, 10, activation="Erf")
-    write_store_entry(tmp_path, model, manifest_fields("erf_net", 1, 28, 10))
-    with TestClient(create_app(Settings(model_store=tmp_path, default_model="erf_net"))) as client:
+    model = tiny_cnn(1, 28, 10, activation="Atan")
+    write_store_entry(tmp_path, model, manifest_fields("atan_net", 1, 28, 10))
+    with TestClient(create_app(Settings(model_store=tmp_path, default_model="atan_net"))) as client:
         assert _explain(client, method, digit_png).status_code == 200
         listed = {m["key"]: m["models"] for m in client.get("/explain").json()["methods"]}
-        assert listed[method] == ["erf_net"]
+        assert listed[method] == ["atan_net"]
 
 
 @pytest.mark.parametrize(

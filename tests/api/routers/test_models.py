@@ -36,6 +36,15 @@ def test_a_model_description_says_whether_gradients_work_and_what_they_cost(clie
     assert client.get("/models/tiny_digits").json()["gradients"]["build_seconds"] > 0
 
 
+def test_a_model_description_gives_the_gradient_self_check_and_its_time(client):
+    gradients = client.get("/models/tiny_digits").json()["gradients"]
+    check = gradients["check"]
+    assert check["passed"] and gradients["code"] is None
+    assert 0 <= check["error"] <= check["tolerance"] and check["seconds"] > 0
+    assert 0 <= check["resolution"] <= check["tolerance"]
+    assert "sample" in check["worst"]
+
+
 def test_a_named_version_is_described(client):
     assert client.get("/models/tiny_digits?version=1").json()["version"] == 1
 

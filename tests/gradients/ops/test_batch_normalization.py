@@ -24,3 +24,16 @@ CASES = [
 )
 def test_batch_normalization_gradient_matches_torch(nodes, constants, reference):
     assert_data_movement_matches(nodes, constants, reference)
+
+
+def test_batch_normalization_with_zero_init_gammas_matches_torch():
+    """timm's zero_init_last: the last BatchNorm of a residual branch starts with gamma 0."""
+    gamma = np.array([0.0, 1.2, 0.0], np.float32)
+    node = one_node("BatchNormalization", ["x", "g", "b", "m", "v"], epsilon=1e-5)
+    constants = {"g": gamma, "b": BIAS, "m": MEAN, "v": VAR}
+
+    def reference(x):
+        stats = (MEAN, VAR, gamma, BIAS)
+        return F.batch_norm(x, *(torch.tensor(a, dtype=x.dtype) for a in stats), eps=1e-5)
+
+    assert_data_movement_matches([node], constants, reference)

@@ -37,3 +37,12 @@ def test_clip_with_attribute_bounds_matches_torch():
     node = helper.make_node("Clip", ["x"], ["y"], min=-0.5, max=0.5)
     model = op_model([node], ["N", 6], opset=6)
     assert_gradient_matches(model, lambda x: F.hardtanh(x, -0.5, 0.5), random_input((3, 6)))
+
+
+def test_relu6_exactly_at_its_bounds_passes_no_gradient_as_torch():
+    """Saturated ReLU6 units sit exactly at 0 or 6 (after a ReLU6 the next depthwise conv
+    of a zero window gives exact zeros); hardtanh's backward passes nothing there."""
+    node = helper.make_node("Clip", ["x", "lo", "hi"], ["y"])
+    model = op_model([node], ["N", 6], {"lo": np.float32(0.0), "hi": np.float32(6.0)})
+    x = np.array([[0.0, 6.0, 3.0, -1.0, 7.0, 1e-7], [6.0, 0.0, 5.999, 2.0, 0.0, 6.0]], np.float32)
+    assert_gradient_matches(model, lambda t: F.relu6(t), x)

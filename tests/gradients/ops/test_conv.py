@@ -98,3 +98,20 @@ def test_conv_input_gradient_is_a_flipped_conv_only_for_wide_stride_1_convs(
     model = op_model([node], ["N", channels, 8, 8], {"w": constant((channels, channels, 3, 3))})
     backward = build_explain_graph(model).model.graph.node[1:]
     assert [n.op_type for n in backward if "Conv" in n.op_type] == [expected]
+
+
+def test_a_strided_conv_on_post_relu_zeros_with_a_dead_channel_matches_torch():
+    """What real networks feed a conv: exact zeros after a ReLU, an odd size under stride 2
+    with "same" pads, and an output channel whose folded weights are all zero."""
+    weight = constant((5, 4, 3, 3))
+    weight[2] = 0.0  # a zero-init (or pruned) channel
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"]),
+        helper.make_node("Conv", ["r", "w"], ["y"], strides=[2, 2], pads=[1, 1, 1, 1]),
+    ]
+    model = op_model(nodes, ["N", 4, 11, 9], {"w": weight})
+
+    def reference(x):
+        return F.conv2d(F.relu(x), torch.tensor(weight, dtype=x.dtype), stride=2, padding=1)
+
+    assert_gradient_matches(model, reference, random_input((2, 4, 11, 9)))

@@ -54,3 +54,20 @@ def test_max_pool_of_ties_sends_the_gradient_to_the_first_maximum_as_torch(kerne
         return F.max_pool2d(t, kernel, stride, pad)
 
     assert_gradient_matches(model, reference, x)
+
+
+def test_max_pool_of_a_relu_output_with_all_zero_windows_matches_torch():
+    """ResNet's stem: a 3x3 stride-2 pool with pads over ReLU outputs, where whole windows are
+    exact zeros (ties everywhere) and the size is odd."""
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"]),
+        helper.make_node("MaxPool", ["r"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+                         pads=[1, 1, 1, 1]),
+    ]  # fmt: skip
+    model = op_model(nodes, ["N", 3, 9, 11])
+    x = random_input((2, 3, 9, 11)) - 1.0  # mostly negative: most windows all zeros
+
+    def reference(t):
+        return F.max_pool2d(F.relu(t), 3, 2, 1)
+
+    assert_gradient_matches(model, reference, x)

@@ -2,11 +2,17 @@
 
 import numpy as np
 import pytest
+import torch
 import torch.nn.functional as F
 from onnx import helper
 
 from app.gradients import build_explain_graph
-from tests.gradients.reference import assert_activation_matches, op_model, random_input
+from tests.gradients.reference import (
+    assert_activation_matches,
+    assert_gradient_matches,
+    op_model,
+    random_input,
+)
 from tests.gradients.sessions import explain_session
 
 
@@ -41,3 +47,22 @@ def test_relu_rule_leaves_relu6_and_leaky_relu_on_their_plain_gradient(relu_rule
     plain = explain_session(build_explain_graph(model)).run(x, seed, 0).input_grad
     ruled = explain_session(build_explain_graph(model)).run(x, seed, relu_rule).input_grad
     np.testing.assert_array_equal(ruled, plain)
+
+
+def test_relu_after_a_zero_init_batch_norm_gets_exact_zeros_and_passes_nothing_there():
+    """A residual branch's last BatchNorm with gamma 0 (timm's zero_init_last) gives exact
+    zeros; torch's relu passes no gradient at 0, and neither may the engine."""
+    gamma = np.zeros(3, np.float32)
+    gamma[1] = 1.5  # one live channel beside two dead ones
+    nodes = [
+        helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"], ["n"]),
+        helper.make_node("Relu", ["n"], ["y"]),
+    ]
+    constants = {"g": gamma, "b": np.zeros(3, np.float32), "m": np.zeros(3, np.float32),
+                 "v": np.ones(3, np.float32)}  # fmt: skip
+    model = op_model(nodes, ["N", 3, 4, 5], constants)
+
+    def reference(x):
+        return F.relu(x * torch.tensor(gamma, dtype=x.dtype).reshape(3, 1, 1) / (1 + 1e-5) ** 0.5)
+
+    assert_gradient_matches(model, reference, random_input((2, 3, 4, 5)))
