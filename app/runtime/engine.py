@@ -12,14 +12,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 
 from app.errors import GradientsUnsupportedError, GradientsUnverifiedError
 from app.gradients import (
+    ExplainGraph,
     ExplainResult,
     ExplainSession,
     UnsupportedOpError,
@@ -28,7 +30,7 @@ from app.gradients import (
 )
 from app.gradients.self_check import SelfCheck
 from app.gradients.verification import verify_explain_sessions
-from app.runtime.cancellation import run_session
+from app.runtime.cancellation import run_session, with_run_options
 from app.runtime.derived import DerivedSessions
 from app.runtime.explain_batching import current_group
 from app.runtime.sessions import SessionFactory
@@ -170,9 +172,15 @@ class GradientEngine:
                 sessions["cam"] = self.session(self.default_layers, False)
         except GradientsUnsupportedError:
             return None  # `error` says why
+        # Its own run options: the check must not stop when the request that waits for it
+        # goes away, and the arena each session grew for it is given back afterwards.
+        options = ort.RunOptions()
+        options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         try:
-            check = verify_explain_sessions(
-                self.graph, sessions, forward, input_shape, self.sessions.create
+            check = with_run_options(
+                options,
+                verify_explain_sessions,
+                *(self.graph, sessions, forward, input_shape, self.sessions.create),
             )
         except Exception as error:  # a check that cannot run proves nothing: refuse
             self._refuse(f"the gradient self-check could not run ({type(error).__name__}: {error})")
@@ -257,5 +265,8 @@ class GradientEngine:
             self.stats = EngineStats(seconds, grown)
         return session
 
-    def _session_on(self, graph) -> ExplainSession:
-        return ExplainSession(graph, self.sessions.create(graph.model), run_session)
+    def _session_on(self, graph: ExplainGraph) -> ExplainSession:
+        session = self.sessions.create(graph.model)
+        # The session holds its own copy of the weights, and a run needs only the graph's
+        # names: the ModelProto (tens of MB for a photo model) is let go.
+        return ExplainSession(replace(graph, model=onnx.ModelProto()), session, run_session)

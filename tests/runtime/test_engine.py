@@ -8,11 +8,13 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 
 from app.errors import GradientsUnverifiedError
 from app.gradients.ops import BACKWARD_RULES
 from app.runtime import engine as engine_module
+from app.runtime.cancellation import RunCancelledError, with_run_options
 from app.runtime.derived import DerivedSessions
 from app.runtime.engine import GradientEngine
 from app.runtime.loader import LoadOptions, load_store
@@ -94,3 +96,12 @@ def test_an_eager_engine_is_checked_before_the_model_is_served(tmp_path, monkeyp
     assert model.engine.status == "verified" and model.engine.check.seconds > 0
     monkeypatch.setattr(engine_module, "verify_explain_sessions", None)  # never again
     model.engine.run(*_inputs(model))
+
+
+def test_a_first_use_check_finishes_when_the_request_waiting_for_it_is_cancelled(tmp_path):
+    model = _model(tmp_path)
+    options = ort.RunOptions()
+    options.terminate = True  # its client left
+    with pytest.raises(RunCancelledError):
+        with_run_options(options, model.engine.run, *_inputs(model))
+    assert model.engine.status == "verified"
