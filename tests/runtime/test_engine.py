@@ -12,6 +12,7 @@ import onnxruntime as ort
 import pytest
 
 from app.errors import GradientsUnverifiedError
+from app.gradients import build_explain_graph
 from app.gradients.ops import BACKWARD_RULES
 from app.runtime import engine as engine_module
 from app.runtime.cancellation import RunCancelledError, with_run_options
@@ -105,3 +106,11 @@ def test_a_first_use_check_finishes_when_the_request_waiting_for_it_is_cancelled
     with pytest.raises(RunCancelledError):
         with_run_options(options, model.engine.run, *_inputs(model))
     assert model.engine.status == "verified"
+
+
+def test_a_graph_built_again_is_byte_identical_to_the_one_checked(tmp_path):
+    # A default graph evicted from the session cache is rebuilt without a second check.
+    model = _model(tmp_path)
+    layers = [model.layers.cam_layer]
+    first, again = (build_explain_graph(model.graph, layers).model for _ in range(2))
+    assert first.SerializeToString() == again.SerializeToString()
