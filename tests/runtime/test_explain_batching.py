@@ -17,7 +17,7 @@ from PIL import Image
 from app.config import Settings
 from app.gradients import ExplainResult, ExplainSession
 from app.main import create_app
-from app.runtime.explain_batching import ExplainGroup, in_group
+from app.runtime.explain_batching import ROW_ELEMENTS, ExplainGroup, in_group, rows_per_run
 from tests.conftest import services_of
 
 PNG = {"content-type": "image/png"}
@@ -48,6 +48,29 @@ def test_members_of_a_group_share_one_run_and_get_their_own_rows():
     for image, result in zip(inputs, results, strict=True):
         np.testing.assert_array_equal(result.input_grad, 2 * image)
         np.testing.assert_array_equal(result.logits[:, 0], image[:, 0, 0] + 1)
+
+
+@pytest.mark.parametrize(
+    ("shape", "rows"), [((1, 28, 28), 8), ((3, 32, 32), 8), ((3, 64, 64), 2), ((3, 224, 224), 1)]
+)
+def test_an_explain_run_takes_fewer_rows_the_larger_its_input(shape, rows):
+    assert rows_per_run(int(np.prod(shape))) == rows
+
+
+def test_large_members_of_a_group_run_in_stacks_of_rows_per_run():
+    calls: list[int] = []
+    group = ExplainGroup(3)
+    side = int(np.sqrt(ROW_ELEMENTS // 2)) + 1  # two rows are past ROW_ELEMENTS, one is not
+    inputs = [np.full((1, side, side), index, np.float32) for index in range(3)]
+
+    def member(image: np.ndarray) -> ExplainResult:
+        return in_group(group, group.run, "graph", image, np.ones((1, 3)), fake_runner(calls))
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(member, inputs))
+    assert calls == [1, 1, 1]
+    for image, result in zip(inputs, results, strict=True):
+        np.testing.assert_array_equal(result.input_grad, 2 * image)
 
 
 def test_a_member_that_finishes_without_a_run_does_not_hold_the_others():

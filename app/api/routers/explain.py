@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Hashable
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, create_model
 
@@ -19,7 +20,7 @@ from app.explain.options import ExplainOptions
 from app.explain.registry import METHODS
 from app.explain.response import ExplainResponse
 from app.explain.service import ImageUpload, RequestLimits, explain_image
-from app.runtime.explain_batching import in_group
+from app.runtime.explain_batching import in_group, rows_per_run
 from app.runtime.model import RunningModel
 
 router = APIRouter(tags=["explain"])
@@ -67,8 +68,11 @@ def batch_key(
 ) -> Hashable | None:
     """What explanations must share to run together (their explain-graph runs stacked): the
     gradient and CAM methods, on one model version, with the same parameters. Others run
-    alone (a perturbation method's many forward runs gain nothing from company)."""
+    alone: a perturbation method's many forward runs gain nothing from company, nor does a
+    model whose explain runs are fastest one row at a time (`rows_per_run`: photo sizes)."""
     if method.family not in ("gradient", "cam"):
+        return None
+    if rows_per_run(int(np.prod(model.spec.batch_shape(1)))) == 1:
         return None
     return (model.name, model.version, key, params.model_dump_json(), options.model_dump_json())
 
