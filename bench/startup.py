@@ -2,9 +2,9 @@
 built and self-checked at start-up (eager, the default) against on the first gradient
 request (lazy), alternated round by round on the same machine.
 
-Per mode: seconds from launch until /health/ready answers, resident memory once ready (idle),
-the first /explain/saliency on the photo model (it waits for that model's build and check
-when lazy), a second one, and the resident memory after them.
+Per mode: seconds from launch until /health/ready answers, the peak resident memory until
+then, the resident memory once ready (idle), the first /explain/saliency on the photo model
+(it waits for that model's build and check when lazy) and a second one.
 
     python -m bench.startup [--rounds 3]
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import httpx
 
 from app.config import PROJECT_ROOT
-from bench.proc import rss_mib
+from bench.proc import peak_rss_mib, rss_mib
 from bench.server import server_process
 
 PHOTO = PROJECT_ROOT / "static" / "samples" / "efficientnet_lite0" / "chelsea.jpg"
@@ -30,6 +30,7 @@ ENV = {"LANTERN_ORT_INTRA_OP_THREADS": "1", "LANTERN_JOB_RUNNERS": "0"}
 @dataclass(frozen=True)
 class Round:
     ready_seconds: float
+    peak_start_mib: float  # the highest resident memory until ready
     idle_mib: float
     first_explain_ms: float
     second_explain_ms: float
@@ -51,11 +52,11 @@ def one_round(mode: str, photo: bytes) -> Round:
         ready = time.perf_counter() - started
         time.sleep(1.0)  # let start-up's last allocations settle
         pid = server.process.pid
-        idle = rss_mib(pid)
+        peak, idle = peak_rss_mib(pid), rss_mib(pid)
         with httpx.Client(base_url=server.base, timeout=300) as client:
             first = _explain_ms(client, photo)
             second = _explain_ms(client, photo)
-        return Round(ready, idle, first, second, rss_mib(pid))
+        return Round(ready, peak, idle, first, second, rss_mib(pid))
 
 
 def main() -> None:
@@ -67,14 +68,14 @@ def main() -> None:
     for _ in range(rounds):
         for mode in MODES:
             results[mode].append(one_round(mode, photo))
-    print("| LANTERN_EXPLAIN_GRAPHS | ready after | idle RSS | 1st saliency | 2nd | RSS after |")
-    print("|---|---|---|---|---|---|")
+    print("| graphs | ready after | peak RSS until | idle RSS | 1st saliency | 2nd | RSS after |")
+    print("|---|---|---|---|---|---|---|")
     for mode, runs in results.items():
-        ready, idle, after = (_median(runs, f) for f in ("ready_seconds", "idle_mib", "after_mib"))
-        first, second = _median(runs, "first_explain_ms"), _median(runs, "second_explain_ms")
+        figures = [_median(runs, name) for name in Round.__dataclass_fields__]
+        ready, peak, idle, first, second, after = figures
         print(
-            f"| {mode} | {ready:.2f} s | {idle:.0f} MiB | {first:.0f} ms | {second:.0f} ms "
-            f"| {after:.0f} MiB |"
+            f"| {mode} | {ready:.2f} s | {peak:.0f} MiB | {idle:.0f} MiB | {first:.0f} ms "
+            f"| {second:.0f} ms | {after:.0f} MiB |"
         )
     print(f"(medians of {rounds} rounds, modes alternated; one onnxruntime thread)")
 

@@ -52,7 +52,7 @@ def with_taps(graph_model: onnx.ModelProto, names: list[str]) -> onnx.ModelProto
     return tapped
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # one entry at a time: conftest.py runs them in turn
 def engine(key: str) -> Engine:
     model = exported(key)
     layer = default_cam_layer(model, None)
