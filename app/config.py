@@ -68,6 +68,14 @@ class Settings(BaseSettings):
         default=False, description="let idle onnxruntime threads spin (burns CPU between runs)"
     )
     warmup_runs: int = Field(default=1, ge=0)
+    explain_graphs: Literal["background", "eager", "lazy"] = Field(
+        default="background",
+        description="build and self-check each model's explain graphs right after start-up, "
+        "beside the serving (gradient requests meanwhile wait for the check); before the "
+        "server is ready (eager: /health/ready then means checked); or with the first "
+        "gradient request, which waits for both (lazy). A replica with "
+        "LANTERN_ROLE=predictor never builds them",
+    )
     cached_sessions: int = Field(
         default=16, ge=1, le=1024, description="derived sessions (explain graphs, taps) per model"
     )
@@ -113,6 +121,12 @@ class Settings(BaseSettings):
     # Serving: batching, back-pressure, auth, CORS, logs, shutdown (see README "Serving").
     max_batch: int = Field(default=32, ge=1, le=4096, description="images per onnxruntime run")
     max_batch_delay_ms: float = Field(default=2.0, ge=0, le=1000)
+    max_batch_ms: float = Field(
+        default=10.0,
+        gt=0,
+        le=60_000,
+        description="a batch stops growing at about this much work (the model's time per image)",
+    )
     queue_size: int = Field(default=64, ge=1, description="requests admitted per model")
     explain_concurrency: int = Field(default=1, ge=1, le=64)
     explain_queue_size: int = Field(default=4, ge=0, description="explanations waiting")
@@ -185,7 +199,10 @@ class Settings(BaseSettings):
 
     @property
     def load_options(self) -> LoadOptions:
-        return LoadOptions(self.sessions, self.warmup_runs, self.cached_sessions, self.samples_dir)
+        eager = self.explain_graphs == "eager" and self.role != "predictor"
+        return LoadOptions(
+            self.sessions, self.warmup_runs, self.cached_sessions, self.samples_dir, eager
+        )
 
     @property
     def job_limits(self) -> JobLimits:
@@ -204,6 +221,7 @@ class Settings(BaseSettings):
         return BatchLimits(
             max_batch=self.max_batch,
             max_delay=self.max_batch_delay_ms / 1000,
+            max_batch_seconds=self.max_batch_ms / 1000,
             queue_size=self.queue_size,
             retry_after=self.retry_after_seconds,
         )

@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services.registry.adopt(loaded)
         if settings.role != "predictor":  # a predictor runs no jobs, even with a shared store
             await run_in_threadpool(services.runner.start)
+            if settings.explain_graphs == "background":
+                loaded.settle_gradients_in_background()
         log.info("ready: %d model(s), %d refused", len(loaded.models), len(loaded.refused))
         yield
         services.registry.ready = False
@@ -97,11 +99,13 @@ def routers_for(role: str) -> list[APIRouter]:
         jobs.router,
         v1.explain_router,
     ]
+    # The inference routes first: a request is matched against the routes in order, and no
+    # path of theirs overlaps another router's.
     if role == "predictor":
-        return shared + predicting
+        return predicting + shared
     if role == "explainer":
-        return shared + explaining
-    return shared + predicting + explaining + [ui.router, docs.router]
+        return explaining + shared
+    return predicting + explaining + shared + [ui.router, docs.router]
 
 
 def make_services(settings: Settings) -> Services:

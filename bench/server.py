@@ -90,7 +90,7 @@ def _wait_ready(server: Server, timeout: float) -> None:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise TimeoutError("server did not become ready")
 
 

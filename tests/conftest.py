@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
 from bench.redis_server import redis_server
 from tests.tiny_models import manifest_fields, tiny_cnn, write_store_entry
+
+# The suite checks explain graphs before the app is ready (eager), so that what a test reads
+# right after start-up does not race the background check of the default; the background mode
+# has its own tests (tests/test_background_check.py). Servers the tests start inherit it.
+os.environ.setdefault("LANTERN_EXPLAIN_GRAPHS", "eager")
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 SHIPPED_STORE = PROJECT_ROOT / "model_store"

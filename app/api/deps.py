@@ -96,16 +96,17 @@ VersionQuery = Annotated[
 ]
 
 
-def get_named_model(
+async def get_named_model(
     registry: RegistryDep,
     name: Annotated[str, Path(description="model name")],
     version: VersionQuery = None,
 ) -> RunningModel:
-    """The model named in the path, at `?version=` or its highest version."""
+    """The model named in the path, at `?version=` or its highest version. (Dependencies
+    are `async`: FastAPI runs a plain `def` one in a worker thread, a hop per request.)"""
     return registry.get(name, version)
 
 
-def get_chosen_model(
+async def get_chosen_model(
     registry: RegistryDep,
     settings: SettingsDep,
     model: Annotated[

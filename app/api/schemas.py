@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -51,16 +51,23 @@ class GradientCheck(BaseModel):
         "disagreement was found (a figure within 4 times it passes)"
     )
     worst: str = Field(description="where the largest disagreement was found")
-    seconds: float = Field(description="time the check took when the model loaded")
+    seconds: float = Field(description="time the check took (at load, or on first use)")
 
 
 class GradientSupport(BaseModel):
     available: bool = Field(description="whether the gradient methods work for this model")
+    status: Literal["verified", "pending", "unchecked", "unsupported", "unverified"] = Field(
+        description="verified: the self-check passed; pending: it runs with the first gradient "
+        "request (LANTERN_EXPLAIN_GRAPHS=lazy); unsupported or unverified: the methods are off"
+    )
     code: str | None = Field(description="gradients_unsupported or gradients_unverified")
     error: str | None = Field(description="why not: the op without a rule, or the self-check")
-    check: GradientCheck | None = Field(description="the self-check run at load (null: not run)")
-    build_seconds: float = Field(description="time to build the explain graph and its session")
-    session_bytes: int = Field(description="extra resident memory of that session")
+    check: GradientCheck | None = Field(description="the self-check (null: not run yet)")
+    build_seconds: float = Field(
+        description="time to build the default explain graphs and their sessions (0 until "
+        "their first use with LANTERN_EXPLAIN_GRAPHS=lazy)"
+    )
+    session_bytes: int = Field(description="extra resident memory of those sessions")
     cam_layer: str | None = Field(description="default layer for class activation maps")
     conv_layers: list[str] = Field(description="layers a CAM can use (`layer` parameter)")
 

@@ -17,6 +17,7 @@ from app.explain.base import (
     reduce_channels,
 )
 from app.gradients import ReluRule
+from app.runtime.explain_batching import rows_per_run
 
 ChannelReduction = Literal["max_abs", "sum", "abs_sum"]
 Attribution = tuple[np.ndarray, dict[str, Any]]
@@ -57,12 +58,14 @@ class GradientMethod(Method):
 
 
 def weighted_input_gradients(
-    given: ExplainInput, inputs: np.ndarray, weights: np.ndarray, chunk: int = 64
+    given: ExplainInput, inputs: np.ndarray, weights: np.ndarray, chunk: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each target, sum_s weights[s] * d(target logit)/d(inputs[s]), as (T, C, H, W), and
     the logits (T, S, K). `weights` are (S,) numbers or (S, C, H, W) arrays (multiplied
-    element-wise). `inputs` (S, ...) are shared by the targets and run in chunks of at most
-    `chunk` rows, so memory holds one chunk of gradients, not T * S."""
+    element-wise). `inputs` (S, ...) are shared by the targets and run in chunks of `chunk`
+    rows (by default as many as run fastest for the input's size: `rows_per_run`), so memory
+    holds one chunk of activations and gradients, not T * S."""
+    chunk = chunk or rows_per_run(inputs[0].size)
     sums, logits = [], []
     for target in given.targets:
         total = np.zeros(given.nchw(inputs[:1]).shape[1:], dtype=np.float64)  # (C, H, W)

@@ -61,21 +61,48 @@ class PictureStats:
 
 
 def picture_stats(image: Image.Image, background: str) -> PictureStats:
-    """The statistics of a small copy of `image`, transparency on `background`."""
+    """The statistics of a small copy of `image`, transparency on `background`. The grey
+    levels are counted once (R + G + B takes 766 values), and the percentiles, the
+    near-binary share and the 32-bin histogram are read off those counts: the same numbers
+    as numpy's percentile and histogram, at a fraction of their cost per call."""
     small = to_eight_bit(shrink(image, WORKING_SIDE))
-    pixels = np.asarray(to_rgb(small, background), dtype=np.float64)  # (H, W, 3)
-    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]  # (H, W) each
-    rg, yb = red - green, (red + green) / 2 - blue
-    colourfulness = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
-    grey = pixels.mean(axis=2)  # (H, W)
-    low, high = np.percentile(grey, [1, 99])
+    pixels = np.asarray(to_rgb(small, background))  # (H, W, 3) uint8
+    return PictureStats(colourfulness(pixels), *_grey_stats(pixels))
+
+
+def colourfulness(pixels: np.ndarray) -> float:
+    """Hasler & Suesstrunk's colourfulness of (H, W, 3) uint8 pixels (0 for grey ones)."""
+    red, green, blue = (pixels[..., i].astype(np.float64) for i in range(3))  # (H, W) each
+    rg = red - green
+    if not rg.any() and not (green - blue).any():
+        return 0.0
+    yb = (red + green) / 2 - blue
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def _grey_stats(pixels: np.ndarray) -> tuple[float, float, float]:
+    """(tonal span, near-binary share, background share) of the grey levels (R + G + B) / 3."""
+    sums = pixels.astype(np.int32).sum(axis=2).ravel()  # 3 x grey, 0..765
+    counts = np.bincount(sums, minlength=766)
+    total = sums.size
+    cumulative = np.cumsum(counts)
+    low, high = (_percentile(cumulative, total, q) / 3 for q in (1, 99))
     span = high - low
     band = 0.25 * span
+    grey = np.arange(766) / 3
     near = (np.abs(grey - low) <= band) | (np.abs(grey - high) <= band)
-    counts = np.histogram(grey, bins=32, range=(0, 256))[0]
-    return PictureStats(
-        float(colourfulness), float(span), float(near.mean()), float(counts.max() / grey.size)
-    )
+    bins = np.minimum(np.arange(766) // 24, 31)  # 32 bins of 8 grey levels over [0, 256)
+    background = np.bincount(bins, weights=counts, minlength=32).max() / total
+    return float(span), float(counts[near].sum() / total), float(background)
+
+
+def _percentile(cumulative: np.ndarray, total: int, q: float) -> float:
+    """numpy's `linear` percentile of the values whose counts sum to `cumulative`."""
+    position = q / 100 * (total - 1)
+    below = int(np.floor(position))
+    lower = int(np.searchsorted(cumulative, below, side="right"))
+    upper = int(np.searchsorted(cumulative, min(below + 1, total - 1), side="right"))
+    return lower + (upper - lower) * (position - below)
 
 
 def looks_like_drawing(stats: PictureStats) -> bool:

@@ -1,7 +1,10 @@
 """Dynamic batching: requests for one model that arrive within `max_delay` run as one
 onnxruntime batch of up to `max_batch` images; each caller gets back exactly its own rows.
 The worker only waits for requests it knows are coming (admitted, still being decoded), so
-a lone request runs at once and adds no delay.
+a lone request runs at once and adds no delay. A batch also stops growing at about
+`max_batch_seconds` of work, from the model's measured time per image: batching a large
+model on a CPU barely raises its throughput, but each image added makes the next request
+wait longer and holds more activation memory (a batch of 32 photos takes ~0.5 GB).
 
 Each model version has a `ModelBatcher` with a bounded number of admitted requests (the
 queue) and one worker task that forms batches in arrival order. A request that waits past
@@ -35,6 +38,7 @@ class BatchObserver(Protocol):
 class BatchLimits:
     max_batch: int = 32
     max_delay: float = 0.002  # seconds
+    max_batch_seconds: float | None = None  # a batch's work, by the time per image; None: any
     queue_size: int = 64  # requests admitted per model
     retry_after: int = 1  # seconds, for the 503s
 
@@ -57,6 +61,7 @@ class ModelBatcher:
         self.limits = limits
         self.observer = observer
         self.admitted = 0
+        self.seconds_per_image: float | None = None  # moving average of the runs so far
         self._jobs: deque[_Job] = deque()
         self._arrived = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
@@ -122,7 +127,7 @@ class ModelBatcher:
         """Wait for admitted requests still being read or decoded, until `max_batch` images
         are queued or the oldest job is `max_delay` old; when every admitted request is
         already queued, nothing more is coming soon and the batch runs at once."""
-        while self._jobs and self._queued_images() < self.limits.max_batch:
+        while self._jobs and self._queued_images() < self.batch_images():
             remaining = self._jobs[0].queued + self.limits.max_delay - time.monotonic()
             if remaining <= 0 or self.admitted <= len(self._jobs):
                 return
@@ -130,16 +135,22 @@ class ModelBatcher:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), remaining)
 
+    def batch_images(self) -> int:
+        """Images one run may take now: `max_batch`, or fewer if they would take longer than
+        `max_batch_seconds` (by the runs timed so far)."""
+        budget, per_image = self.limits.max_batch_seconds, self.seconds_per_image
+        if budget is None or per_image is None:
+            return self.limits.max_batch
+        return max(1, min(self.limits.max_batch, int(budget / per_image)))
+
     def _queued_images(self) -> int:
         return sum(len(job.batch) for job in self._jobs)
 
     def _take(self) -> list[_Job]:
         """The oldest jobs that fit in one batch (a job over `max_batch` runs alone)."""
         taken: list[_Job] = []
-        images = 0
-        while self._jobs and (
-            not taken or images + len(self._jobs[0].batch) <= self.limits.max_batch
-        ):
+        images, most = 0, self.batch_images()
+        while self._jobs and (not taken or images + len(self._jobs[0].batch) <= most):
             job = self._jobs.popleft()
             job.started = True
             taken.append(job)
@@ -169,7 +180,14 @@ class ModelBatcher:
             self.observer.batch_ran(
                 self.model.name, len(stacked), [started - job.queued for job in jobs]
             )
-        return await run_in_threadpool(self.model.logits, stacked)
+        outputs = await run_in_threadpool(self.model.logits, stacked)
+        self._timed(time.monotonic() - started, len(stacked))
+        return outputs
+
+    def _timed(self, seconds: float, images: int) -> None:
+        per_image = seconds / images
+        last = self.seconds_per_image
+        self.seconds_per_image = per_image if last is None else 0.8 * last + 0.2 * per_image
 
     def _reject(self, reason: str) -> None:
         if self.observer is not None:

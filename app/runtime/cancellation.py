@@ -35,6 +35,11 @@ def run_session(
         raise
 
 
+def current_run_options() -> ort.RunOptions | None:
+    """The run options of the request this thread works for, if any."""
+    return _RUN_OPTIONS.get()
+
+
 def with_run_options(options: ort.RunOptions, work: Callable[..., Result], *args: Any) -> Result:
     """`work(*args)`, its session runs made under `options` (call it in the worker thread)."""
     token = _RUN_OPTIONS.set(options)

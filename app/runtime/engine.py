@@ -1,28 +1,61 @@
 """One model's gradient engine: its explain graphs, derived on first use per (layer set, input
-gradient or not, objective) and kept in the model's session cache."""
+gradient or not, objective) and kept in the model's session cache.
+
+No gradient leaves the engine before the self-check has passed on its default graphs: either
+`verify` ran (at load, the default) or `verify_on_first_use` arranged for the first gradient
+run to build and check them while it waits (LANTERN_EXPLAIN_GRAPHS=lazy). An engine given
+neither refuses every run."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 
 from app.errors import GradientsUnsupportedError, GradientsUnverifiedError
-from app.gradients import ExplainResult, ExplainSession, UnsupportedOpError, build_explain_graph
+from app.gradients import (
+    ExplainGraph,
+    ExplainResult,
+    ExplainSession,
+    UnsupportedOpError,
+    build_explain_graph,
+    unsupported_ops,
+)
 from app.gradients.self_check import SelfCheck
 from app.gradients.verification import verify_explain_sessions
-from app.runtime.cancellation import run_session
+from app.runtime.cancellation import run_session, with_run_options
 from app.runtime.derived import DerivedSessions
+from app.runtime.explain_batching import current_group
 from app.runtime.sessions import SessionFactory
+
+log = logging.getLogger(__name__)
+Forward = Callable[[np.ndarray], np.ndarray]  # the model's logits of a batch
+Status = Literal["verified", "pending", "unchecked", "unsupported", "unverified"]
 
 
 @dataclass(frozen=True)
 class EngineStats:
     build_seconds: float
     session_bytes: int
+
+
+@dataclass(frozen=True)
+class _PendingCheck:
+    forward: Forward
+    input_shape: tuple[int, ...]
+    name: str  # for the log line when it fails
+
+
+def cannot_build(error: Exception) -> str:
+    """Why the gradient methods are off when building an explain graph failed."""
+    return f"the explain graph could not be built ({type(error).__name__}: {error})"
 
 
 def resident_bytes() -> int:
@@ -37,8 +70,12 @@ def resident_bytes() -> int:
 class GradientEngine:
     """Runs the explain graphs of one model. When the model has an op without a backward rule,
     `error` names it and every run raises GradientsUnsupportedError with that message; when
-    `verify` finds its gradients disagree with the model's forward pass, every run raises
-    GradientsUnverifiedError with the measured error."""
+    the self-check finds its gradients disagree with the model's forward pass, every run
+    raises GradientsUnverifiedError with the measured error.
+
+    `eager` builds the default graphs now; otherwise only the ops are checked now and the
+    graphs are built with the self-check (an explain session of EfficientNet-Lite0 holds
+    ~100 MB, which a replica that only predicts never needs)."""
 
     def __init__(
         self,
@@ -46,6 +83,7 @@ class GradientEngine:
         sessions: SessionFactory,
         cache: DerivedSessions,
         default_layers: tuple[str, ...] = (),
+        eager: bool = True,
     ) -> None:
         self.graph = graph
         self.sessions = sessions
@@ -55,25 +93,45 @@ class GradientEngine:
         self.unverified = False  # built, but the self-check found it wrong (or could not run)
         self.check: SelfCheck | None = None
         self.stats = EngineStats(0.0, 0)
+        self._pending: _PendingCheck | None = None
+        self._checking = threading.Lock()
         try:
-            self._warm_up(default_layers)
+            if eager:
+                self._warm_up(default_layers)
+            else:
+                self._check_ops()
+        except GradientsUnsupportedError:
+            pass  # `error` says why
         except UnsupportedOpError as error:
             self.error = str(error)
         except Exception as error:  # a graph the engine cannot differentiate must not stop serving
-            self.error = f"the explain graph could not be built ({type(error).__name__}: {error})"
+            self.error = cannot_build(error)
+
+    def _check_ops(self) -> None:
+        missing = unsupported_ops(self.graph)
+        if missing:
+            raise UnsupportedOpError(*missing[0])
 
     def _warm_up(self, layers: tuple[str, ...]) -> None:
         """Build the default graphs now, not on the first request: the full one, and (when
         there are layers) the one CAMs use, whose backward pass stops at the layers."""
-        started, memory = time.perf_counter(), resident_bytes()
         self.session(layers, True)
         if layers:
             self.session(layers, False)
-        self.stats = EngineStats(time.perf_counter() - started, max(0, resident_bytes() - memory))
 
     @property
     def available(self) -> bool:
+        """Whether the gradient methods may work: not known to be off (a pending check may
+        still turn them off)."""
         return self.error is None
+
+    @property
+    def status(self) -> Status:
+        if self.error is not None:
+            return "unverified" if self.unverified else "unsupported"
+        if self.check is not None:
+            return "verified"
+        return "pending" if self._pending is not None else "unchecked"
 
     @property
     def code(self) -> str | None:
@@ -83,38 +141,79 @@ class GradientEngine:
         return "gradients_unverified" if self.unverified else "gradients_unsupported"
 
     def require(self) -> None:
-        """Raise GradientsUnsupportedError (or GradientsUnverifiedError) unless the gradient
-        methods work for this model."""
+        """Raise GradientsUnsupportedError (or GradientsUnverifiedError) when the gradient
+        methods are known to be off for this model. Cheap: it never builds or checks."""
         if self.error is not None:
             kind = GradientsUnverifiedError if self.unverified else GradientsUnsupportedError
             raise kind(self.error)
 
-    def verify(
-        self, forward: Callable[[np.ndarray], np.ndarray], input_shape: tuple[int, ...]
-    ) -> SelfCheck | None:
-        """Check the default explain graphs against `forward` (the model's logits of a batch
-        shaped (N, *input_shape)); on failure the gradient methods are refused."""
+    def verify(self, forward: Forward, input_shape: tuple[int, ...]) -> SelfCheck | None:
+        """Build the default explain graphs (if not yet) and check them now against `forward`
+        (the model's logits of a batch shaped (N, *input_shape)); on failure the gradient
+        methods are refused."""
+        with self._checking:
+            self._pending = None
+            return self._verify(forward, input_shape)
+
+    def verify_on_first_use(
+        self, forward: Forward, input_shape: tuple[int, ...], name: str = "the model"
+    ) -> None:
+        """Leave building and checking the default graphs to the first gradient run, which
+        waits for both (as do runs that come meanwhile)."""
+        if self.error is None and self.check is None:
+            self._pending = _PendingCheck(forward, input_shape, name)
+
+    def _verify(self, forward: Forward, input_shape: tuple[int, ...]) -> SelfCheck | None:
         if self.error is not None:
             return None
-        sessions = {"full": self.session(self.default_layers, True)}
-        if self.default_layers:
-            sessions["cam"] = self.session(self.default_layers, False)
         try:
-            self.check = verify_explain_sessions(
-                self.graph, sessions, forward, input_shape, self.sessions.create
+            sessions = {"full": self.session(self.default_layers, True)}
+            if self.default_layers:
+                sessions["cam"] = self.session(self.default_layers, False)
+        except GradientsUnsupportedError:
+            return None  # `error` says why
+        # Its own run options: the check must not stop when the request that waits for it
+        # goes away, and the arena each session grew for it is given back afterwards.
+        options = ort.RunOptions()
+        options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        try:
+            check = with_run_options(
+                options,
+                verify_explain_sessions,
+                *(self.graph, sessions, forward, input_shape, self.sessions.create),
             )
         except Exception as error:  # a check that cannot run proves nothing: refuse
             self._refuse(f"the gradient self-check could not run ({type(error).__name__}: {error})")
             return None
-        if not self.check.passed:
+        if not check.passed:
             self._refuse(
                 "the explain graph's gradients disagree with the model's forward pass, so "
-                f"gradient methods are off: {self.check.describe()}"
+                f"gradient methods are off: {check.describe()}"
             )
-        return self.check
+        self.check = check
+        return check
 
     def _refuse(self, reason: str) -> None:
         self.error, self.unverified = reason, True
+
+    def settle(self) -> None:
+        """Build and check the default graphs now if that was left pending (runs that come
+        meanwhile wait for it); a no-op once checked or off."""
+        if self.check is None and self.error is None:
+            with self._checking:
+                pending = self._pending
+                if pending is not None and self.check is None:
+                    self._verify(pending.forward, pending.input_shape)
+                    self._pending = None
+                    if self.error is not None:
+                        log.warning("%s: gradient methods off: %s", pending.name, self.error)
+
+    def _ready(self) -> None:
+        """Raise unless the self-check has passed, running it first if it is pending."""
+        self.settle()
+        self.require()
+        if self.check is None:
+            raise GradientsUnverifiedError("the gradient self-check has not run for this model")
 
     def run(
         self,
@@ -129,14 +228,18 @@ class GradientEngine:
         `input_gradient=False` runs a graph whose backward pass stops at `layers` (about the
         cost of a forward pass); its result has `input_grad` None.
         """
-        self.require()
-        return self.session(layers or self.default_layers, input_gradient).run(
-            image, seed, relu_rule
-        )
+        self._ready()
+        layers = layers or self.default_layers
+        session = self.session(layers, input_gradient)
+        group = current_group()  # explanations admitted together share the run
+        if group is None:
+            return session.run(image, seed, relu_rule)
+        key = (id(self), layers, input_gradient, relu_rule)
+        return group.run(key, image, seed, lambda rows, seeds: session.run(rows, seeds, relu_rule))
 
     def run_objective(self, image: np.ndarray, seed: np.ndarray, layer: str) -> ExplainResult:
         """The input gradient of sum(seed * `layer`'s activation), with that activation."""
-        self.require()
+        self._ready()
         session = self.cache.get(
             ("objective", layer),
             lambda: self._session_on(build_explain_graph(self.graph, [layer], objective=layer)),
@@ -146,11 +249,28 @@ class GradientEngine:
     def session(self, layers: tuple[str, ...], input_gradient: bool) -> ExplainSession:
         """The explain session for `layers`, built on first use."""
         return self.cache.get(
-            ("explain", layers, input_gradient),
-            lambda: self._session_on(
-                build_explain_graph(self.graph, list(layers), input_gradient=input_gradient)
-            ),
+            ("explain", layers, input_gradient), lambda: self._built(layers, input_gradient)
         )
 
-    def _session_on(self, graph) -> ExplainSession:
-        return ExplainSession(graph, self.sessions.create(graph.model), run_session)
+    def _built(self, layers: tuple[str, ...], input_gradient: bool) -> ExplainSession:
+        started, memory = time.perf_counter(), resident_bytes()
+        try:
+            graph = build_explain_graph(self.graph, list(layers), input_gradient=input_gradient)
+            session = self._session_on(graph)
+        except Exception as error:  # the default graphs: the gradient methods go off, with why
+            if layers != self.default_layers:
+                raise
+            unsupported = isinstance(error, UnsupportedOpError)
+            self.error = str(error) if unsupported else cannot_build(error)
+            raise GradientsUnsupportedError(self.error) from error
+        if layers == self.default_layers:
+            seconds = self.stats.build_seconds + time.perf_counter() - started
+            grown = self.stats.session_bytes + max(0, resident_bytes() - memory)
+            self.stats = EngineStats(seconds, grown)
+        return session
+
+    def _session_on(self, graph: ExplainGraph) -> ExplainSession:
+        session = self.sessions.create(graph.model)
+        # The session holds its own copy of the weights, and a run needs only the graph's
+        # names: the ModelProto (tens of MB for a photo model) is let go.
+        return ExplainSession(replace(graph, model=onnx.ModelProto()), session, run_session)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,12 +35,14 @@ class StoreEntryError(Exception):
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """How models are loaded: the session factory, warm-up runs and the derived-session cache."""
+    """How models are loaded: the session factory, warm-up runs, the derived-session cache,
+    and whether the default explain graphs are built at load (else on first use)."""
 
     sessions: SessionFactory = SessionFactory()
     warmup_runs: int = 1
     cached_sessions: int = 16
     samples: Path | None = None  # the folder of each model's sample pictures, by model name
+    eager_explain_graphs: bool = True
 
 
 def load_store(root: Path, options: LoadOptions | None = None) -> ModelRegistry:
@@ -121,12 +124,13 @@ def running_model(
     layers = LayerIndex.of(graph, manifest.layers.cam)
     cache = DerivedSessions(options.cached_sessions)
     cam = (layers.cam_layer,) if layers.cam_layer else ()
-    engine = GradientEngine(graph, options.sessions, cache, cam)
-    output = graph.graph.output[0].name
-    engine.verify(
-        lambda batch: session.run([output], {manifest.input.name: batch})[0],
-        manifest.input.batch_shape(1)[1:],
-    )
+    eager = options.eager_explain_graphs
+    engine = GradientEngine(graph, options.sessions, cache, cam, eager)
+    forward, shape = logits_of(session, graph, manifest), manifest.input.batch_shape(1)[1:]
+    if eager:
+        engine.verify(forward, shape)  # so /health/ready means checked
+    else:
+        engine.verify_on_first_use(forward, shape, f"model {name} version {version}")
     if engine.error:
         log.warning("model %s version %d: gradient methods off: %s", name, version, engine.error)
     parameters = sum(int(np.prod(t.dims)) for t in graph.graph.initializer)
@@ -143,6 +147,14 @@ def running_model(
         facts=LoadFacts(parameters, time.perf_counter() - started),
         samples=load_samples(options.samples, manifest),
     )
+
+
+def logits_of(
+    session: ort.InferenceSession, graph: onnx.ModelProto, manifest: Manifest
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The forward session as a function from an input batch to its logits."""
+    output, name = graph.graph.output[0].name, manifest.input.name
+    return lambda batch: session.run([output], {name: batch})[0]
 
 
 def warm_up(session: ort.InferenceSession, spec: InputSpec, runs: int) -> np.ndarray:

@@ -55,9 +55,13 @@ class RunningModel:
     def preprocessing(self) -> Preprocess:
         return self.manifest.preprocess
 
+    def __post_init__(self) -> None:
+        # read once: a lookup in the graph's protobuf costs microseconds on every request
+        self._output_name = self.graph.graph.output[0].name
+
     @property
     def output_name(self) -> str:
-        return self.graph.graph.output[0].name
+        return self._output_name
 
     def preprocess(self, blobs: list[bytes], limits: ImageLimits) -> np.ndarray:
         """Encoded images -> the model's input batch (N, C, H, W) (or NHWC)."""

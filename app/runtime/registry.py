@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 
 from app.errors import ModelNotFoundError, VersionNotFoundError
 from app.runtime.model import RunningModel
+
+log = logging.getLogger("lantern")
 
 
 @dataclass
@@ -43,3 +47,22 @@ class ModelRegistry:
     def count(self) -> int:
         """Model versions loaded."""
         return sum(len(versions) for versions in self.models.values())
+
+    def settle_gradients(self) -> None:
+        """Build and self-check every model's explain graphs that were left pending, one model
+        after another (the latest versions first); gradient requests meanwhile wait for their
+        model's check."""
+        everything = self.latest() + [
+            model for versions in self.models.values() for model in versions.values()
+        ]
+        for model in dict.fromkeys(everything):
+            try:
+                model.engine.settle()
+            except Exception:  # the engine refuses on its own; this thread must go on
+                log.exception("self-check of model %s version %d", model.name, model.version)
+
+    def settle_gradients_in_background(self) -> threading.Thread:
+        """settle_gradients on a daemon thread, so the server is ready meanwhile."""
+        thread = threading.Thread(target=self.settle_gradients, name="self-check", daemon=True)
+        thread.start()
+        return thread

@@ -45,8 +45,21 @@ function showFacts(detail) {
     ["Architecture", provenance.architecture],
     ["Trained on", detail.trained_on || provenance.data],
     ["Validation accuracy", typeof provenance.validation_accuracy === "number" ? `${(provenance.validation_accuracy * 100).toFixed(2)}%` : null],
+    ["Gradient methods", gradientState(detail.gradients)],
   ].filter(([, value]) => value !== null && value !== undefined);
   $("model-facts").replaceChildren(...facts.flatMap(([name, value]) => [el("dt", { text: name }), el("dd", { text: String(value) })]));
+}
+
+// What the gradient self-check says: the methods are on only once it has passed.
+function gradientState(gradients) {
+  if (!gradients) return null;
+  const check = gradients.check;
+  if (gradients.status === "verified" && check) {
+    return `on: self-check passed (error ${check.error.toExponential(1)}, tolerance ${check.tolerance.toExponential(1)})`;
+  }
+  if (gradients.status === "pending") return "on after the self-check, which runs with the first gradient request";
+  if (gradients.status === "unchecked") return "off: not checked";
+  return `off (${gradients.code}): ${gradients.error}`;
 }
 
 async function loadSummary() {

@@ -179,3 +179,15 @@ def _runs(client: TestClient) -> float:
     name = 'lantern_batch_size_count{model="tiny_digits"}'
     lines = client.get("/metrics").text.splitlines()
     return sum(float(line.split()[-1]) for line in lines if line.startswith(name))
+
+
+def test_a_batch_stops_growing_at_its_time_budget_once_runs_were_timed():
+    limits = BatchLimits(max_batch=32, max_delay=60, max_batch_seconds=0.010)
+    batcher = ModelBatcher(StubModel(), limits)
+    assert batcher.batch_images() == 32  # nothing timed yet
+    batcher._timed(0.012, 4)  # 3 ms per image
+    assert batcher.batch_images() == 3
+    for _ in range(50):
+        batcher._timed(0.040, 1)  # a slow model: one image at a time
+    assert batcher.batch_images() == 1
+    assert ModelBatcher(StubModel(), BatchLimits(max_batch=32)).batch_images() == 32  # no budget

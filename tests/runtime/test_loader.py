@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.errors import NotFoundError
-from app.runtime.loader import load_store
+from app.runtime.loader import LoadOptions, load_store
 from app.store.layout import MANIFEST_FILE, MODEL_FILE
 from tests.tiny_models import manifest_fields, tiny_cnn, write_store_entry
 
@@ -124,3 +124,20 @@ def test_an_unreadable_manifest_is_refused_not_fatal(store):
 def test_a_version_folder_with_non_ascii_digits_is_ignored(store):
     (store / "good" / "²").mkdir()
     assert set(load_store(store).models["good"]) == {1}
+
+
+def test_explain_graphs_are_built_and_checked_at_load_unless_left_to_their_first_use(
+    tiny_store,
+):
+    lazy = load_store(tiny_store, LoadOptions(eager_explain_graphs=False)).get("tiny_digits")
+    eager = load_store(tiny_store, LoadOptions(eager_explain_graphs=True)).get("tiny_digits")
+    assert len(lazy.engine.cache) == 0 and lazy.engine.stats.build_seconds == 0
+    assert lazy.engine.status == "pending" and lazy.engine.check is None
+    assert len(eager.engine.cache) == 2 and eager.engine.status == "verified"
+    image = np.zeros((1, 1, 28, 28), np.float32)
+    seed = np.eye(lazy.manifest.classes, dtype=np.float32)[:1]
+    np.testing.assert_array_equal(
+        lazy.engine.run(image, seed).input_grad, eager.engine.run(image, seed).input_grad
+    )
+    assert len(lazy.engine.cache) == 2 and lazy.engine.stats.build_seconds > 0
+    assert lazy.engine.status == "verified" and lazy.engine.check is not None

@@ -108,3 +108,9 @@ def test_a_thousand_classes_are_searchable(page: Page, model_name: str) -> None:
     assert page.inner_text("#class-found") == "11 found"
     list_box = page.locator("#class-list").bounding_box()
     assert list_box is not None and list_box["height"] < 400  # it scrolls
+
+
+def test_the_facts_say_whether_the_gradient_self_check_passed(page: Page, model_name: str) -> None:
+    open_model_page(page, model_name)
+    facts = page.inner_text("#model-facts")
+    assert "Gradient methods" in facts and "self-check passed" in facts

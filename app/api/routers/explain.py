@@ -4,8 +4,10 @@
 and FastAPI must see it as an object, not a string.)"""
 
 import inspect
+from collections.abc import Hashable
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, create_model
 
@@ -18,6 +20,7 @@ from app.explain.options import ExplainOptions
 from app.explain.registry import METHODS
 from app.explain.response import ExplainResponse
 from app.explain.service import ImageUpload, RequestLimits, explain_image
+from app.runtime.explain_batching import in_group, rows_per_run
 from app.runtime.model import RunningModel
 
 router = APIRouter(tags=["explain"])
@@ -60,8 +63,23 @@ def query_model(key: str, method: Method) -> type[BaseModel]:
     return create_model(name, __base__=(method.Params, ExplainOptions, ModelChoice))
 
 
+def batch_key(
+    key: str, method: Method, model: RunningModel, params: MethodParams, options: ExplainOptions
+) -> Hashable | None:
+    """What explanations must share to run together (their explain-graph runs stacked): the
+    gradient and CAM methods, on one model version, with the same parameters. Others run
+    alone: a perturbation method's many forward runs gain nothing from company, nor does a
+    model whose explain runs are fastest one row at a time (`rows_per_run`: photo sizes)."""
+    if method.family not in ("gradient", "cam"):
+        return None
+    if rows_per_run(int(np.prod(model.spec.batch_shape(1)))) == 1:
+        return None
+    return (model.name, model.version, key, params.model_dump_json(), options.model_dump_json())
+
+
 def add_method_route(key: str, method: Method) -> None:
     query_type = query_model(key, method)
+    key_name = key
 
     async def explain(
         request: Request,
@@ -80,9 +98,20 @@ def add_method_route(key: str, method: Method) -> None:
         limits = RequestLimits(
             services.image_limits, settings.max_forward_passes, settings.max_explain_elements
         )
-        async with services.explain_gate.slot(services.deadline()):  # 503 when full
+        together = batch_key(key_name, method, model, params, options)
+        gate = services.explain_gate
+        async with gate.slot(services.deadline(), together) as group:  # 503 when full
             return await run_unless_disconnected(
-                request, explain_image, model, method, params, options, image, limits
+                request,
+                in_group,
+                group,
+                explain_image,
+                model,
+                method,
+                params,
+                options,
+                image,
+                limits,
             )
 
     router.add_api_route(

@@ -39,6 +39,7 @@ def get_model(model: NamedModelDep, registry: RegistryDep) -> ModelDetail:
         load_seconds=round(model.facts.seconds, 4),
         gradients=GradientSupport(
             available=engine.available,
+            status=engine.status,
             code=engine.code,
             error=engine.error,
             check=_check(engine.check),

@@ -31,11 +31,11 @@ def find_model(registry: ModelRegistry, name: str, version: str | None) -> Runni
     return registry.get(name, int(version) if version else None)
 
 
-def get_latest_model(registry: RegistryDep, model_name: ModelName) -> RunningModel:
+async def get_latest_model(registry: RegistryDep, model_name: ModelName) -> RunningModel:
     return find_model(registry, model_name, None)
 
 
-def get_versioned_model(
+async def get_versioned_model(
     registry: RegistryDep, model_name: ModelName, model_version: ModelVersion
 ) -> RunningModel:
     return find_model(registry, model_name, model_version)

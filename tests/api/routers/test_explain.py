@@ -133,13 +133,16 @@ def test_an_op_without_a_backward_rule_stops_only_the_gradient_methods(tmp_path,
         assert listed["saliency"] == []
 
 
+@pytest.mark.parametrize("graphs", ["eager", "lazy"])
 def test_a_rule_that_fails_the_self_check_stops_only_the_gradient_methods(
-    tmp_path, digit_png, monkeypatch
+    tmp_path, digit_png, monkeypatch, graphs
 ):
     monkeypatch.setitem(BACKWARD_RULES, "Relu", broken_rules.scaled("Relu", 1.05))
     write_store_entry(tmp_path, tiny_cnn(1, 28, 10), manifest_fields("wrong_net", 1, 28, 10))
-    settings = Settings(model_store=tmp_path, default_model="wrong_net")
+    settings = Settings(model_store=tmp_path, default_model="wrong_net", explain_graphs=graphs)
     with TestClient(create_app(settings)) as client:
+        before = client.get("/models/wrong_net").json()["gradients"]
+        assert before["status"] == ("unverified" if graphs == "eager" else "pending")
         error = _explain(client, "saliency", digit_png).json()["error"]
         assert error["code"] == "gradients_unverified"
         assert "self-check FAILED" in error["message"]
@@ -148,6 +151,7 @@ def test_a_rule_that_fails_the_self_check_stops_only_the_gradient_methods(
         assert _explain(client, "occlusion", digit_png).status_code == 200
         detail = client.get("/models/wrong_net").json()["gradients"]
         assert not detail["available"] and detail["code"] == "gradients_unverified"
+        assert detail["status"] == "unverified"
         assert not detail["check"]["passed"] and detail["check"]["error"] > 0.01
 
 

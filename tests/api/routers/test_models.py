@@ -27,11 +27,13 @@ def test_a_model_description_has_input_labels_parameters_and_provenance(client):
     assert len(body["sha256"]) == 64
 
 
-def test_a_model_description_says_whether_gradients_work_and_what_they_cost(client):
+def test_a_model_description_says_whether_gradients_work_and_what_they_cost(client, digit_png):
     gradients = client.get("/models/tiny_digits").json()["gradients"]
     assert gradients["available"] and gradients["error"] is None
-    assert gradients["build_seconds"] > 0
     assert gradients["cam_layer"] == "relu" and gradients["conv_layers"] == ["conv", "relu"]
+    explained = client.post("/explain/grad_cam", files={"file": ("d.png", digit_png)})
+    assert explained.status_code == 200
+    assert client.get("/models/tiny_digits").json()["gradients"]["build_seconds"] > 0
 
 
 def test_a_model_description_gives_the_gradient_self_check_and_its_time(client):
