@@ -44,7 +44,7 @@ from app.runtime.jobs import JobRunner, JobStore, MemoryJobStore
 from app.runtime.jobs.redis_store import RedisJobStore
 from app.runtime.loader import load_store
 from app.runtime.receiving import ReceivingBudget
-from app.runtime.registry import ModelRegistry
+from app.runtime.registry import BackgroundCheck, ModelRegistry
 
 log = logging.getLogger("lantern")
 
@@ -56,14 +56,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = await run_in_threadpool(load_store, settings.model_store, settings.load_options)
+        checking: BackgroundCheck | None = None
         services.registry.adopt(loaded)
         if settings.role != "predictor":  # a predictor runs no jobs, even with a shared store
             await run_in_threadpool(services.runner.start)
             if settings.explain_graphs == "background":
-                loaded.settle_gradients_in_background()
+                checking = loaded.settle_gradients_in_background()
         log.info("ready: %d model(s), %d refused", len(loaded.models), len(loaded.refused))
         yield
         services.registry.ready = False
+        if checking is not None:
+            await run_in_threadpool(checking.stop, settings.shutdown_grace_seconds)
         await services.batchers.close()
         await run_in_threadpool(services.runner.close)  # running jobs go back to the queue
         services.jobs.close()

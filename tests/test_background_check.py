@@ -4,15 +4,19 @@ model is verified."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
 from app.runtime.engine import GradientEngine
+from app.runtime.registry import ModelRegistry
+from bench.server import server_process
 
 
 def status(client: TestClient, name: str) -> str:
@@ -68,3 +72,42 @@ def test_a_predictor_replica_never_checks_in_the_background(tiny_store):
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         time.sleep(0.5)
         assert status(client, "tiny_rgb") != "verified"
+
+
+class HeldEngine:
+    """A model's engine whose check waits for `release`, recording that it ran."""
+
+    def __init__(self, release: threading.Event) -> None:
+        self.release, self.settled = release, False
+
+    def settle(self) -> None:
+        self.release.wait(30)
+        self.settled = True
+
+
+class HeldModel:
+    """What the check reads of a RunningModel: its name, version and engine."""
+
+    def __init__(self, name: str, release: threading.Event) -> None:
+        self.name, self.version, self.engine = name, 1, HeldEngine(release)
+
+
+def test_stopping_the_background_check_ends_it_after_the_model_in_hand():
+    release = threading.Event()
+    models = {name: {1: HeldModel(name, release)} for name in ("first", "second")}
+    checking = ModelRegistry(models=models).settle_gradients_in_background()  # type: ignore[arg-type]
+    threading.Timer(0.3, release.set).start()
+    checking.stop(timeout=30)  # waits for "first", then ends
+    assert models["first"][1].engine.settled and not models["second"][1].engine.settled
+
+
+@pytest.mark.slow
+def test_sigterm_while_the_shipped_store_is_being_checked_exits_0():
+    """onnxruntime aborts a process that exits while another thread runs a session: the
+    shutdown waits for the model in hand (the photo model, checked first)."""
+    with server_process({"LANTERN_EXPLAIN_GRAPHS": "background"}) as server:
+        assert httpx.get(server.base + "/models/efficientnet_lite0", timeout=10).json()[
+            "gradients"
+        ]["status"] in ("pending", "verified")
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=60) == 0

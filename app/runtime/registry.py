@@ -48,21 +48,41 @@ class ModelRegistry:
         """Model versions loaded."""
         return sum(len(versions) for versions in self.models.values())
 
-    def settle_gradients(self) -> None:
+    def settle_gradients(self, stop: threading.Event | None = None) -> None:
         """Build and self-check every model's explain graphs that were left pending, one model
-        after another (the latest versions first); gradient requests meanwhile wait for their
-        model's check."""
+        after another (the latest versions first), until `stop` is set; gradient requests
+        meanwhile wait for their model's check."""
         everything = self.latest() + [
             model for versions in self.models.values() for model in versions.values()
         ]
         for model in dict.fromkeys(everything):
+            if stop is not None and stop.is_set():
+                return
             try:
                 model.engine.settle()
             except Exception:  # the engine refuses on its own; this thread must go on
                 log.exception("self-check of model %s version %d", model.name, model.version)
 
-    def settle_gradients_in_background(self) -> threading.Thread:
-        """settle_gradients on a daemon thread, so the server is ready meanwhile."""
-        thread = threading.Thread(target=self.settle_gradients, name="self-check", daemon=True)
-        thread.start()
-        return thread
+    def settle_gradients_in_background(self) -> BackgroundCheck:
+        """settle_gradients on a thread, so the server is ready meanwhile."""
+        return BackgroundCheck(self).start()
+
+
+class BackgroundCheck:
+    """The thread that self-checks the models once the server is ready. `stop` lets it end
+    after the model in hand and waits for that: a process must not exit while onnxruntime
+    runs on another thread (it aborts)."""
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=registry.settle_gradients, args=(self._stop,), name="self-check", daemon=True
+        )
+
+    def start(self) -> BackgroundCheck:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
