@@ -1,0 +1,94 @@
+"""The If nodes that choose, by the `propagation` input, which backward pass runs.
+
+Each variant's backward pass is emitted into its own branch graph (one fork of the builder
+per branch; weights and constants live once, in the outer graph). Only the chosen branch
+runs, so the gradient costs what it did before, and LRP or DeepLIFT cost one backward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import onnx
+from onnx import TensorProto, helper
+
+from app.gradients.context import BackwardContext
+from app.gradients.errors import UnsupportedOpError
+from app.gradients.ops import BACKWARD_RULES
+from app.gradients.propagation import PROPAGATION, Propagation
+from app.gradients.propagation.context import PropagationContext
+from app.gradients.propagation.rules import VARIANTS
+
+# (context, rule table) -> the gradients of the chosen tensors, emitted through the context
+Backward = Callable[[BackwardContext, dict], list[str]]
+
+
+def emit_variants(
+    ctx: BackwardContext, backward: Backward, tensors: Sequence[str], outputs: Sequence[str]
+) -> dict[Propagation, str]:
+    """Append to `ctx` the If nodes giving `outputs` (one per tensor of `tensors`, the image
+    first): gradients, or relevances under a propagation rule. Returns the variants refused
+    for this graph, with the reason."""
+    gradient_ctx = ctx.fork()
+    branches = {Propagation.GRADIENT: _branch(gradient_ctx, backward(gradient_ctx, BACKWARD_RULES))}
+    refusals: dict[Propagation, str] = {}
+    for kind, table in VARIANTS.items():
+        variant = PropagationContext.branch_of(ctx, kind, tensors[0])
+        try:
+            values = _relevances(variant, tensors, backward(variant, table))
+        except UnsupportedOpError as error:
+            refusals[kind] = str(error)
+            variant = PropagationContext.branch_of(ctx, kind, tensors[0])
+            values = [variant.zeros_like(tensor) for tensor in tensors]
+        branches[kind] = _branch(variant, values)
+    ctx.nodes.extend(_choose(ctx, list(branches.items()), list(outputs)))
+    return refusals
+
+
+def _relevances(ctx: PropagationContext, tensors: Sequence[str], values: list[str]) -> list[str]:
+    """Relevance t * g (LRP) or contribution (t - t0) * g (DeepLIFT) of each tensor t."""
+    found = []
+    for tensor, value in zip(tensors, values, strict=True):
+        factor = ctx.delta(tensor) if ctx.kind == Propagation.DEEPLIFT_RESCALE else tensor
+        found.append(ctx.emit("Mul", [factor, value]))
+    if ctx.input_terms:
+        found[0] = ctx.emit("Sum", [found[0], *ctx.input_terms])
+    return found
+
+
+def _branch(ctx: BackwardContext, values: list[str]) -> tuple[list[onnx.NodeProto], list[str]]:
+    made = {out for node in ctx.nodes for out in node.output}
+    for index, value in enumerate(values):
+        if value not in made:  # a branch must compute its outputs itself
+            values[index] = ctx.emit("Identity", [value])
+    return ctx.nodes, values
+
+
+def _choose(ctx: BackwardContext, branches: list, outputs: list[str]) -> list[onnx.NodeProto]:
+    """Nested If nodes: the first branch when `propagation` is its kind, else the rest."""
+    (kind, (nodes, values)), rest = branches[0], branches[1:]
+    if not rest:
+        return [
+            *nodes,
+            *[helper.make_node("Identity", [v], [o]) for v, o in zip(values, outputs, strict=True)],
+        ]
+    inner_outputs = [ctx.fresh("chosen") for _ in outputs]
+    else_graph = _graph(ctx, _choose(ctx, rest, inner_outputs), inner_outputs)
+    then_graph = _graph(ctx, nodes, values)
+    condition = ctx.emit("Equal", [PROPAGATION, ctx.const(int(kind), "int64")])
+    chooser = helper.make_node(
+        "If",
+        [condition],
+        outputs,
+        ctx.fresh("node_If"),
+        then_branch=then_graph,
+        else_branch=else_graph,
+    )
+    return [ctx.nodes.pop(), chooser]  # the Equal node was emitted into ctx.nodes: move it here
+
+
+def _graph(
+    ctx: BackwardContext, nodes: list[onnx.NodeProto], outputs: list[str]
+) -> onnx.GraphProto:
+    values = [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in outputs]
+    return helper.make_graph(nodes, ctx.fresh("branch"), [], values)

@@ -1,0 +1,33 @@
+"""LRP's z-box rule for the first convolution (Montavon et al. 2017, "Explaining nonlinear
+classification decisions with deep Taylor decomposition"), on inputs bounded by l <= x <= h:
+
+    R_x = x * W^T s - l * W+^T s - h * W-^T s,   s = R_z / (z - W+ l - W- h)
+
+as Zennit's ZBox (z keeps the bias). Only the x term has the form input * modified gradient,
+so the rule returns W^T s as the gradient and adds the bound terms to `ctx.input_terms`; it
+applies to a Conv that reads the image itself, whose bounds the caller gives (`lrp_low`,
+`lrp_high`: the model's preprocessing applied to black and white).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+from app.gradients.propagation import STABILIZER
+from app.gradients.propagation.context import PropagationContext
+from app.gradients.propagation.conv_weights import backward, conv_weights, forward, with_weights
+
+
+def rule(ctx: PropagationContext, node: onnx.NodeProto, grads: list) -> list:
+    weight, _ = conv_weights(ctx, node)
+    positive = with_weights(ctx, node, "w+", np.maximum(weight, 0))
+    negative = with_weights(ctx, node, "w-", np.minimum(weight, 0))
+    z = node.output[0]
+    bounded = ctx.emit("Add", [forward(ctx, positive, ctx.low), forward(ctx, negative, ctx.high)])
+    stabilizer = ctx.cached("stabilizer", lambda: ctx.const(STABILIZER))
+    s = ctx.ratio(grads[0], z, ctx.emit("Sub", [z, bounded]), stabilizer)
+    low_term = ctx.emit("Mul", [ctx.low, backward(ctx, positive, s)])
+    high_term = ctx.emit("Mul", [ctx.high, backward(ctx, negative, s)])
+    ctx.input_terms.append(ctx.emit("Neg", [ctx.emit("Add", [low_term, high_term])]))
+    return [backward(ctx, node, s)]
