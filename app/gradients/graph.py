@@ -21,7 +21,14 @@ from app.gradients.analysis import (
 from app.gradients.context import BackwardContext, GraphFacts
 from app.gradients.errors import UnsupportedOpError
 from app.gradients.ops import BACKWARD_RULES
-from app.gradients.propagation import EPSILON, GAMMA, HIGH, LOW, PROPAGATION, Propagation
+from app.gradients.propagation import (
+    EPSILON,
+    GAMMA,
+    HIGH,
+    LOW,
+    PROPAGATION,
+    Propagation,
+)
 from app.gradients.propagation.branches import emit_variants
 
 MIN_OPSET = 17  # ScatterElements(reduction="add") needs 16; Shape(start, end) needs 15
@@ -268,6 +275,7 @@ def _assemble(
 
 
 def _propagation_inputs(image_shape) -> list[onnx.ValueInfoProto]:
+    """The propagation inputs (propagation/__init__.py); the bounds are shaped like one image."""
     bounds = [1, *image_shape[1:]] if image_shape else None
     return [
         helper.make_tensor_value_info(PROPAGATION, TensorProto.INT64, []),

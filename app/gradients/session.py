@@ -61,6 +61,26 @@ class ExplainSession:
         """Logits, input gradient and layer activations/gradients of sum(seed * logits); under
         a propagation rule, the input's and layers' relevances in place of the gradients."""
         g = self.graph
+        feeds = self.feeds(image, seed, relu_rule, propagation)
+        layers = list(g.layer_outputs.items())
+        heads = [g.logits_name] + ([g.input_grad_name] if g.input_grad_name else [])
+        names = heads + [n for _, outs in layers for n in (outs.activation, outs.gradient)]
+        values = self._run(self.session, names, feeds)
+        result = ExplainResult(values[0], values[1] if g.input_grad_name else None)
+        for index, (layer, _) in enumerate(layers):
+            result.activations[layer] = values[len(heads) + 2 * index]
+            result.gradients[layer] = values[len(heads) + 2 * index + 1]
+        return result
+
+    def feeds(
+        self,
+        image: np.ndarray,
+        seed: np.ndarray,
+        relu_rule: int = 0,
+        propagation: PropagationRule | None = None,
+    ) -> dict[str, np.ndarray]:
+        """The explain graph's inputs for one run (see `run`)."""
+        g = self.graph
         feeds: dict[str, np.ndarray] = {
             g.input_name: np.asarray(image, dtype=np.float32, order="C"),
             g.seed_name: np.asarray(seed, dtype=np.float32, order="C"),
@@ -71,15 +91,7 @@ class ExplainSession:
             feeds.update(rule.feeds(feeds[g.input_name].shape))
         elif rule.kind:
             raise ValueError("this explain graph has no propagation rules")
-        layers = list(g.layer_outputs.items())
-        heads = [g.logits_name] + ([g.input_grad_name] if g.input_grad_name else [])
-        names = heads + [n for _, outs in layers for n in (outs.activation, outs.gradient)]
-        values = self._run(self.session, names, feeds)
-        result = ExplainResult(values[0], values[1] if g.input_grad_name else None)
-        for index, (layer, _) in enumerate(layers):
-            result.activations[layer] = values[len(heads) + 2 * index]
-            result.gradients[layer] = values[len(heads) + 2 * index + 1]
-        return result
+        return feeds
 
 
 class FrozenForwardSession:

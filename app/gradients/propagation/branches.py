@@ -1,8 +1,11 @@
 """The If nodes that choose, by the `propagation` input, which backward pass runs.
 
-Each variant's backward pass is emitted into its own branch graph (one fork of the builder
-per branch; weights and constants live once, in the outer graph). Only the chosen branch
-runs, so the gradient costs what it did before, and LRP or DeepLIFT cost one backward pass.
+The gradient's backward pass stays in the outer graph (onnxruntime optimises a subgraph less:
+inside an If the gradient ran about 17% slower on ResNet-18), and its branch only names its
+results. Each propagation variant's backward pass is emitted into its own branch graph (one
+fork of the builder per branch; weights and constants live once, in the outer graph). Only
+the chosen branch runs: the gradient costs what it did before, and LRP or DeepLIFT cost their
+backward pass on top of the gradient's.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ def emit_variants(
     """Append to `ctx` the If nodes giving `outputs` (one per tensor of `tensors`, the image
     first): gradients, or relevances under a propagation rule. Returns the variants refused
     for this graph, with the reason."""
+    gradients = backward(ctx, BACKWARD_RULES)  # in the outer graph, where it runs fastest
     gradient_ctx = ctx.fork()
-    branches = {Propagation.GRADIENT: _branch(gradient_ctx, backward(gradient_ctx, BACKWARD_RULES))}
+    branches = {Propagation.GRADIENT: _branch(gradient_ctx, gradients)}
     refusals: dict[Propagation, str] = {}
     for kind, table in VARIANTS.items():
         variant = PropagationContext.branch_of(ctx, kind, tensors[0])

@@ -24,9 +24,11 @@ def conv_weights(ctx: PropagationContext, node: onnx.NodeProto) -> tuple[np.ndar
 
 
 def with_weights(ctx: PropagationContext, node: onnx.NodeProto, key: str, weight, bias=None):
-    """A copy of `node` reading `weight` (and `bias`, or none), shared by the branches."""
+    """A copy of `node` reading `weight` (and `bias`, or none), shared by the branches. Its
+    backward pass is a ConvTranspose on these weights (the engine does not learn them as
+    constants, so no flipped copy of them is stored)."""
     name = ctx.shared_const((key, node.input[1]), lambda: weight)
-    ctx.facts.constants[name], ctx.facts.shapes[name] = weight, tuple(weight.shape)
+    ctx.facts.shapes[name] = tuple(weight.shape)
     inputs = [node.input[0], name]
     if bias is not None:
         inputs.append(ctx.shared_const((key, node.input[1], "bias"), lambda: bias))
