@@ -216,7 +216,7 @@ def _emit_variants(ctx, path, requires, source, logits, layers):
         return [totals[t] if t in totals else branch.zeros_like(t) for t in (source, *layers)]
 
     heads = [INPUT_GRAD, *[f"grad:{layer}" for layer in layers]]
-    refusals = emit_variants(ctx, backward, [source, *layers], heads)
+    refusals = emit_variants(ctx, backward, path, [source, *layers], heads)
     _emit_outputs(ctx, None, logits, layers, {}, gradients=False)
     pairs = [(LOGITS, logits), (INPUT_GRAD, source)]
     for layer in layers:

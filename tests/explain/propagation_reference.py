@@ -26,14 +26,19 @@ from zennit.rules import Pass  # noqa: E402
 
 def exported(net: nn.Module, shape: tuple[int, ...]) -> RunningModel:
     """`net` (eval mode) as a running model of input (N, *shape)."""
+    model = onnx_of(net, shape)
+    return running(model, bare_manifest(model).model_dump(exclude={"sha256"}))
+
+
+def onnx_of(net: nn.Module, shape: tuple[int, ...]) -> onnx.ModelProto:
+    """`net` (eval mode) in ONNX, input (N, *shape)."""
     buffer = io.BytesIO()
     torch.onnx.export(
         net.eval(), torch.zeros(1, *shape), buffer, input_names=["input"],
         output_names=["logits"], dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}},
         dynamo=False,
     )  # fmt: skip
-    model = onnx.load_from_string(buffer.getvalue())
-    return running(model, bare_manifest(model).model_dump(exclude={"sha256"}))
+    return onnx.load_from_string(buffer.getvalue())
 
 
 def given_for(model: RunningModel, image: np.ndarray, target: int, baseline=None) -> ExplainInput:
@@ -89,4 +94,4 @@ def zennit_relevance(
     return relevance.detach().numpy()
 
 
-__all__ = ["Pass", "Sum", "captum_lrp_net", "exported", "given_for", "zennit_relevance"]
+__all__ = ["Pass", "Sum", "captum_lrp_net", "exported", "given_for", "onnx_of", "zennit_relevance"]

@@ -1,6 +1,7 @@
 """DeepLIFT equals Captum's DeepLift where Captum keeps its own rule, equals the Rescale and
 MaxPool rules worked out with torch's functional ops where it does not, and its contributions
-sum to the logit's difference from the baseline (summation-to-delta) on the shipped models."""
+sum to the logit's difference from the baseline (summation-to-delta) on the shipped models,
+the photo model too."""
 
 from __future__ import annotations
 
@@ -106,3 +107,12 @@ def test_deeplift_contributions_sum_to_the_logit_difference_on_the_shipped_model
     assert ours.extras["logit_difference"][0] == pytest.approx(delta, rel=1e-5, abs=1e-5)
     assert abs(ours.extras["completeness_gap"][0]) <= 1e-4 * max(1.0, abs(delta))
     assert ours.attributions.sum() == pytest.approx(delta, rel=1e-4, abs=1e-4)
+
+
+@pytest.mark.parametrize("baseline", ["zeros", "blur"])
+def test_deeplift_on_the_photo_model_sums_to_the_logit_difference_through_its_relu6s(
+    photo_input, baseline
+):
+    ours = DeepLIFT().explain(photo_input, DeepLIFTParams(baseline=baseline))
+    delta = ours.extras["logit_difference"][0]
+    assert abs(ours.extras["completeness_gap"][0]) <= 1e-4 * max(1.0, abs(delta))

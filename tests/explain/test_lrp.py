@@ -142,3 +142,11 @@ def test_lrp_on_a_model_with_an_op_it_has_no_rule_for_is_refused():
     given = given_for(model, np.ones((1, 3, 1, 1), np.float32), 0)
     with pytest.raises(GradientsUnsupportedError, match="lrp_composite has no rule.*Mul"):
         LRP().explain(given, LRPParams())
+
+
+def test_lrp_on_the_photo_model_stays_bounded_on_its_signed_convolution_inputs(photo_input):
+    """The generalised gamma rule's denominators are at least |z|: no blow-up where a conv
+    reads the signed output of the block before (the classic rule gave 1e20 here)."""
+    ours = LRP().explain(photo_input, LRPParams())
+    assert np.isfinite(ours.attributions).all()
+    assert abs(ours.extras["relevance_sum"][0]) <= abs(ours.extras["logit"][0])

@@ -1,11 +1,12 @@
 """The If nodes that choose, by the `propagation` input, which backward pass runs.
 
 The gradient's backward pass stays in the outer graph (onnxruntime optimises a subgraph less:
-inside an If the gradient ran about 17% slower on ResNet-18), and its branch only names its
-results. Each propagation variant's backward pass is emitted into its own branch graph (one
-fork of the builder per branch; weights and constants live once, in the outer graph). Only
-the chosen branch runs: the gradient costs what it did before, and LRP or DeepLIFT cost their
-backward pass on top of the gradient's.
+inside an If the gradient ran about 17% slower on ResNet-18); under propagation 0 the If
+gives a scalar 0 and a Where picks the gradient. Each propagation variant's backward pass is
+emitted into its own branch graph (one fork of the builder per branch; weights and constants
+live once, in the outer graph) and recomputes the forward pass it needs (`recomputed`). Only
+the chosen branch runs: the gradient costs what it did before, and LRP or DeepLIFT cost a
+forward and their backward pass on top of the gradient's.
 """
 
 from __future__ import annotations
@@ -27,14 +28,20 @@ Backward = Callable[[BackwardContext, dict], list[str]]
 
 
 def emit_variants(
-    ctx: BackwardContext, backward: Backward, tensors: Sequence[str], outputs: Sequence[str]
+    ctx: BackwardContext,
+    backward: Backward,
+    forward: Sequence[onnx.NodeProto],
+    tensors: Sequence[str],
+    outputs: Sequence[str],
 ) -> dict[Propagation, str]:
     """Append to `ctx` the If nodes giving `outputs` (one per tensor of `tensors`, the image
-    first): gradients, or relevances under a propagation rule. Returns the variants refused
-    for this graph, with the reason."""
+    first): gradients, or relevances under a propagation rule. `forward` are the forward
+    graph's nodes on the path. Returns the variants refused for this graph, with the reason."""
     gradients = backward(ctx, BACKWARD_RULES)  # in the outer graph, where it runs fastest
+    producers = {out: node for node in forward for out in node.output}
     gradient_ctx = ctx.fork()
-    branches = {Propagation.GRADIENT: _branch(gradient_ctx, gradients)}
+    nothing = [gradient_ctx.emit("Constant", [], value_float=0.0) for _ in tensors]
+    branches = {Propagation.GRADIENT: _branch(gradient_ctx, nothing)}
     refusals: dict[Propagation, str] = {}
     for kind, table in VARIANTS.items():
         variant = PropagationContext.branch_of(ctx, kind, tensors[0])
@@ -44,9 +51,50 @@ def emit_variants(
             refusals[kind] = str(error)
             variant = PropagationContext.branch_of(ctx, kind, tensors[0])
             values = [variant.zeros_like(tensor) for tensor in tensors]
+        variant.nodes = recomputed(variant, variant.nodes, producers)
         branches[kind] = _branch(variant, values)
-    ctx.nodes.extend(_choose(ctx, list(branches.items()), list(outputs)))
+    chosen = [ctx.fresh("chosen") for _ in outputs]
+    choosers = _choose(ctx, list(branches.items()), chosen)
+    ctx.nodes[:0] = choosers
+    is_gradient = ctx.emit("Equal", [PROPAGATION, ctx.const(0, "int64")])
+    for gradient, value, output in zip(gradients, chosen, outputs, strict=True):
+        ctx.nodes.append(helper.make_node("Where", [is_gradient, gradient, value], [output]))
     return refusals
+
+
+def recomputed(
+    ctx: BackwardContext, nodes: list[onnx.NodeProto], producers: dict
+) -> list[onnx.NodeProto]:
+    """`nodes`, reading their own copies of the forward tensors, recomputed in the branch from
+    the graph's inputs: a branch runs the forward pass again. Forward tensors an If reads stay
+    alive as long as the If may need them, which doubled the memory of a batched gradient run
+    (onnxruntime could no longer free them as the backward pass goes, nor fuse a Conv with its
+    activation); now the If reads only inputs and weights, and a gradient run is as before."""
+    made = {out for node in nodes for out in node.output}
+    renamed: dict[str, str] = {}
+    again: list[onnx.NodeProto] = []
+
+    def resolve(name: str) -> str:
+        if not name or name in made or name not in producers:
+            return name
+        if name not in renamed:
+            node = producers[name]
+            copy = onnx.NodeProto()
+            copy.CopyFrom(node)
+            copy.name = ctx.fresh("node_again")
+            del copy.input[:]
+            copy.input.extend(resolve(source) for source in node.input)
+            del copy.output[:]
+            copy.output.extend(ctx.fresh("again") for _ in node.output)
+            renamed.update(zip(node.output, copy.output, strict=True))
+            again.append(copy)
+        return renamed[name]
+
+    for node in nodes:
+        inputs = [resolve(name) for name in node.input]
+        del node.input[:]
+        node.input.extend(inputs)
+    return again + nodes
 
 
 def _relevances(ctx: PropagationContext, tensors: Sequence[str], values: list[str]) -> list[str]:

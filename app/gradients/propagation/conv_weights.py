@@ -23,17 +23,24 @@ def conv_weights(ctx: PropagationContext, node: onnx.NodeProto) -> tuple[np.ndar
     return weight, bias
 
 
-def with_weights(ctx: PropagationContext, node: onnx.NodeProto, key: str, weight, bias=None):
-    """A copy of `node` reading `weight` (and `bias`, or none), shared by the branches. Its
-    backward pass is a ConvTranspose on these weights (the engine does not learn them as
-    constants, so no flipped copy of them is stored)."""
-    name = ctx.shared_const((key, node.input[1]), lambda: weight)
-    ctx.facts.shapes[name] = tuple(weight.shape)
-    inputs = [node.input[0], name]
-    if bias is not None:
-        inputs.append(ctx.shared_const((key, node.input[1], "bias"), lambda: bias))
+def with_weights(ctx: PropagationContext, node: onnx.NodeProto, part: str) -> onnx.NodeProto:
+    """A copy of `node` reading its weights' positive (`part="+"`) or negative part, computed
+    in the branch on each run (a millisecond's work) rather than stored: a stored copy, and
+    onnxruntime's pre-packed copies of it, would cost memory on every model. Its convolutions
+    read non-constant weights, so its backward pass is a ConvTranspose."""
+    weight = node.input[1]
+
+    def build() -> str:
+        if part == "+":
+            return ctx.emit("Relu", [weight])
+        return ctx.emit("Min", [weight, ctx.const(0.0)])
+
+    name = ctx.cached(("weights", part, weight), build)
+    ctx.facts.shapes[name] = ctx.facts.shapes[weight]
     attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-    return onnx.helper.make_node("Conv", inputs, list(node.output), node.name, **attrs)
+    return onnx.helper.make_node(
+        "Conv", [node.input[0], name], list(node.output), node.name, **attrs
+    )
 
 
 def forward(ctx: PropagationContext, node: onnx.NodeProto, data: str) -> str:

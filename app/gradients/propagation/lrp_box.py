@@ -12,7 +12,6 @@ applied to black and white).
 
 from __future__ import annotations
 
-import numpy as np
 import onnx
 
 from app.gradients.propagation import STABILIZER
@@ -22,8 +21,8 @@ from app.gradients.propagation.conv_weights import backward, conv_weights, forwa
 
 def rule(ctx: PropagationContext, node: onnx.NodeProto, grads: list) -> list:
     weight, bias = conv_weights(ctx, node)
-    positive = with_weights(ctx, node, "w+", np.maximum(weight, 0))
-    negative = with_weights(ctx, node, "w-", np.minimum(weight, 0))
+    positive = with_weights(ctx, node, "+")
+    negative = with_weights(ctx, node, "-")
     z = node.output[0]
     bounded = ctx.emit("Add", [forward(ctx, positive, ctx.low), forward(ctx, negative, ctx.high)])
     shape = [1, -1] + [1] * (len(weight.shape) - 2)

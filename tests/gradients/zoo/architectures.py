@@ -7,7 +7,8 @@ of them identities, which would hide a wrong rule), except the entries marked `t
 which keep timm's own init: zero-init residual gammas, so whole branches give exact zeros
 (and LCNet, whose logits with random norms barely depend on its input: the self-check cannot
 resolve its gradient then, and refuses it).
-Exports are cached for the session.
+Only the current entry's module and export are kept: conftest.py runs each entry's tests
+one after another, so that memory holds one architecture, not all of them.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def randomise_norms(net: nn.Module, generator: torch.Generator) -> None:
             module.running_var.uniform_(0.5, 1.5, generator=generator)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # one entry at a time: conftest.py runs them in turn
 def network(key: str) -> nn.Module:
     """The zoo entry's torch module, eval mode, random weights (seeded by its name)."""
     arch = BY_KEY[key]
@@ -105,7 +106,7 @@ def network(key: str) -> nn.Module:
     return net.eval()
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # one entry at a time: conftest.py runs them in turn
 def exported(key: str) -> onnx.ModelProto:
     """The entry exported to ONNX with a dynamic batch axis (input `image`, output `logits`)."""
     arch, net = BY_KEY[key], network(key)
