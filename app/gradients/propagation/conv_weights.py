@@ -26,14 +26,16 @@ def conv_weights(ctx: PropagationContext, node: onnx.NodeProto) -> tuple[np.ndar
 def with_weights(ctx: PropagationContext, node: onnx.NodeProto, part: str) -> onnx.NodeProto:
     """A copy of `node` reading its weights' positive (`part="+"`) or negative part, computed
     in the branch on each run (a millisecond's work) rather than stored: a stored copy, and
-    onnxruntime's pre-packed copies of it, would cost memory on every model. Its convolutions
-    read non-constant weights, so its backward pass is a ConvTranspose."""
+    onnxruntime's pre-packed copies of it, would cost memory on every model. The part is
+    clipped at a zero computed from an input (`ctx.run_time_zero`): Relu(W) or Min(W, 0) on
+    the constant W were folded by onnxruntime into stored copies, with NCHWc-reordered copies
+    of those (51 MiB more on EfficientNet-Lite0). Its convolutions read non-constant weights,
+    so its backward pass is a ConvTranspose."""
     weight = node.input[1]
 
     def build() -> str:
-        if part == "+":
-            return ctx.emit("Relu", [weight])
-        return ctx.emit("Min", [weight, ctx.const(0.0)])
+        clip = "Max" if part == "+" else "Min"
+        return ctx.emit(clip, [weight, ctx.run_time_zero()])
 
     name = ctx.cached(("weights", part, weight), build)
     ctx.facts.shapes[name] = ctx.facts.shapes[weight]
