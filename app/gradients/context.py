@@ -44,10 +44,7 @@ def node_input(node: onnx.NodeProto, index: int) -> str:
 
 
 class BackwardContext:
-    """Collects the nodes and initializers emitted by backward rules. `flips_weights`: Conv's
-    rule may store flipped copies of constant weights (ops/conv.py flipped_conv)."""
-
-    flips_weights = True
+    """Collects the nodes and initializers emitted by backward rules."""
 
     def __init__(self, facts: GraphFacts, relu_rule: str) -> None:
         self.facts = facts

@@ -44,7 +44,7 @@ def flipped_conv(ctx: BackwardContext, grad: str, weight_name: str, geometry: di
     W' (C, M / group, *kernel) is W with in/out channels swapped within each group and the
     kernel flipped; pads become dilation * (k - 1) - pad, so dX has the input's size.
     """
-    weight = ctx.value(weight_name) if ctx.flips_weights else None
+    weight = ctx.value(weight_name)
     kernel, dilations, group = geometry["kernel"], geometry["dilations"], geometry["group"]
     n = len(kernel)
     reach = [d * (k - 1) for k, d in zip(kernel, dilations, strict=True)]

@@ -13,10 +13,6 @@ class PropagationContext(BackwardContext):
     """Rules read `kind`, the parameter inputs by name, and add relevance that is not of the
     form input * modified gradient (the box rule's bound terms) to `input_terms`."""
 
-    # ConvTranspose on the weights, not a Conv on flipped copies: onnxruntime reorders the
-    # weights of the gradient's Convs (NCHWc) and drops the originals, unless an If branch
-    # also reads them; flipped copies read from a branch were 12 MiB more on EfficientNet-Lite0
-    flips_weights = False
     kind: Propagation
     image: str
     input_terms: list[str]
