@@ -7,8 +7,10 @@ References: pytorch-grad-cam for XGrad-CAM, Eigen-CAM and Ablation-CAM; Captum f
 GradientSHAP, LIME and KernelSHAP (same superpixels, 32 samples per forward batch); Blur IG
 has no torch library (the authors' `saliency` package is numpy and TensorFlow), so its
 baseline is the same computation with torch autograd for the gradients (the same numpy blurs
-in both).
-Usage: python -m bench.methods [--repeats 2] [--threads 2]"""
+in both). LRP: Captum's `LRP` (epsilon rule on every layer; it hands a residual Add's whole
+relevance to both branches, so the maps differ, the work does not) for `lrp_epsilon`, Zennit's
+`EpsilonGammaBox` for `lrp` (the composite); DeepLIFT: Captum's `DeepLift`, zeros baseline.
+Usage: python -m bench.methods [--repeats 2] [--threads 2] [--only lrp deeplift ...]"""
 
 from __future__ import annotations
 
@@ -18,19 +20,21 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from captum._utils.models.linear_model import SkLearnRidge
-from captum.attr import GradientShap, KernelShap, Lime
+from captum.attr import LRP, DeepLift, GradientShap, KernelShap, Lime
+from captum.attr._utils.lrp_rules import EpsilonRule, IdentityRule
 
 from app.explain.base import Budget, ExplainInput
 from app.explain.blur_ig import BlurIGParams, blurred
 from app.explain.gradient_shap import GradientSHAPParams
 from app.explain.lime import LIMEParams, lime_similarity
+from app.explain.lrp import LRPParams
 from app.explain.registry import METHODS
 from app.explain.superpixel_base import SuperpixelParams, superpixels
 from app.runtime.loader import LoadOptions, bare_manifest, load_graph
 from app.runtime.sessions import SessionFactory
 from app.store.manifest import Layers
 from bench.explain import best_of
-from bench.libraries import pytorch_grad_cam
+from bench.libraries import pytorch_grad_cam, zennit_composites
 from bench.resnet18 import resnet18, to_onnx
 
 TARGET, SAMPLES = 3, 128
@@ -54,11 +58,47 @@ def ours(given: ExplainInput) -> dict[str, Callable[[], object]]:
         "lime": LIMEParams(samples=SAMPLES),
         "kernel_shap": SuperpixelParams(samples=SAMPLES),
     }
-    keys = ("xgrad_cam", "eigen_cam", "ablation_cam", *params)
-    return {
+    keys = ("xgrad_cam", "eigen_cam", "ablation_cam", *params, "lrp", "deeplift")
+    runs = {
         key: (lambda k=key: METHODS[k].explain(given, params.get(k, METHODS[k].Params())))
         for key in keys
     }
+    epsilon = LRPParams(rules="epsilon", epsilon=1e-9)
+    runs["lrp_epsilon"] = lambda: METHODS["lrp"].explain(given, epsilon)
+    return runs
+
+
+def _captum_lrp(net, x) -> Callable[[], object]:
+    """Captum's LRP, the epsilon rule on every layer (its default rules)."""
+
+    def run() -> torch.Tensor:
+        for module in net.modules():  # Captum keeps rules between calls only on a fresh start
+            if isinstance(module, torch.nn.Conv2d | torch.nn.Linear | torch.nn.BatchNorm2d):
+                module.rule = EpsilonRule(1e-9)
+            elif isinstance(module, torch.nn.Identity):  # an identity shortcut
+                module.rule = IdentityRule()
+        return LRP(net).attribute(x, target=TARGET)
+
+    return run
+
+
+def _zennit_lrp(net, given: ExplainInput) -> Callable[[], object]:
+    """Zennit's EpsilonGammaBox with the bounds ours uses (the input's own range here)."""
+    composites = zennit_composites()
+    x = torch.from_numpy(given.image.copy())
+    low, high = torch.full_like(x, float(x.min())), torch.full_like(x, float(x.max()))
+
+    def run() -> torch.Tensor:
+        composite = composites.EpsilonGammaBox(low=low, high=high, epsilon=1e-6, gamma=0.25)
+        points = x.clone().requires_grad_()
+        with composite.context(net) as modified:
+            logits = modified(points)
+            seed = torch.zeros_like(logits)
+            seed[:, TARGET] = logits[:, TARGET].detach()
+            (relevance,) = torch.autograd.grad(logits, points, grad_outputs=seed)
+        return relevance
+
+    return run
 
 
 def _cam(cam_class, net, x) -> Callable[[], object]:
@@ -104,6 +144,9 @@ def theirs(net, given: ExplainInput) -> dict[str, Callable[[], object]]:
         "blur_ig": _torch_blur_ig(net, given.image),
         "lime": lambda: lime.attribute(x, target=TARGET, **draws),
         "kernel_shap": lambda: KernelShap(net).attribute(x, target=TARGET, **draws),
+        "lrp": _zennit_lrp(net, given),
+        "deeplift": lambda: DeepLift(net).attribute(x, torch.zeros_like(x), target=TARGET),
+        "lrp_epsilon": _captum_lrp(net, x),
     }
 
 
@@ -111,13 +154,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="new methods: ours against the reference")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", nargs="*", help="these methods only")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     net, given = setting(args.threads)
     mine, reference = ours(given), theirs(net, given)
     print(f"ResNet-18 at 224, {args.threads} threads; LIME and KernelSHAP {SAMPLES} samples")
     print(f"  {'method':<14} {'ours ms':>10} {'reference ms':>13} {'ours/reference':>15}")
-    for key in mine:
+    for key in [key for key in mine if not args.only or key in args.only]:
         ours_time, their_time = best_of([mine[key], reference[key]], args.repeats)
         ratio = ours_time / their_time
         print(

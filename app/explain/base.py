@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.errors import OverBudgetError
 from app.gradients import ExplainResult
+from app.gradients.propagation import PropagationRule
 from app.imaging.smoothing import gaussian_blur
 from app.runtime.model import RunningModel
 
@@ -158,9 +159,13 @@ class ExplainInput:
         relu_rule: int = 0,
         layers: tuple[str, ...] = (),
         input_gradient: bool = True,
+        propagation: PropagationRule | None = None,
     ) -> ExplainResult:
         """One run of the model's explain graph (see GradientEngine.run)."""
-        return self.model.engine.run(batch, seeds, relu_rule, layers, input_gradient)
+        engine = self.model.engine
+        if propagation is None:
+            return engine.run(batch, seeds, relu_rule, layers, input_gradient)
+        return engine.run(batch, seeds, relu_rule, layers, input_gradient, propagation)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from app.explain.ablation_cam import AblationCAM
 from app.explain.base import Method
 from app.explain.blur_ig import BlurIG
 from app.explain.deconvnet import Deconvnet
+from app.explain.deeplift import DeepLIFT
 from app.explain.eigen_cam import EigenCAM
 from app.explain.grad_cam import GradCAM
 from app.explain.grad_cam_plus_plus import GradCAMPlusPlus
@@ -18,6 +19,7 @@ from app.explain.integrated_gradients import IntegratedGradients
 from app.explain.kernel_shap import KernelSHAP
 from app.explain.layer_cam import LayerCAM
 from app.explain.lime import LIME
+from app.explain.lrp import LRP
 from app.explain.occlusion import Occlusion
 from app.explain.rise import RISE
 from app.explain.saliency import Saliency
@@ -34,6 +36,8 @@ METHODS: dict[str, Method] = {
     "integrated_gradients": IntegratedGradients(),
     "gradient_shap": GradientSHAP(),
     "blur_ig": BlurIG(),
+    "lrp": LRP(),
+    "deeplift": DeepLIFT(),
     "grad_cam": GradCAM(),
     "grad_cam_plus_plus": GradCAMPlusPlus(),
     "hires_cam": HiResCAM(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
@@ -53,13 +54,21 @@ class BackwardContext:
         self.initializers: list[onnx.TensorProto] = []
         self._used = set(facts.names)
         self._cache: dict[object, object] = {}
-        self._counter = 0
+        self._shared: dict[object, str] = {}
+        self._counter = itertools.count(1)
+
+    def fork(self) -> BackwardContext:
+        """A context for another backward pass of the same graph (an If branch): its own
+        nodes and node cache; names, initializers and shared constants in common."""
+        other = type(self).__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.nodes, other._cache = [], {}
+        return other
 
     def fresh(self, hint: str) -> str:
         """A tensor name not used anywhere in the graph."""
         while True:
-            self._counter += 1
-            name = f"bw/{hint}_{self._counter}"
+            name = f"bw/{hint}_{next(self._counter)}"
             if name not in self._used:
                 self._used.add(name)
                 return name
@@ -77,6 +86,13 @@ class BackwardContext:
         array = np.asarray(value, dtype=dtype)
         self.initializers.append(numpy_helper.from_array(array, name))
         return name
+
+    def shared_const(self, key: object, factory: Callable[[], np.ndarray]) -> str:
+        """An initializer built once for every backward pass of the graph (e.g. flipped
+        weights), so If branches do not each hold a copy."""
+        if key not in self._shared:
+            self._shared[key] = self.const(factory())
+        return self._shared[key]
 
     def ints(self, values) -> str:
         """A 1-D int64 initializer (axes, pads, shapes, ...)."""

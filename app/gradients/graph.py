@@ -21,6 +21,15 @@ from app.gradients.analysis import (
 from app.gradients.context import BackwardContext, GraphFacts
 from app.gradients.errors import UnsupportedOpError
 from app.gradients.ops import BACKWARD_RULES
+from app.gradients.propagation import (
+    EPSILON,
+    GAMMA,
+    HIGH,
+    LOW,
+    PROPAGATION,
+    Propagation,
+)
+from app.gradients.propagation.branches import emit_variants
 
 MIN_OPSET = 17  # ScatterElements(reduction="add") needs 16; Shape(start, end) needs 15
 SEED, RELU_RULE, LOGITS, INPUT_GRAD = "seed", "relu_rule", "logits", "input_grad"
@@ -54,6 +63,21 @@ class ExplainGraph:
     relu_rule_name: str = RELU_RULE
     logits_name: str = LOGITS
     input_grad_name: str | None = INPUT_GRAD  # None: built with input_gradient=False
+    propagation_name: str | None = None  # the `propagation` input, where the graph has one
+    refusals: dict[Propagation, str] = field(default_factory=dict)  # variants it cannot run
+
+
+def gradient_nodes(graph: ExplainGraph) -> list[onnx.NodeProto]:
+    """The nodes a gradient run (propagation 0) executes: the outer graph's, with the If that
+    chooses the variant replaced by its gradient branch."""
+    found = []
+    for node in graph.model.graph.node:
+        if node.op_type == "If" and graph.propagation_name is not None:
+            branch = next(a.g for a in node.attribute if a.name == "then_branch")
+            found.extend(branch.node)
+        else:
+            found.append(node)
+    return found
 
 
 def supported_ops() -> frozenset[str]:
@@ -109,9 +133,14 @@ def build_explain_graph(
             raise UnsupportedOpError(op_type, node_name)
     ctx = BackwardContext(facts, RELU_RULE)
     ctx.requires = requires
-    totals = backpropagate(ctx, path, requires, sink, SEED)
-    outputs = _emit_outputs(ctx, source if input_gradient else None, logits, layers, totals)
-    explain = _assemble(model, ctx, outputs, sink)
+    variants = input_gradient and objective is None
+    if variants:
+        outputs, refusals = _emit_variants(ctx, path, requires, source, logits, layers)
+    else:
+        totals = backpropagate(ctx, path, requires, sink, SEED)
+        source_out = source if input_gradient else None
+        outputs, refusals = _emit_outputs(ctx, source_out, logits, layers, totals), {}
+    explain = _assemble(model, ctx, outputs, sink, variants)
     onnx.checker.check_model(explain)
     layer_outputs = {name: LayerOutputs(f"act:{name}", f"grad:{name}") for name in layers}
     elapsed = time.perf_counter() - started
@@ -121,20 +150,30 @@ def build_explain_graph(
         layer_outputs,
         elapsed,
         input_grad_name=INPUT_GRAD if input_gradient else None,
+        propagation_name=PROPAGATION if variants else None,
+        refusals=refusals,
     )
 
 
 def backpropagate(
-    ctx: BackwardContext, path: list[onnx.NodeProto], requires: set[str], sink: str, seed: str
+    ctx: BackwardContext,
+    path: list[onnx.NodeProto],
+    requires: set[str],
+    sink: str,
+    seed: str,
+    rules: dict = BACKWARD_RULES,
 ) -> dict[str, str]:
-    """Walk `path` in reverse; returns the total gradient of every tensor reached."""
+    """Walk `path` in reverse with `rules`; returns the total gradient of every tensor reached
+    (a missing rule raises UnsupportedOpError)."""
     pending: dict[str, list[str]] = {sink: [seed]}
     totals: dict[str, str] = {}
     for node in reversed(path):
         grads_out = [_total(ctx, name, pending.pop(name, []), totals) for name in node.output]
         if all(grad is None for grad in grads_out):
             continue
-        grads_in = BACKWARD_RULES[node.op_type](ctx, node, grads_out)
+        if node.op_type not in rules:
+            raise UnsupportedOpError(node.op_type, node.name)
+        grads_in = rules[node.op_type](ctx, node, grads_out)
         for index, name in enumerate(node.input):
             if name not in requires:
                 continue
@@ -159,14 +198,33 @@ def _check_names(facts: GraphFacts, sink: str, layers: Sequence[str]) -> None:
     for layer in layers:
         if layer not in facts.names:
             raise ValueError(f"layer '{layer}' is not a tensor of the model")
-    taken = {SEED, RELU_RULE, INPUT_GRAD} | ({LOGITS} - {sink})
+    taken = {SEED, RELU_RULE, INPUT_GRAD, PROPAGATION, EPSILON, GAMMA, LOW, HIGH}
+    taken |= {LOGITS} - {sink}
     taken |= {f"{prefix}:{layer}" for layer in layers for prefix in ("act", "grad")}
     clashes = sorted(taken & facts.names)
     if clashes:
         raise ValueError(f"model tensors clash with explain graph names: {clashes}")
 
 
-def _emit_outputs(ctx, source, sink, layers, totals) -> list[tuple[str, str]]:
+def _emit_variants(ctx, path, requires, source, logits, layers):
+    """The If nodes giving `input_grad` and each layer's `grad:L` under every propagation
+    variant (propagation/branches.py); returns (output name, shape source) pairs and the
+    refused variants."""
+
+    def backward(branch: BackwardContext, rules: dict) -> list[str]:
+        totals = backpropagate(branch, path, requires, logits, SEED, rules)
+        return [totals[t] if t in totals else branch.zeros_like(t) for t in (source, *layers)]
+
+    heads = [INPUT_GRAD, *[f"grad:{layer}" for layer in layers]]
+    refusals = emit_variants(ctx, backward, path, [source, *layers], heads)
+    _emit_outputs(ctx, None, logits, layers, {}, gradients=False)
+    pairs = [(LOGITS, logits), (INPUT_GRAD, source)]
+    for layer in layers:
+        pairs += [(f"act:{layer}", layer), (f"grad:{layer}", layer)]
+    return pairs, refusals
+
+
+def _emit_outputs(ctx, source, sink, layers, totals, gradients=True) -> list[tuple[str, str]]:
     """Identity nodes naming the outputs; returns (output name, shape source) pairs."""
 
     def named(tensor: str, output: str) -> None:
@@ -183,12 +241,16 @@ def _emit_outputs(ctx, source, sink, layers, totals) -> list[tuple[str, str]]:
         pairs.append((INPUT_GRAD, source))
     for layer in layers:
         named(layer, f"act:{layer}")
-        named(grad_of(layer), f"grad:{layer}")
-        pairs += [(f"act:{layer}", layer), (f"grad:{layer}", layer)]
+        pairs.append((f"act:{layer}", layer))
+        if gradients:
+            named(grad_of(layer), f"grad:{layer}")
+            pairs.append((f"grad:{layer}", layer))
     return pairs
 
 
-def _assemble(model: onnx.ModelProto, ctx: BackwardContext, outputs, sink: str) -> onnx.ModelProto:
+def _assemble(
+    model: onnx.ModelProto, ctx: BackwardContext, outputs, sink: str, variants: bool
+) -> onnx.ModelProto:
     graph = model.graph
     sink_shape = ctx.shape(sink)
     inputs = [
@@ -196,6 +258,8 @@ def _assemble(model: onnx.ModelProto, ctx: BackwardContext, outputs, sink: str) 
         helper.make_tensor_value_info(SEED, TensorProto.FLOAT, sink_shape),
         helper.make_tensor_value_info(RELU_RULE, TensorProto.INT64, []),
     ]
+    if variants:
+        inputs += _propagation_inputs(ctx.shape(image_input(graph).name))
     values = [helper.make_tensor_value_info(o, TensorProto.FLOAT, ctx.shape(s)) for o, s in outputs]
     new_graph = helper.make_graph(
         [*graph.node, *ctx.nodes],
@@ -208,6 +272,18 @@ def _assemble(model: onnx.ModelProto, ctx: BackwardContext, outputs, sink: str) 
     explain = helper.make_model(new_graph, opset_imports=opsets, producer_name="lantern")
     explain.ir_version = max(model.ir_version, helper.find_min_ir_version_for(opsets))
     return explain
+
+
+def _propagation_inputs(image_shape) -> list[onnx.ValueInfoProto]:
+    """The propagation inputs (propagation/__init__.py); the bounds are shaped like one image."""
+    bounds = [1, *image_shape[1:]] if image_shape else None
+    return [
+        helper.make_tensor_value_info(PROPAGATION, TensorProto.INT64, []),
+        helper.make_tensor_value_info(EPSILON, TensorProto.FLOAT, []),
+        helper.make_tensor_value_info(GAMMA, TensorProto.FLOAT, []),
+        helper.make_tensor_value_info(LOW, TensorProto.FLOAT, bounds),
+        helper.make_tensor_value_info(HIGH, TensorProto.FLOAT, bounds),
+    ]
 
 
 def upgraded_opsets(model: onnx.ModelProto) -> list[onnx.OperatorSetIdProto]:

@@ -11,6 +11,7 @@ import onnxruntime as ort
 
 from app.gradients.frozen import FrozenForward
 from app.gradients.graph import ExplainGraph
+from app.gradients.propagation import PropagationRule
 
 # (session, output names, feeds) -> outputs: how a session is run (the caller may add
 # run options, e.g. to stop a run whose request was abandoned)
@@ -50,14 +51,17 @@ class ExplainSession:
         self.session = session
         self._run = run
 
-    def run(self, image: np.ndarray, seed: np.ndarray, relu_rule: int = 0) -> ExplainResult:
-        """Logits, input gradient and layer activations/gradients of sum(seed * logits)."""
+    def run(
+        self,
+        image: np.ndarray,
+        seed: np.ndarray,
+        relu_rule: int = 0,
+        propagation: PropagationRule | None = None,
+    ) -> ExplainResult:
+        """Logits, input gradient and layer activations/gradients of sum(seed * logits); under
+        a propagation rule, the input's and layers' relevances in place of the gradients."""
         g = self.graph
-        feeds: dict[str, np.ndarray] = {
-            g.input_name: np.asarray(image, dtype=np.float32, order="C"),
-            g.seed_name: np.asarray(seed, dtype=np.float32, order="C"),
-            g.relu_rule_name: np.asarray(int(relu_rule), dtype=np.int64),
-        }
+        feeds = self.feeds(image, seed, relu_rule, propagation)
         layers = list(g.layer_outputs.items())
         heads = [g.logits_name] + ([g.input_grad_name] if g.input_grad_name else [])
         names = heads + [n for _, outs in layers for n in (outs.activation, outs.gradient)]
@@ -67,6 +71,27 @@ class ExplainSession:
             result.activations[layer] = values[len(heads) + 2 * index]
             result.gradients[layer] = values[len(heads) + 2 * index + 1]
         return result
+
+    def feeds(
+        self,
+        image: np.ndarray,
+        seed: np.ndarray,
+        relu_rule: int = 0,
+        propagation: PropagationRule | None = None,
+    ) -> dict[str, np.ndarray]:
+        """The explain graph's inputs for one run (see `run`)."""
+        g = self.graph
+        feeds: dict[str, np.ndarray] = {
+            g.input_name: np.asarray(image, dtype=np.float32, order="C"),
+            g.seed_name: np.asarray(seed, dtype=np.float32, order="C"),
+            g.relu_rule_name: np.asarray(int(relu_rule), dtype=np.int64),
+        }
+        rule = propagation or PropagationRule()
+        if g.propagation_name is not None:
+            feeds.update(rule.feeds(feeds[g.input_name].shape))
+        elif rule.kind:
+            raise ValueError("this explain graph has no propagation rules")
+        return feeds
 
 
 class FrozenForwardSession:

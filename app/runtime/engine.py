@@ -28,6 +28,7 @@ from app.gradients import (
     build_explain_graph,
     unsupported_ops,
 )
+from app.gradients.propagation import Propagation, PropagationRule
 from app.gradients.self_check import SelfCheck
 from app.gradients.verification import verify_explain_sessions
 from app.runtime.cancellation import run_session, with_run_options
@@ -222,20 +223,37 @@ class GradientEngine:
         relu_rule: int = 0,
         layers: tuple[str, ...] = (),
         input_gradient: bool = True,
+        propagation: PropagationRule | None = None,
     ) -> ExplainResult:
         """Logits, input gradient, and the activations and gradients of `layers`.
 
         `input_gradient=False` runs a graph whose backward pass stops at `layers` (about the
-        cost of a forward pass); its result has `input_grad` None.
+        cost of a forward pass); its result has `input_grad` None. Under a `propagation`
+        rule (LRP, DeepLIFT) the gradients are relevances; a rule the model's ops do not all
+        have raises GradientsUnsupportedError.
         """
         self._ready()
         layers = layers or self.default_layers
         session = self.session(layers, input_gradient)
+        if propagation is not None and propagation.kind != Propagation.GRADIENT:
+            reason = self.propagation_error(propagation.kind)
+            if reason is not None:
+                raise GradientsUnsupportedError(reason)
+            return session.run(image, seed, relu_rule, propagation)  # its own run, ungrouped
         group = current_group()  # explanations admitted together share the run
         if group is None:
             return session.run(image, seed, relu_rule)
         key = (id(self), layers, input_gradient, relu_rule)
         return group.run(key, image, seed, lambda rows, seeds: session.run(rows, seeds, relu_rule))
+
+    def propagation_error(self, kind: Propagation) -> str | None:
+        """Why `kind` cannot run on this model (None: it can)."""
+        if self.error is not None:
+            return self.error
+        refusal = self.session(self.default_layers, True).graph.refusals.get(kind)
+        if refusal is None:
+            return None
+        return f"{kind.name.lower()} has no rule for an op of this model: {refusal}"
 
     def run_objective(self, image: np.ndarray, seed: np.ndarray, layer: str) -> ExplainResult:
         """The input gradient of sum(seed * `layer`'s activation), with that activation."""

@@ -21,6 +21,8 @@ const NAMES = {
   ablation_cam: "Ablation-CAM",
   gradient_shap: "GradientSHAP",
   blur_ig: "Blur IG",
+  lrp: "LRP",
+  deeplift: "DeepLIFT",
   lime: "LIME",
   kernel_shap: "KernelSHAP",
 };
@@ -46,6 +48,8 @@ const CAPTIONS = {
   ablation_cam: (c) => `Regions whose features, when switched off one by one, lower the score of ${c} most.`,
   gradient_shap: (c) => `How much each pixel adds to the score of ${c}, compared with a set of reference images.`,
   blur_ig: (c) => `How much each pixel adds to the score of ${c} as the image comes into focus from a blur.`,
+  lrp: (c) => `The score of ${c} shared out layer by layer, down to the pixels that earned it.`,
+  deeplift: (c) => `How much each pixel adds to the score of ${c}, compared with a blank image, in one pass.`,
   lime: (c) => `Superpixels whose presence raises the score of ${c}, from a simple model fitted to random hidings.`,
   kernel_shap: (c) => `Each superpixel's share of the score of ${c}, by Shapley values over random hidings.`,
 };

@@ -160,3 +160,12 @@ def held_out_digits() -> Digits:
     spec, preprocess = model.manifest.input, model.manifest.preprocess
     images = np.stack([to_input_array(Image.fromarray(d), spec, preprocess) for d in raw])
     return Digits(model, images, read_idx(mnist / "train-labels-idx1-ubyte.gz")[ids])
+
+
+@pytest.fixture(scope="session")
+def photo_input() -> ExplainInput:
+    """The shipped efficientnet_lite0 (ReLU6 everywhere) and a cat photo, target tabby."""
+    model = load_store(SHIPPED_STORE, LoadOptions(SessionFactory(1))).get("efficientnet_lite0")
+    photo = PROJECT_ROOT / "static" / "samples" / "efficientnet_lite0" / "chelsea.jpg"
+    image = model.preprocess([photo.read_bytes()], ImageLimits())
+    return ExplainInput(model, image, [281], Budget(10**9))

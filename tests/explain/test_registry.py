@@ -14,6 +14,7 @@ SHARED_MODULES = {
     "cam_base",
     "faithfulness",
     "gradient_base",
+    "propagation_base",
     "options",
     "patches",
     "registry",

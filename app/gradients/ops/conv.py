@@ -32,20 +32,19 @@ def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
         "pads": resolve_pads(node, sizes, kernel, strides, dilations),
         "group": node_attr(node, "group", 1),
     }
-    flipped = flipped_conv(ctx, grads[0], ctx.value(weight), geometry)
+    flipped = flipped_conv(ctx, grads[0], weight, geometry)
     if flipped is not None:
         return [flipped]
     return [scatter_windows(ctx, grads[0], weight, sizes, list(y_dims[2:]), geometry)]
 
 
-def flipped_conv(
-    ctx: BackwardContext, grad: str, weight: np.ndarray | None, geometry: dict
-) -> str | None:
+def flipped_conv(ctx: BackwardContext, grad: str, weight_name: str, geometry: dict) -> str | None:
     """dX of a stride-1 Conv as Conv(grad, W'), or None where ConvTranspose is used.
 
     W' (C, M / group, *kernel) is W with in/out channels swapped within each group and the
     kernel flipped; pads become dilation * (k - 1) - pad, so dX has the input's size.
     """
+    weight = ctx.value(weight_name)
     kernel, dilations, group = geometry["kernel"], geometry["dilations"], geometry["group"]
     n = len(kernel)
     reach = [d * (k - 1) for k, d in zip(kernel, dilations, strict=True)]
@@ -55,7 +54,13 @@ def flipped_conv(
     out_channels, in_per_group = weight.shape[:2]
     if min(out_channels // group, in_per_group) < FLIPPED_CONV_MIN_CHANNELS:
         return None
-    grouped = weight.reshape(group, out_channels // group, in_per_group, *kernel)
-    swapped = grouped.swapaxes(1, 2).reshape(group * in_per_group, out_channels // group, *kernel)
-    flipped = np.flip(swapped, axis=tuple(range(2, 2 + n)))  # (C, M / group, *kernel)
-    return ctx.emit("Conv", [grad, ctx.const(flipped)], pads=pads, dilations=dilations, group=group)
+
+    def flip() -> np.ndarray:  # (C, M / group, *kernel)
+        grouped = weight.reshape(group, out_channels // group, in_per_group, *kernel)
+        swapped = grouped.swapaxes(1, 2).reshape(
+            group * in_per_group, out_channels // group, *kernel
+        )
+        return np.flip(swapped, axis=tuple(range(2, 2 + n)))
+
+    flipped = ctx.shared_const(("flipped", weight_name), flip)
+    return ctx.emit("Conv", [grad, flipped], pads=pads, dilations=dilations, group=group)

@@ -22,11 +22,17 @@ def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     attrs.pop("storage_order", None)
     _, indices = ctx.emit("MaxPool", [x], n_outputs=2, **attrs)
+    return [route(ctx, node, grad, indices)]
+
+
+def route(ctx: BackwardContext, node: onnx.NodeProto, grad: str, indices: str) -> str:
+    """`grad` (shaped like the output) placed at the positions `indices` name, summed."""
+    x = node.input[0]
     kernel = list(node_attr(node, "kernel_shape"))
     strides = list(node_attr(node, "strides", [1] * len(kernel)))
     dilations = list(node_attr(node, "dilations", [1] * len(kernel)))
     if all(k <= s for k, s in zip(kernel, strides, strict=True)) and set(dilations) <= {1}:
-        return [unpool(ctx, node, grad, indices, kernel, strides)]
+        return unpool(ctx, node, grad, indices, kernel, strides)
     flat = ctx.ints([-1])
     zeros = ctx.emit("Reshape", [ctx.zeros_like(x), flat])  # (N*C*H*W,)
     scattered = ctx.emit(
@@ -35,7 +41,7 @@ def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
         axis=0,
         reduction="add",
     )
-    return [ctx.reshape_like(scattered, x)]
+    return ctx.reshape_like(scattered, x)
 
 
 def unpool(ctx: BackwardContext, node: onnx.NodeProto, grad: str, indices: str, kernel, strides):

@@ -77,8 +77,7 @@ def run_engine(key: str, image: np.ndarray, seed: np.ndarray, rule: ReluRule):
     """(Outputs, the kink values of this forward) from the explain graph."""
     found = engine(key)
     graph = found.session.graph
-    rule_value = np.asarray(int(rule), dtype=np.int64)
-    feeds = {graph.input_name: image, graph.seed_name: seed, graph.relu_rule_name: rule_value}
+    feeds = found.session.feeds(image, seed, int(rule))
     names = [graph.logits_name, graph.input_grad_name]
     if found.layer:
         layer = graph.layer_outputs[found.layer]

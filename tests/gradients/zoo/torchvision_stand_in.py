@@ -1,4 +1,4 @@
-"""A stand-in for the few torchvision names timm imports when it is imported.
+"""A stand-in for the few torchvision names timm and zennit import when they are imported.
 
 timm 1.0 imports torchvision at import time (transforms, datasets and ops.misc for its data
 pipeline and FrozenBatchNorm2d), but building a model and running it needs none of it. The
@@ -21,6 +21,7 @@ MODULES = (
     "torchvision.datasets",
     "torchvision.models",
     "torchvision.models.feature_extraction",
+    "torchvision.models.resnet",
     "torchvision.ops",
     "torchvision.ops.misc",
     "torchvision.transforms",
