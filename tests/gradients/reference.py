@@ -9,11 +9,23 @@ import numpy as np
 import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
+from torch import nn
 
 from app.gradients import build_explain_graph
 from tests.gradients.sessions import explain_session
 
 TOLERANCE = 1e-4
+
+
+class Seeded(nn.Module):
+    """sum(seed * net(x)) per sample, as a (N, 1) output for Captum's target=0."""
+
+    def __init__(self, net: nn.Module, seed: np.ndarray) -> None:
+        super().__init__()
+        self.net, self.seed = net, torch.tensor(seed)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.net(x) * self.seed).sum(dim=1, keepdim=True)
 
 
 def relative_error(ours: np.ndarray, reference: np.ndarray) -> float:

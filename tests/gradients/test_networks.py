@@ -10,7 +10,7 @@ from captum.attr import Deconvolution, GuidedBackprop
 from torch import nn
 
 from app.gradients import ExplainSession, ReluRule, build_explain_graph
-from tests.gradients.reference import TOLERANCE, relative_error
+from tests.gradients.reference import TOLERANCE, Seeded, relative_error
 from tests.gradients.sessions import explain_session
 from tests.nets import ZOO, export_onnx, make_net, onnx_tensor_of
 
@@ -30,17 +30,6 @@ def sample(net: nn.Module, batch: int, row_seed: int) -> tuple[np.ndarray, np.nd
     rng = np.random.default_rng(row_seed)
     image = rng.standard_normal((batch, *net.input_shape)).astype(np.float32)
     return image, rng.standard_normal((batch, 10)).astype(np.float32)
-
-
-class Seeded(nn.Module):
-    """sum(seed * net(x)) per sample, as a (N, 1) output for Captum's target=0."""
-
-    def __init__(self, net: nn.Module, seed: np.ndarray) -> None:
-        super().__init__()
-        self.net, self.seed = net, torch.tensor(seed)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (self.net(x) * self.seed).sum(dim=1, keepdim=True)
 
 
 def torch_gradients(net: nn.Module, image: np.ndarray, seed: np.ndarray):

@@ -12,10 +12,10 @@ import onnx
 import torch
 from captum.attr import Deconvolution, GuidedBackprop
 from onnx import TensorProto, helper
-from torch import nn
 
 from app.gradients import ExplainSession, ReluRule, build_explain_graph
 from app.runtime.layers import default_cam_layer
+from tests.gradients.reference import Seeded
 from tests.gradients.sessions import explain_session
 from tests.gradients.zoo.aligned import Alignment, kink_nodes, read_tensor
 from tests.gradients.zoo.architectures import BY_KEY, CLASSES, exported, network
@@ -86,17 +86,6 @@ def run_engine(key: str, image: np.ndarray, seed: np.ndarray, rule: ReluRule):
     values = found.session.session.run(names + taps, feeds)
     outputs = Outputs(*values[: len(names)])
     return outputs, dict(zip(taps, values[len(names) :], strict=True))
-
-
-class Seeded(nn.Module):
-    """sum(seed * net(x)) per sample, as a (N, 1) output for Captum's target=0."""
-
-    def __init__(self, net: nn.Module, seed: np.ndarray) -> None:
-        super().__init__()
-        self.net, self.seed = net, torch.tensor(seed)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (self.net(x) * self.seed).sum(dim=1, keepdim=True)
 
 
 def run_torch(key: str, image: np.ndarray, seed: np.ndarray, ours: Outputs, values) -> Outputs:
