@@ -79,7 +79,7 @@ def image_cases(
             chosen = model.manifest.class_index(_label_of(image))
         else:
             chosen = int(np.argmax(probabilities))
-        given = ExplainInput(model=model, image=tensor, targets=[chosen], budget=UNBOUNDED)
+        given = ExplainInput(model=model, image=tensor, requested=[chosen], budget=UNBOUNDED)
         cases.append(ImageCase(image.name, image.label, given, float(probabilities[chosen])))
     return cases
 

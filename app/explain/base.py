@@ -89,16 +89,62 @@ class Workload:
 class ExplainInput:
     """One preprocessed image, the classes to explain, and the model that explains them.
 
-    `image` is the model's input (1, C, H, W) (or NHWC); `targets` are class indices; `layer`
-    is the tensor name CAM methods read (already resolved to the model's default);
-    `baseline` is a reference input like `image`, where one was sent."""
+    `image` is the model's input (1, C, H, W) (or NHWC); `requested` are the class indices
+    asked for, or None for the image's top class (`targets` resolves it); `layer` is the
+    tensor name CAM methods read (already resolved to the model's default); `baseline` is a
+    reference input like `image`, where one was sent."""
 
     model: RunningModel
     image: np.ndarray
-    targets: list[int]
+    requested: list[int] | None
     budget: Budget
     layer: str | None = None
     baseline: np.ndarray | None = None
+    # The image's own logits (1, K) and top class, once a run has given them
+    _logits: np.ndarray | None = field(default=None, init=False, repr=False)
+    _top: int | None = field(default=None, init=False, repr=False)
+
+    @property
+    def targets(self) -> list[int]:
+        """The classes to explain: those requested, or the image's top class (a forward run
+        finds it unless a `clean_run` already has)."""
+        if self.requested is not None:
+            return self.requested
+        if self._top is None:
+            self._top = int(np.argmax(self.probabilities()[0]))
+        return [self._top]
+
+    @property
+    def target_count(self) -> int:
+        """How many targets there are, known without running the model."""
+        return 1 if self.requested is None else len(self.requested)
+
+    def probabilities(self) -> np.ndarray:
+        """The image's class probabilities (1, K), from a run already made where there was
+        one, else from a forward run."""
+        if self._logits is None:
+            self._logits = np.asarray(self.model.logits(self.image), dtype=np.float32)
+        return self.model.manifest.probabilities(self._logits)
+
+    def clean_run(
+        self, relu_rule: int = 0, layers: tuple[str, ...] = (), input_gradient: bool = True
+    ) -> ExplainResult:
+        """One explain run of the image for every target, a row each in target order (see
+        GradientEngine.run). When the top class is wanted and not yet known, the run finds
+        and seeds it itself, so no forward run is made first; either way the image's logits
+        are kept for `probabilities`."""
+        engine = self.model.engine
+        if self.requested is None and self._top is None and engine.top_seeds():
+            seed = np.zeros((1, self.classes), dtype=np.float32)
+            top = np.ones((1, 1), dtype=np.float32)
+            result = engine.run(self.image, seed, relu_rule, layers, input_gradient, top_seed=top)
+            self._top = int(np.argmax(result.logits[0]))
+        else:
+            batch = np.repeat(self.image, len(self.targets), axis=0)
+            result = self.gradients(batch, self.seeds(), relu_rule, layers, input_gradient)
+        if self._logits is None:
+            self._logits = np.asarray(result.logits[:1], dtype=np.float32)
+        return result
 
     @property
     def classes(self) -> int:
@@ -119,7 +165,7 @@ class ExplainInput:
         """The figures a method's cost depends on, for this input."""
         height, width = self.nchw(self.image).shape[2:]
         shape = self.model.layers.shapes.get(self.layer or "", (0, 0))
-        return Workload(len(self.targets), height, width, shape[1] if len(shape) > 1 else 0)
+        return Workload(self.target_count, height, width, shape[1] if len(shape) > 1 else 0)
 
     def seeds(self, repeats: int = 1) -> np.ndarray:
         """One-hot seeds (T * repeats, K): each target repeated `repeats` times in a row."""

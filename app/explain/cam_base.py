@@ -42,6 +42,5 @@ def layer_activations_and_gradients(given: ExplainInput) -> tuple[np.ndarray, np
     """The CAM layer's activations and target-logit gradients, (T, K, h, w) each. The backward
     pass stops at the layer (no input gradient), so this costs about one forward pass."""
     assert given.layer is not None
-    batch = np.repeat(given.image, len(given.targets), axis=0)
-    result = given.gradients(batch, given.seeds(), layers=(given.layer,), input_gradient=False)
+    result = given.clean_run(layers=(given.layer,), input_gradient=False)
     return result.activations[given.layer], result.gradients[given.layer]

@@ -31,9 +31,7 @@ class GradientParams(MethodParams):
 
 def input_gradients(given: ExplainInput, relu_rule: ReluRule = ReluRule.GRADIENT) -> np.ndarray:
     """d(target logit)/d(input) for every target, as (T, C, H, W)."""
-    batch = np.repeat(given.image, len(given.targets), axis=0)
-    result = given.gradients(batch, given.seeds(), int(relu_rule))
-    return given.nchw(result.required_input_grad())
+    return given.nchw(given.clean_run(int(relu_rule)).required_input_grad())
 
 
 class GradientMethod(Method):

@@ -38,12 +38,10 @@ class RequestLimits:
     elements: int = DEFAULT_ELEMENTS
 
 
-def resolve_targets(
-    requested: list[str], model: RunningModel, probabilities: np.ndarray
-) -> list[int]:
-    """Class indices from indices or labels; the top class when none is asked for."""
+def resolve_targets(requested: list[str], model: RunningModel) -> list[int] | None:
+    """Class indices from indices or labels; None (the top class) when none is asked for."""
     if not requested:
-        return [int(np.argmax(probabilities))]
+        return None
     if len(requested) > MAX_TARGETS:
         raise InvalidTargetError(f"At most {MAX_TARGETS} targets per request.")
     return [model.manifest.class_index(item) for item in requested]
@@ -59,8 +57,8 @@ def explain_image(
 ) -> ExplainResponse:
     """The answer of /explain/{method} for one image."""
     clock = [time.perf_counter()]
-    given, probabilities, prepared = prepare_input(model, method, options, upload, limits)
-    steps, targets = options.faithfulness_steps, len(given.targets)
+    given, prepared = prepare_input(model, method, options, upload, limits)
+    steps, targets = options.faithfulness_steps, given.target_count
     if options.faithfulness:
         given.budget.take(
             faithfulness_passes(targets, steps),
@@ -76,6 +74,7 @@ def explain_image(
     if options.faithfulness:
         curves = faithfulness(given, explanation.heatmaps, steps, options.faithfulness_substrate)
     clock.append(time.perf_counter())
+    probabilities = given.probabilities()  # from the explanation's own run where it made one
     pictures = render_pictures(given, explanation, probabilities, options)
     for entry, curve in zip(pictures.maps, curves, strict=False):  # none unless asked for
         entry.faithfulness = curve
@@ -103,22 +102,22 @@ def prepare_input(
     options: ExplainOptions,
     upload: ImageUpload,
     limits: RequestLimits,
-) -> tuple[ExplainInput, np.ndarray, PreparedImage]:
-    """The method's input for one uploaded image, the model's probabilities (1, K), and the
-    prepared image (its region of the upload and its hints)."""
+) -> tuple[ExplainInput, PreparedImage]:
+    """The method's input for one uploaded image, and the prepared image (its region of the
+    upload and its hints). No model run yet: the top class, when no target is asked for, is
+    found by the explanation's first run (`ExplainInput.targets`)."""
     prepared = _prepared(model, upload, limits)
     image = prepared.array[None]  # (1, C, H, W)
     baseline = model.preprocess([upload.baseline], limits.images) if upload.baseline else None
-    probabilities = model.probabilities(image)
     given = ExplainInput(
         model=model,
         image=image,
-        targets=resolve_targets(options.target, model, probabilities[0]),
+        requested=resolve_targets(options.target, model),
         budget=Budget(limits.forward_passes, limits.elements),
         layer=model.layers.cam(options.layer) if method.uses_layer else None,
         baseline=baseline,
     )
-    return given, probabilities, prepared
+    return given, prepared
 
 
 def _prepared(model: RunningModel, upload: ImageUpload, limits: RequestLimits) -> PreparedImage:

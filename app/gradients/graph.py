@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
@@ -33,6 +34,7 @@ from app.gradients.propagation.branches import emit_variants
 
 MIN_OPSET = 17  # ScatterElements(reduction="add") needs 16; Shape(start, end) needs 15
 SEED, RELU_RULE, LOGITS, INPUT_GRAD = "seed", "relu_rule", "logits", "input_grad"
+TOP_SEED = "top_seed"  # (N, 1): how much of each row's own top class to add to its seed
 
 
 class ReluRule(IntEnum):
@@ -63,6 +65,7 @@ class ExplainGraph:
     relu_rule_name: str = RELU_RULE
     logits_name: str = LOGITS
     input_grad_name: str | None = INPUT_GRAD  # None: built with input_gradient=False
+    top_seed_name: str | None = None  # the `top_seed` input, where the graph has one
     propagation_name: str | None = None  # the `propagation` input, where the graph has one
     refusals: dict[Propagation, str] = field(default_factory=dict)  # variants it cannot run
 
@@ -113,6 +116,8 @@ def build_explain_graph(
 
     With `objective` (a tensor of the model), the backward pass starts there instead of at the
     logits: `seed` is shaped like that tensor and the gradients are of sum(seed * objective).
+    Otherwise the backward pass starts at the logits from `seed + top_seed * onehot(top class
+    of the row)`, so one run can explain the class it finds on top (no forward run first).
     With `input_gradient=False` the backward pass stops at `layers` (what CAMs need): the
     graph has no `input_grad` output and no nodes below the layers' gradients, so it costs
     about one forward pass; ops below the layers need no rule.
@@ -133,14 +138,18 @@ def build_explain_graph(
             raise UnsupportedOpError(op_type, node_name)
     ctx = BackwardContext(facts, RELU_RULE)
     ctx.requires = requires
+    top_seeded = objective is None and _class_count(ctx, logits) is not None
+    seed = _with_top_class(ctx, logits) if top_seeded else SEED
+    prologue, ctx.nodes = ctx.nodes, []  # the seed's nodes go first (the Ifs are put first)
     variants = input_gradient and objective is None
     if variants:
-        outputs, refusals = _emit_variants(ctx, path, requires, source, logits, layers)
+        outputs, refusals = _emit_variants(ctx, path, requires, source, logits, layers, seed)
     else:
-        totals = backpropagate(ctx, path, requires, sink, SEED)
+        totals = backpropagate(ctx, path, requires, sink, seed)
         source_out = source if input_gradient else None
         outputs, refusals = _emit_outputs(ctx, source_out, logits, layers, totals), {}
-    explain = _assemble(model, ctx, outputs, sink, variants)
+    ctx.nodes[:0] = prologue
+    explain = _assemble(model, ctx, outputs, sink, variants, top_seeded)
     onnx.checker.check_model(explain)
     layer_outputs = {name: LayerOutputs(f"act:{name}", f"grad:{name}") for name in layers}
     elapsed = time.perf_counter() - started
@@ -150,6 +159,7 @@ def build_explain_graph(
         layer_outputs,
         elapsed,
         input_grad_name=INPUT_GRAD if input_gradient else None,
+        top_seed_name=TOP_SEED if top_seeded else None,
         propagation_name=PROPAGATION if variants else None,
         refusals=refusals,
     )
@@ -187,6 +197,23 @@ def backpropagate(
     return totals
 
 
+def _class_count(ctx: BackwardContext, logits: str) -> int | None:
+    """K of logits shaped (N, K) with K known; None for other shapes (no top-class seed)."""
+    shape = ctx.shape(logits)
+    if shape is None or len(shape) != 2 or not isinstance(shape[1], int):
+        return None
+    return shape[1]
+
+
+def _with_top_class(ctx: BackwardContext, logits: str) -> str:
+    """The seed the backward pass starts from: `seed + top_seed * onehot(argmax(logits))`,
+    per row (ArgMax takes the first of tied maxima, as numpy's argmax does)."""
+    classes = ctx.const(np.arange(_class_count(ctx, logits) or 0)[None], np.int64)  # (1, K)
+    top = ctx.emit("ArgMax", [logits], axis=1, keepdims=1)  # (N, 1)
+    onehot = ctx.emit("Cast", [ctx.emit("Equal", [classes, top])], to=TensorProto.FLOAT)
+    return ctx.emit("Add", [SEED, ctx.emit("Mul", [TOP_SEED, onehot])])
+
+
 def _total(ctx: BackwardContext, name: str, grads: list[str], totals: dict[str, str]):
     if not grads:
         return None
@@ -198,7 +225,7 @@ def _check_names(facts: GraphFacts, sink: str, layers: Sequence[str]) -> None:
     for layer in layers:
         if layer not in facts.names:
             raise ValueError(f"layer '{layer}' is not a tensor of the model")
-    taken = {SEED, RELU_RULE, INPUT_GRAD, PROPAGATION, EPSILON, GAMMA, LOW, HIGH}
+    taken = {SEED, TOP_SEED, RELU_RULE, INPUT_GRAD, PROPAGATION, EPSILON, GAMMA, LOW, HIGH}
     taken |= {LOGITS} - {sink}
     taken |= {f"{prefix}:{layer}" for layer in layers for prefix in ("act", "grad")}
     clashes = sorted(taken & facts.names)
@@ -206,13 +233,13 @@ def _check_names(facts: GraphFacts, sink: str, layers: Sequence[str]) -> None:
         raise ValueError(f"model tensors clash with explain graph names: {clashes}")
 
 
-def _emit_variants(ctx, path, requires, source, logits, layers):
+def _emit_variants(ctx, path, requires, source, logits, layers, seed):
     """The If nodes giving `input_grad` and each layer's `grad:L` under every propagation
-    variant (propagation/branches.py); returns (output name, shape source) pairs and the
-    refused variants."""
+    variant (propagation/branches.py), the backward passes starting from `seed`; returns
+    (output name, shape source) pairs and the refused variants."""
 
     def backward(branch: BackwardContext, rules: dict) -> list[str]:
-        totals = backpropagate(branch, path, requires, logits, SEED, rules)
+        totals = backpropagate(branch, path, requires, logits, seed, rules)
         return [totals[t] if t in totals else branch.zeros_like(t) for t in (source, *layers)]
 
     heads = [INPUT_GRAD, *[f"grad:{layer}" for layer in layers]]
@@ -249,7 +276,12 @@ def _emit_outputs(ctx, source, sink, layers, totals, gradients=True) -> list[tup
 
 
 def _assemble(
-    model: onnx.ModelProto, ctx: BackwardContext, outputs, sink: str, variants: bool
+    model: onnx.ModelProto,
+    ctx: BackwardContext,
+    outputs,
+    sink: str,
+    variants: bool,
+    top_seeded: bool,
 ) -> onnx.ModelProto:
     graph = model.graph
     sink_shape = ctx.shape(sink)
@@ -258,6 +290,9 @@ def _assemble(
         helper.make_tensor_value_info(SEED, TensorProto.FLOAT, sink_shape),
         helper.make_tensor_value_info(RELU_RULE, TensorProto.INT64, []),
     ]
+    if top_seeded:
+        rows = sink_shape[0] if sink_shape else None
+        inputs.append(helper.make_tensor_value_info(TOP_SEED, TensorProto.FLOAT, [rows, 1]))
     if variants:
         inputs += _propagation_inputs(ctx.shape(image_input(graph).name))
     values = [helper.make_tensor_value_info(o, TensorProto.FLOAT, ctx.shape(s)) for o, s in outputs]

@@ -57,11 +57,14 @@ class ExplainSession:
         seed: np.ndarray,
         relu_rule: int = 0,
         propagation: PropagationRule | None = None,
+        top_seed: np.ndarray | None = None,
     ) -> ExplainResult:
         """Logits, input gradient and layer activations/gradients of sum(seed * logits); under
-        a propagation rule, the input's and layers' relevances in place of the gradients."""
+        a propagation rule, the input's and layers' relevances in place of the gradients.
+        `top_seed` (N, 1) adds that much of each row's top class to its seed (the graph
+        finds the class: see `build_explain_graph`)."""
         g = self.graph
-        feeds = self.feeds(image, seed, relu_rule, propagation)
+        feeds = self.feeds(image, seed, relu_rule, propagation, top_seed)
         layers = list(g.layer_outputs.items())
         heads = [g.logits_name] + ([g.input_grad_name] if g.input_grad_name else [])
         names = heads + [n for _, outs in layers for n in (outs.activation, outs.gradient)]
@@ -78,6 +81,7 @@ class ExplainSession:
         seed: np.ndarray,
         relu_rule: int = 0,
         propagation: PropagationRule | None = None,
+        top_seed: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """The explain graph's inputs for one run (see `run`)."""
         g = self.graph
@@ -86,6 +90,11 @@ class ExplainSession:
             g.seed_name: np.asarray(seed, dtype=np.float32, order="C"),
             g.relu_rule_name: np.asarray(int(relu_rule), dtype=np.int64),
         }
+        if g.top_seed_name is not None:
+            rows = np.zeros((len(seed), 1), np.float32) if top_seed is None else top_seed
+            feeds[g.top_seed_name] = np.asarray(rows, dtype=np.float32).reshape(len(seed), 1)
+        elif top_seed is not None and np.any(top_seed):
+            raise ValueError("this explain graph cannot seed the top class itself")
         rule = propagation or PropagationRule()
         if g.propagation_name is not None:
             feeds.update(rule.feeds(feeds[g.input_name].shape))

@@ -224,8 +224,11 @@ class GradientEngine:
         layers: tuple[str, ...] = (),
         input_gradient: bool = True,
         propagation: PropagationRule | None = None,
+        top_seed: np.ndarray | None = None,
     ) -> ExplainResult:
-        """Logits, input gradient, and the activations and gradients of `layers`.
+        """Logits, input gradient, and the activations and gradients of `layers`, of
+        sum(seed * logits), plus `top_seed` (N, 1) times each row's top logit where given
+        (`top_seeds` tells whether the graphs can: a model whose logits are not (N, K)).
 
         `input_gradient=False` runs a graph whose backward pass stops at `layers` (about the
         cost of a forward pass); its result has `input_grad` None. Under a `propagation`
@@ -239,12 +242,23 @@ class GradientEngine:
             reason = self.propagation_error(propagation.kind)
             if reason is not None:
                 raise GradientsUnsupportedError(reason)
-            return session.run(image, seed, relu_rule, propagation)  # its own run, ungrouped
+            return session.run(image, seed, relu_rule, propagation, top_seed)  # ungrouped
         group = current_group()  # explanations admitted together share the run
         if group is None:
-            return session.run(image, seed, relu_rule)
+            return session.run(image, seed, relu_rule, None, top_seed)
         key = (id(self), layers, input_gradient, relu_rule)
-        return group.run(key, image, seed, lambda rows, seeds: session.run(rows, seeds, relu_rule))
+        return group.run(
+            key,
+            image,
+            seed,
+            lambda rows, seeds, tops: session.run(rows, seeds, relu_rule, None, tops),
+            top_seed,
+        )
+
+    def top_seeds(self) -> bool:
+        """Whether runs can seed each row's top class themselves (`run`'s `top_seed`)."""
+        self._ready()
+        return self.session(self.default_layers, True).graph.top_seed_name is not None
 
     def propagation_error(self, kind: Propagation) -> str | None:
         """Why `kind` cannot run on this model (None: it can)."""

@@ -32,7 +32,7 @@ WAIT_SECONDS = 0.5  # longest a member waits for the others to reach the same ru
 # 3x224x224 one runs fastest one row at a time, and 32 such rows hold gigabytes).
 ROW_ELEMENTS = 2**15
 MAX_ROWS = 8
-Runner = Callable[[np.ndarray, np.ndarray], ExplainResult]
+Runner = Callable[[np.ndarray, np.ndarray, np.ndarray], ExplainResult]  # image, seed, top_seed
 _GROUP: ContextVar[ExplainGroup | None] = ContextVar("lantern_explain_group", default=None)
 
 
@@ -40,6 +40,7 @@ _GROUP: ContextVar[ExplainGroup | None] = ContextVar("lantern_explain_group", de
 class _Part:
     image: np.ndarray  # (n, ...)
     seed: np.ndarray  # (n, K)
+    top_seed: np.ndarray  # (n, 1)
     options: ort.RunOptions | None
     result: ExplainResult | None = None
     error: BaseException | None = None
@@ -56,10 +57,17 @@ class ExplainGroup:
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def run(
-        self, key: Hashable, image: np.ndarray, seed: np.ndarray, runner: Runner
+        self,
+        key: Hashable,
+        image: np.ndarray,
+        seed: np.ndarray,
+        runner: Runner,
+        top_seed: np.ndarray | None = None,
     ) -> ExplainResult:
-        """`runner(image, seed)`, stacked with the other members' runs of `key`."""
-        part = _Part(image, seed, current_run_options())
+        """`runner(image, seed, top_seed)`, stacked with the other members' runs of `key`
+        (`top_seed` (n, 1), zeros by default: see ExplainSession.run)."""
+        top = np.zeros((len(seed), 1), np.float32) if top_seed is None else top_seed
+        part = _Part(image, seed, top, current_run_options())
         deadline = time.monotonic() + WAIT_SECONDS
         with self._changed:
             self._pending.setdefault(key, []).append(part)
@@ -103,10 +111,11 @@ class ExplainGroup:
         if len(stack) == 1:  # alone: under its own run options, as without a group
             alone = stack[0]
             options = alone.options or ort.RunOptions()
-            return [with_run_options(options, runner, alone.image, alone.seed)]
+            return [with_run_options(options, runner, alone.image, alone.seed, alone.top_seed)]
         images = np.concatenate([part.image for part in stack])
         seeds = np.concatenate([part.seed for part in stack])
-        whole = with_run_options(ort.RunOptions(), runner, images, seeds)
+        tops = np.concatenate([part.top_seed for part in stack])
+        whole = with_run_options(ort.RunOptions(), runner, images, seeds, tops)
         return split(whole, [len(part.image) for part in stack])
 
 

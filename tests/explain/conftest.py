@@ -60,7 +60,7 @@ class Case:
         return ExplainInput(
             model=self.model,
             image=self.image.copy(),
-            targets=targets,
+            requested=targets,
             budget=Budget(UNLIMITED),
             layer=self.layer_tensor,
         )
@@ -144,7 +144,7 @@ class Digits:
         return ExplainInput(
             model=self.model,
             image=self.images[row : row + 1].copy(),
-            targets=[int(self.labels[row])],
+            requested=[int(self.labels[row])],
             budget=Budget(UNLIMITED),
             layer=self.model.layers.cam_layer,
         )

@@ -24,11 +24,13 @@ PNG = {"content-type": "image/png"}
 
 
 def fake_runner(calls: list[int]):
-    """Logits = the first pixel of each row, input gradient = twice the row."""
+    """Logits = the first pixel of each row plus its first seed and 10 times its top seed,
+    input gradient = twice the row."""
 
-    def run(images: np.ndarray, seeds: np.ndarray) -> ExplainResult:
+    def run(images: np.ndarray, seeds: np.ndarray, tops: np.ndarray) -> ExplainResult:
         calls.append(len(images))
-        return ExplainResult(images.reshape(len(images), -1)[:, :1] + seeds[:, :1], 2 * images)
+        logits = images.reshape(len(images), -1)[:, :1] + seeds[:, :1] + 10 * tops
+        return ExplainResult(logits, 2 * images)
 
     return run
 
@@ -48,6 +50,24 @@ def test_members_of_a_group_share_one_run_and_get_their_own_rows():
     for image, result in zip(inputs, results, strict=True):
         np.testing.assert_array_equal(result.input_grad, 2 * image)
         np.testing.assert_array_equal(result.logits[:, 0], image[:, 0, 0] + 1)
+
+
+def test_each_member_of_a_shared_run_keeps_its_own_top_seeds():
+    calls: list[int] = []
+    group = ExplainGroup(2)
+    tops = {0: None, 1: np.ones((2, 1), np.float32)}  # the first member sends none: zeros
+
+    def member(index: int) -> ExplainResult:
+        image = np.full((2, 2, 2), index, np.float32)
+        seeds = np.zeros((2, 3))
+        runner = fake_runner(calls)
+        return in_group(group, group.run, "graph", image, seeds, runner, tops[index])
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(member, (0, 1))
+    assert calls == [4]
+    np.testing.assert_array_equal(first.logits[:, 0], [0, 0])
+    np.testing.assert_array_equal(second.logits[:, 0], [11, 11])
 
 
 @pytest.mark.parametrize(
@@ -89,7 +109,7 @@ def test_a_member_that_finishes_without_a_run_does_not_hold_the_others():
 def test_a_failed_run_reaches_every_member():
     group = ExplainGroup(2)
 
-    def failing(images: np.ndarray, seeds: np.ndarray) -> ExplainResult:
+    def failing(images: np.ndarray, seeds: np.ndarray, tops: np.ndarray) -> ExplainResult:
         raise RuntimeError("onnxruntime said no")
 
     def member(_: int) -> object:
@@ -124,9 +144,9 @@ def test_concurrent_explanations_share_one_run_and_match_one_at_a_time(
         runs: list[int] = []
         original = ExplainSession.run
 
-        def counted(self, image, seed, relu_rule=0):  # type: ignore[no-untyped-def]
+        def counted(self, image, seed, *rest):  # type: ignore[no-untyped-def]
             runs.append(len(image))
-            return original(self, image, seed, relu_rule)
+            return original(self, image, seed, *rest)
 
         monkeypatch.setattr(ExplainSession, "run", counted)
         gate = services_of(client).explain_gate
