@@ -140,7 +140,8 @@ def test_a_graph_seeded_from_another_tensor_has_no_top_seed():
     assert graph.top_seed_name is None
     assert "top_seed" not in {v.name for v in graph.model.graph.input}
     with pytest.raises(ValueError, match="cannot seed the top class"):
-        explain_session(graph).feeds(random_input((1, 1, 28, 28)), np.zeros((1, 1)), top_seed=np.ones((1, 1)))
+        image, seed = random_input((1, 1, 28, 28)), np.zeros((1, 1))
+        explain_session(graph).feeds(image, seed, top_seed=np.ones((1, 1)))
 
 
 def test_building_leaves_the_model_untouched():
