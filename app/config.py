@@ -128,6 +128,20 @@ class Settings(BaseSettings):
         description="a batch stops growing at about this much work (the model's time per image)",
     )
     queue_size: int = Field(default=64, ge=1, description="requests admitted per model")
+    inline_run_ms: float = Field(
+        default=1.0,
+        ge=0,
+        le=100,
+        description="a batch the model runs in at most this long (its measured time per "
+        "image) runs on the event loop, not in a worker thread; 0: always in a thread",
+    )
+    inline_decode_pixels: int = Field(
+        default=128 * 128,
+        ge=0,
+        le=1024 * 1024,
+        description="an upload whose images' headers give at most this many pixels in all is "
+        "decoded and preprocessed on the event loop, not in a worker thread; 0: never",
+    )
     explain_concurrency: int = Field(default=1, ge=1, le=64)
     explain_queue_size: int = Field(default=4, ge=0, description="explanations waiting")
     request_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
@@ -224,4 +238,5 @@ class Settings(BaseSettings):
             max_batch_seconds=self.max_batch_ms / 1000,
             queue_size=self.queue_size,
             retry_after=self.retry_after_seconds,
+            inline_seconds=self.inline_run_ms / 1000,
         )

@@ -97,25 +97,25 @@ VersionQuery = Annotated[
 
 
 async def get_named_model(
-    registry: RegistryDep,
+    services: ServicesDep,
     name: Annotated[str, Path(description="model name")],
     version: VersionQuery = None,
 ) -> RunningModel:
     """The model named in the path, at `?version=` or its highest version. (Dependencies
-    are `async`: FastAPI runs a plain `def` one in a worker thread, a hop per request.)"""
-    return registry.get(name, version)
+    are `async`: FastAPI runs a plain `def` one in a worker thread, a hop per request; and
+    they read `services` directly: each level of dependencies costs every request time.)"""
+    return services.registry.get(name, version)
 
 
 async def get_chosen_model(
-    registry: RegistryDep,
-    settings: SettingsDep,
+    services: ServicesDep,
     model: Annotated[
         str | None, Query(description="model name (default: the server's default)")
     ] = None,
     version: VersionQuery = None,
 ) -> RunningModel:
     """The model of `?model=` (default: the server's) at `?version=` (default: the highest)."""
-    return registry.get(model or settings.default_model, version)
+    return services.registry.get(model or services.settings.default_model, version)
 
 
 NamedModelDep = Annotated[RunningModel, Depends(get_named_model)]

@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.errors import APIError
+from app.api.offload import for_body
 from app.errors import validation_message
 
 Document = TypeVar("Document", bound=BaseModel)
@@ -36,7 +36,8 @@ async def read_upload(request: Request, max_images: int) -> Upload:
     if content_type == "multipart/form-data":
         upload = await _from_multipart(request, max_images)
     elif content_type == "application/json":
-        upload = await run_in_threadpool(_from_json, await request.body())
+        body = await request.body()
+        upload = await for_body(body, _from_json, body)
     elif content_type.startswith(RAW_TYPES):
         upload = Upload([await request.body()])
     else:
@@ -144,11 +145,12 @@ def json_schema(kind: type[BaseModel]) -> dict[str, Any]:
 
 async def read_json(request: Request, kind: type[Document]) -> Document:
     """The body as `kind`: 415 unless it is JSON, 400 `malformed_body` unless it parses
-    (off the event loop), 422 `invalid_parameter` unless it fits `kind`."""
+    (off the event loop unless small), 422 `invalid_parameter` unless it fits `kind`."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise APIError(415, "unsupported_media_type", "Send the body as application/json.")
-    document = await run_in_threadpool(parse_json, await request.body())
+    body = await request.body()
+    document = await for_body(body, parse_json, body)
     try:
         return kind.model_validate(document)
     except ValidationError as error:

@@ -24,6 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from app.errors import (
     AspectRatioError,
     EmptyImageError,
+    ImageError,
     TooManyPixelsError,
     UndecodableImageError,
     UnsupportedImageError,
@@ -83,6 +84,19 @@ def sniff_format(data: bytes) -> str | None:
         if data.startswith(signature):
             return name
     return None
+
+
+def stated_pixels(data: bytes) -> int | None:
+    """Width * height as the image's header states them (no pixel decoded); None when the
+    header cannot be read (decoding the image says why)."""
+    declared = sniff_format(data)
+    if declared is None:
+        return None
+    try:
+        width, height = _open_header(data, declared).size
+    except ImageError:
+        return None
+    return int(width) * int(height)
 
 
 @contextmanager

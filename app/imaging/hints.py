@@ -43,6 +43,8 @@ DRAWING_FOR_PHOTOS = (
     "digit, choose a digit model."
 )
 WORKING_SIDE = 128  # the copy the statistics are taken on is at least this long
+PHOTO_COLOURFULNESS = 20  # "slightly colourful" and above
+DRAWING_COLOURFULNESS = 4  # grey
 
 
 class Hint(BaseModel):
@@ -65,9 +67,13 @@ def picture_stats(image: Image.Image, background: str) -> PictureStats:
     levels are counted once (R + G + B takes 766 values), and the percentiles, the
     near-binary share and the 32-bin histogram are read off those counts: the same numbers
     as numpy's percentile and histogram, at a fraction of their cost per call."""
-    small = to_eight_bit(shrink(image, WORKING_SIDE))
-    pixels = np.asarray(to_rgb(small, background))  # (H, W, 3) uint8
+    pixels = _small_pixels(image, background)
     return PictureStats(colourfulness(pixels), *_grey_stats(pixels))
+
+
+def _small_pixels(image: Image.Image, background: str) -> np.ndarray:
+    """(H, W, 3) uint8 pixels of a copy about WORKING_SIDE a side, on `background`."""
+    return np.asarray(to_rgb(to_eight_bit(shrink(image, WORKING_SIDE)), background))
 
 
 def colourfulness(pixels: np.ndarray) -> float:
@@ -107,7 +113,7 @@ def _percentile(cumulative: np.ndarray, total: int, q: float) -> float:
 
 def looks_like_drawing(stats: PictureStats) -> bool:
     return (
-        stats.colourfulness < 4
+        stats.colourfulness < DRAWING_COLOURFULNESS
         and stats.near_binary >= 0.85
         and stats.background >= 0.5
         and stats.tonal_span >= 96
@@ -115,7 +121,7 @@ def looks_like_drawing(stats: PictureStats) -> bool:
 
 
 def looks_like_colour_photo(stats: PictureStats) -> bool:
-    return stats.colourfulness >= 20 and stats.near_binary < 0.85
+    return stats.colourfulness >= PHOTO_COLOURFULNESS and stats.near_binary < 0.85
 
 
 def input_hints(image: Image.Image, manifest: Manifest) -> list[Hint]:
@@ -124,7 +130,13 @@ def input_hints(image: Image.Image, manifest: Manifest) -> list[Hint]:
     photo_model = not digit_model and manifest.input.channels == 3
     if not (digit_model or photo_model):
         return []
-    stats = picture_stats(image, manifest.preprocess.background)
+    pixels = _small_pixels(image, manifest.preprocess.background)
+    colour = colourfulness(pixels)
+    # each hint needs the colourfulness on its side of the line: most pictures stop here,
+    # before the grey-level statistics
+    if colour < PHOTO_COLOURFULNESS if digit_model else colour >= DRAWING_COLOURFULNESS:
+        return []
+    stats = PictureStats(colour, *_grey_stats(pixels))
     if digit_model and looks_like_colour_photo(stats):
         return [Hint(code="photo_for_digit_model", message=PHOTO_FOR_DIGITS.format(m=manifest))]
     if photo_model and looks_like_drawing(stats):

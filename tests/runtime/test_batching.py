@@ -191,3 +191,41 @@ def test_a_batch_stops_growing_at_its_time_budget_once_runs_were_timed():
         batcher._timed(0.040, 1)  # a slow model: one image at a time
     assert batcher.batch_images() == 1
     assert ModelBatcher(StubModel(), BatchLimits(max_batch=32)).batch_images() == 32  # no budget
+
+
+class ThreadRecorder(StubModel):
+    """A StubModel that notes the thread of every run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[int] = []
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        self.threads.append(threading.get_ident())
+        return super().logits(batch)
+
+
+@pytest.mark.parametrize(("inline_seconds", "on_the_loop"), [(0.001, True), (0.0, False)])
+def test_a_batch_timed_under_inline_seconds_runs_on_the_event_loop(inline_seconds, on_the_loop):
+    model = ThreadRecorder()
+    batcher = ModelBatcher(model, BatchLimits(max_delay=0, inline_seconds=inline_seconds))
+
+    async def twice() -> tuple[int, list[np.ndarray]]:
+        deadline = time.monotonic() + 10
+        first = await batcher.logits(images(1), deadline)  # untimed: in a worker thread
+        batcher.seconds_per_image = 0.0001  # as if timed at 0.1 ms per image
+        second = await batcher.logits(images(2, seed=1), deadline)
+        await batcher.close()
+        return threading.get_ident(), [first, second]
+
+    loop_thread, outputs = asyncio.run(twice())
+    assert model.threads[0] != loop_thread
+    assert (model.threads[1] == loop_thread) == on_the_loop
+    np.testing.assert_array_equal(outputs[1], images(2, seed=1).reshape(2, -1)[:, :2])
+
+
+def test_a_batch_longer_than_inline_seconds_runs_in_a_worker_thread():
+    batcher = ModelBatcher(StubModel(), BatchLimits(inline_seconds=0.001))
+    assert not batcher.runs_inline(1)  # never timed
+    batcher._timed(0.0004, 1)
+    assert batcher.runs_inline(2) and not batcher.runs_inline(3)

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ChosenModelDep, ServicesDep
 from app.api.intake import read_upload
+from app.api.offload import prepared_upload
 from app.api.openapi import image_request_body
 from app.api.schemas import ImageResult, PredictResponse, PredictTiming
 from app.imaging.hints import Hint
@@ -40,7 +40,8 @@ async def predict(
     with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = services.deadline()
         started = time.perf_counter()
-        images = await run_in_threadpool(model.prepare, upload.images, services.image_limits)
+        limits, inline = services.image_limits, settings.inline_decode_pixels
+        images = await prepared_upload(model, upload.images, limits, inline)
         decoded = time.perf_counter()
         batch = np.stack([image.array for image in images])
         outputs = await batcher.logits(batch, deadline)  # with other requests' images

@@ -26,6 +26,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from app.api.deps import ServicesDep
 from app.api.disconnect import run_unless_disconnected
 from app.api.errors import APIError
+from app.api.offload import for_body, preprocessed_upload
 from app.api.v1 import codec
 from app.api.v1.schemas import (
     V1ExplainResponse,
@@ -34,7 +35,6 @@ from app.api.v1.schemas import (
     V1PredictResponse,
     V1Request,
 )
-from app.config import Settings
 from app.explain.response import ExplainResponse
 from app.explain.service import ImageUpload, RequestLimits, explain_image
 from app.runtime.model import RunningModel
@@ -101,7 +101,16 @@ async def predict(request: Request, services: ServicesDep, model_name: str) -> V
     body = await request.body()
     with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = services.deadline()
-        k, batch = await run_in_threadpool(predict_input, model, body, services.settings)
+        settings = services.settings
+        most = settings.max_images_per_request
+        k, inputs = await for_body(body, predict_instances, model, body, most)
+        batch = (
+            inputs
+            if isinstance(inputs, np.ndarray)
+            else await preprocessed_upload(
+                model, inputs, services.image_limits, settings.inline_decode_pixels
+            )
+        )
         outputs = await batcher.logits(batch, deadline)
     return V1PredictResponse(predictions=codec.predictions(model, outputs, k))
 
@@ -142,14 +151,13 @@ def serving_model(services: ServicesDep, name: str) -> RunningModel:
     return services.registry.get(name)
 
 
-def predict_input(model: RunningModel, body: bytes, settings: Settings) -> tuple[int, np.ndarray]:
-    """`top_k` and the input batch (N, C, H, W) of a :predict body."""
-    parsed = codec.parse_body(body, settings.max_images_per_request)
-    k = codec.top_k(parsed.parameters)
-    inputs = codec.decode_instances(parsed.instances, model.spec)
-    if isinstance(inputs, np.ndarray):
-        return k, inputs
-    return k, model.preprocess(inputs, settings.image_limits)
+def predict_instances(
+    model: RunningModel, body: bytes, max_images: int
+) -> tuple[int, list[bytes] | np.ndarray]:
+    """`top_k` and the instances of a :predict body: encoded images, or the input batch
+    (N, C, H, W) of tensors."""
+    parsed = codec.parse_body(body, max_images)
+    return codec.top_k(parsed.parameters), codec.decode_instances(parsed.instances, model.spec)
 
 
 def explain_uploads(inputs: list[bytes] | np.ndarray, baseline: bytes | None) -> list[ImageUpload]:
