@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+from functools import cache
 from typing import Literal
 
 import numpy as np
@@ -25,14 +26,17 @@ Z_RLE = 3  # zlib's strategy number
 DISPLAY_SIZE = 224  # shortest side of the pictures sent back, in pixels
 
 
+@cache
 def lookup_table(name: str) -> np.ndarray:
-    """(256, 3) uint8 colours of a colour map."""
+    """(256, 3) uint8 colours of a colour map (read-only: shared by every call)."""
     colours = _ANCHORS[name].split()
     anchors = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in colours], float)
     positions = np.linspace(0, 1, len(anchors))
     grid = np.linspace(0, 1, 256)
     table = [np.interp(grid, positions, anchors[:, channel]) for channel in range(3)]
-    return np.round(np.stack(table, axis=1)).astype(np.uint8)
+    colours = np.round(np.stack(table, axis=1)).astype(np.uint8)
+    colours.setflags(write=False)
+    return colours
 
 
 def scale_unit(heatmap: np.ndarray, signed: bool = False) -> np.ndarray:
@@ -45,10 +49,23 @@ def scale_unit(heatmap: np.ndarray, signed: bool = False) -> np.ndarray:
     return (heatmap - low) / (high - low) if high > low else np.zeros(heatmap.shape)
 
 
+def colour_indices(heatmap: np.ndarray, colormap: str) -> np.ndarray:
+    """Heatmap (H, W) -> the colour map's entry of each pixel, uint8 (H, W)."""
+    unit = scale_unit(heatmap, signed=colormap in SIGNED_COLORMAPS)
+    return np.round(unit * 255).astype(np.uint8)
+
+
 def colourise(heatmap: np.ndarray, colormap: str) -> np.ndarray:
     """Heatmap (H, W) -> RGB uint8 (H, W, 3)."""
-    unit = scale_unit(heatmap, signed=colormap in SIGNED_COLORMAPS)
-    return lookup_table(colormap)[np.round(unit * 255).astype(np.intp)]
+    return np.asarray(palette_picture(heatmap, colormap).convert("RGB"))
+
+
+def palette_picture(heatmap: np.ndarray, colormap: str) -> Image.Image:
+    """Heatmap (H, W) as a palette picture: each pixel's entry of the colour map (one byte a
+    pixel), the colour map as the palette."""
+    picture = Image.fromarray(colour_indices(heatmap, colormap), mode="P")
+    picture.putpalette(lookup_table(colormap).tobytes())
+    return picture
 
 
 def display_size(height: int, width: int) -> tuple[int, int]:
@@ -59,9 +76,8 @@ def display_size(height: int, width: int) -> tuple[int, int]:
 
 def overlay(base: np.ndarray, heatmap: np.ndarray, colormap: str, alpha: float) -> Image.Image:
     """The coloured heatmap over the input picture base (H, W, 3) uint8, enlarged for display."""
-    colours = colourise(heatmap, colormap).astype(np.float64)  # (H, W, 3)
-    mixed = (1 - alpha) * base.astype(np.float64) + alpha * colours
-    picture = Image.fromarray(np.round(mixed).clip(0, 255).astype(np.uint8))
+    colours = palette_picture(heatmap, colormap).convert("RGB")
+    picture = Image.blend(Image.fromarray(base), colours, alpha)  # base + alpha (colours - base)
     return picture.resize(display_size(*heatmap.shape), Image.Resampling.NEAREST)
 
 
@@ -73,8 +89,9 @@ def enlarged(picture: np.ndarray) -> Image.Image:
 
 
 def colour_picture(heatmap: np.ndarray, colormap: str) -> Image.Image:
-    """The coloured heatmap alone, enlarged for display."""
-    picture = Image.fromarray(colourise(heatmap, colormap))
+    """The coloured heatmap alone, enlarged for display: a palette picture, which is a third
+    of the bytes to encode of an RGB one."""
+    picture = palette_picture(heatmap, colormap)
     return picture.resize(display_size(*heatmap.shape), Image.Resampling.NEAREST)
 
 
