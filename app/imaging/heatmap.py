@@ -34,9 +34,9 @@ def lookup_table(name: str) -> np.ndarray:
     positions = np.linspace(0, 1, len(anchors))
     grid = np.linspace(0, 1, 256)
     table = [np.interp(grid, positions, anchors[:, channel]) for channel in range(3)]
-    colours = np.round(np.stack(table, axis=1)).astype(np.uint8)
-    colours.setflags(write=False)
-    return colours
+    entries = np.round(np.stack(table, axis=1)).astype(np.uint8)
+    entries.setflags(write=False)
+    return entries
 
 
 def scale_unit(heatmap: np.ndarray, signed: bool = False) -> np.ndarray:
