@@ -12,8 +12,9 @@ work done in this process.
 - **Throughput** at concurrency 1, 8 and 32 (closed loop; this one does depend on the
   client sharing the machine), and an overload at twice the best of them: 503s expected, no
   other 5xx.
-- **Memory**: the server's RSS idle after start-up with the shipped store, and its peak
-  (VmHWM, reset after start-up) over everything this benchmark sends it.
+- **Memory**: the server's RSS idle after start-up with the shipped store (once the
+  background self-checks have built every model's explain graphs), and its peak (VmHWM,
+  reset then) over everything this benchmark sends it.
 
 `mnist_cnn` and `efficientnet_lite0` are served from the shipped store; a ResNet-18 (random
 weights, 224x224, bench/resnet18.py; needs torch) from a temporary one. Goals: overhead at
@@ -46,7 +47,7 @@ from bench.predict import sample_pngs
 from bench.proc import cpu_seconds, peak_rss_mib, reset_peak, rss_mib
 from bench.resnet18 import NAME as RESNET
 from bench.resnet18 import write_resnet18_entry
-from bench.server import server_process
+from bench.server import server_process, wait_settled
 
 SHIPPED = PROJECT_ROOT / "model_store"
 LITE0 = "efficientnet_lite0"
@@ -169,7 +170,8 @@ def serve_and_measure(
     memory = Memory()
     with server_process(env, timeout=180) as server:
         pid = server.process.pid
-        time.sleep(1.0)  # settle after start-up
+        wait_settled(server)  # the background self-checks have built the explain graphs
+        time.sleep(1.0)
         memory.idle_mib = rss_mib(pid)
         reset_peak(pid)
         figures = [

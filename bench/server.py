@@ -103,3 +103,19 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_settled(server: Server, timeout: float = 120) -> None:
+    """Wait until no model's gradient self-check is still pending (the default runs it on a
+    background thread once the server is ready): memory read before that is not idle."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=server.base, timeout=10) as client:
+        names = [m["name"] for m in client.get("/models").json()["models"]]
+        while time.monotonic() < deadline:
+            statuses = [
+                client.get(f"/models/{name}").json()["gradients"]["status"] for name in names
+            ]
+            if "pending" not in statuses:
+                return
+            time.sleep(0.2)
+    raise TimeoutError(f"the gradient self-checks were still pending after {timeout} s")
