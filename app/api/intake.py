@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.errors import APIError
+from app.api.multipart import WHOLE_BODY_BYTES, Part, UnusualFormError, boundary_of, parse_form
 from app.api.offload import for_body
 from app.errors import validation_message
 
@@ -69,6 +70,33 @@ def too_many_images(max_images: int) -> APIError:
 
 
 async def _from_multipart(request: Request, max_images: int) -> Upload:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= WHOLE_BODY_BYTES:
+        body = await request.body()
+        try:
+            boundary = boundary_of(request.headers.get("content-type", ""))
+            return _from_parts(parse_form(body, boundary), max_images)
+        except UnusualFormError:
+            pass  # Starlette's parser reads the same body and says what it holds
+    return await _from_streamed_form(request, max_images)
+
+
+def _from_parts(parts: list[Part], max_images: int) -> Upload:
+    """The upload of a whole body's parts, as `_from_streamed_form` reads the same body."""
+    files = [part for part in parts if part.filename is not None]
+    if len(files) > max_images + 1:
+        raise too_many_images(max_images)
+    if len(parts) - len(files) > max_images + 16:
+        raise UnusualFormError("more fields than Starlette's parser takes")  # its error says so
+    images = [part.data for part in files if part.name == "file"]
+    if not images:
+        raise APIError(400, "missing_file", "The multipart body has no 'file' field with an image.")
+    baselines = [part for part in parts if part.name == "baseline"]
+    last = baselines[-1] if baselines else None  # a form's value is its field's last
+    return Upload(images, last.data if last is not None and last.filename is not None else None)
+
+
+async def _from_streamed_form(request: Request, max_images: int) -> Upload:
     try:  # one file part more than the images: the baseline
         form = await request.form(max_files=max_images + 1, max_fields=max_images + 16)
     except APIError:
