@@ -3,8 +3,9 @@
 Starlette's form parser streams any body through a state machine written in Python and
 spools its files; for a body of at most `WHOLE_BODY_BYTES` this reads the parts with a few
 `bytes.find` calls instead. It takes only well-formed bodies: the first boundary first, CRLF
-line ends, every part with a Content-Disposition of `form-data` and a name. Anything else raises `UnusualFormError`, and
-the caller hands the body to Starlette's parser, whose answer (a part, or its error) stands.
+line ends, every part with a Content-Disposition of `form-data` and a name. Anything else
+raises `UnusualFormError`, and the caller hands the body to Starlette's parser, whose answer
+(a part, or its error) stands.
 """
 
 from __future__ import annotations
