@@ -30,7 +30,7 @@ from app.gradients.session import ExplainResult
 
 TOLERANCE, RESOLVED_BY, COARSEST, CONSISTENCY = 1e-3, 4.0, 3e-2, 1e-4
 SAMPLES, DIRECTIONS = 2, 2
-STEPS = (0.08, 0.04, 0.02, 0.01, 0.005)  # relative to each sample's RMS, each half the last
+STEPS = (0.16, 0.08, 0.04, 0.02, 0.01, 0.005)  # relative to each sample's RMS, each half the last
 CHUNK = 16  # rows of the frozen forward per run, at most
 Explain = Callable[[np.ndarray, np.ndarray], ExplainResult]
 Frozen = Callable[[np.ndarray, np.ndarray], np.ndarray]

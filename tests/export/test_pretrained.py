@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from pathlib import Path
 
+import numpy as np
+import onnx
 import pytest
 import torch
+from onnx import numpy_helper
 
 from app.export.__main__ import main
 from app.export.pretrained import (
@@ -18,7 +22,7 @@ from app.export.pretrained import (
     weights_path,
 )
 from app.export.weights import mismatches, read_state_dict
-from app.store.layout import read_manifest
+from app.store.layout import MODEL_FILE, read_manifest
 from app.store.manifest import PackagedWeights
 from tests.conftest import SHIPPED_STORE
 
@@ -50,16 +54,36 @@ def test_the_loaded_network_is_in_eval_mode_and_deterministic():
     assert not model.training
 
 
+def same_graph_and_weights(built: Path, committed: Path) -> None:
+    """The same ONNX graph, and every weight within float32 rounding of the committed one
+    (1e-6 of the tensor's largest value): torch folds BatchNorm into the convolutions in
+    float32, and its vector code rounds differently on different CPUs, by an ulp."""
+    ours, theirs = onnx.load(built), onnx.load(committed)
+    weights = [
+        {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+        for model in (ours, theirs)
+    ]
+    for model in (ours, theirs):
+        del model.graph.initializer[:]
+    assert ours.SerializeToString() == theirs.SerializeToString()
+    assert weights[0].keys() == weights[1].keys()
+    for name, value in weights[0].items():
+        expected = weights[1][name]
+        assert value.dtype == expected.dtype and value.shape == expected.shape, name
+        scale = max(float(np.abs(expected).max(initial=0.0)), 1e-30)
+        assert float(np.abs(value.astype(np.float64) - expected).max(initial=0.0)) <= 1e-6 * scale
+
+
 @pytest.mark.slow
-def test_the_command_rebuilds_the_committed_entry_byte_for_byte(tmp_path, capsys):
+def test_the_command_rebuilds_the_committed_entry(tmp_path, capsys):
     main(["pretrained", "efficientnet_lite0", "--out", str(tmp_path)])
     built, committed = (
         tmp_path / "efficientnet_lite0" / "1",
         SHIPPED_STORE / "efficientnet_lite0" / "1",
     )
+    same_graph_and_weights(built / MODEL_FILE, committed / MODEL_FILE)
     ours, theirs = read_manifest(built), read_manifest(committed)
-    assert ours.sha256 == theirs.sha256  # model.onnx, byte for byte
-    drop = {"provenance": {"created", "export_command"}}
+    drop = {"sha256": True, "provenance": {"created", "export_command"}}
     assert ours.model_dump(exclude=drop) == theirs.model_dump(exclude=drop)
     assert theirs.provenance.export_command == (
         "python -m app.export pretrained efficientnet_lite0 --out model_store"
