@@ -28,12 +28,14 @@ from bench.shipped import shipped_mnist_cnn
 
 def best_of(runs: list[Callable[[], object]], repeats: int) -> list[float]:
     """Best time of each run, the runs interleaved so that load from other processes on a
-    shared machine hits them alike; each run once first as a warm-up."""
-    for run in runs:
-        run()
+    shared machine hits them alike. Each timed run follows an untimed one of its own: right
+    after a torch call, torch's threads still hold the cores for a while, and an onnxruntime
+    run then took ~0.8 ms longer on mnist_cnn (twice its time alone), which a server that
+    never imports torch does not see."""
     times: list[list[float]] = [[] for _ in runs]
     for _ in range(repeats):
         for run, taken in zip(runs, times, strict=True):
+            run()
             started = time.perf_counter()
             run()
             taken.append(time.perf_counter() - started)

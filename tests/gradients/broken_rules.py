@@ -40,9 +40,9 @@ def first_sample_mask(op_type: str) -> Rule:
         sliced = ctx.emit("Slice", [node.input[0], ctx.ints([0]), ctx.ints([1]), ctx.ints([0])])
         del first.input[:]
         first.input.extend([sliced, *node.input[1:]])
-        if op_type == "Relu":  # its rule reads the output
+        if op_type in ("Relu", "Clip"):  # their rules read the output
             del first.output[:]
-            first.output.append(ctx.emit("Relu", [sliced]))
+            first.output.append(ctx.emit(op_type, list(first.input)))
         return rule(ctx, first, grads)
 
     return broken

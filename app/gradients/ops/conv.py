@@ -1,5 +1,6 @@
-"""Conv: the input gradient is a ConvTranspose with the same weights, or for a wide stride-1
-Conv with constant weights, a Conv with the weights flipped (onnxruntime's Conv is faster)."""
+"""Conv: the input gradient is a ConvTranspose with the same weights, or for a stride-1 Conv
+with constant weights, a Conv with the weights flipped (onnxruntime's Conv is faster), unless
+its input is narrow (an image's 1-3 channels)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from app.gradients.context import BackwardContext, node_attr
 from app.gradients.errors import UnsupportedOpError
 from app.gradients.windows import resolve_pads, scatter_windows, window_attrs
 
-# Below this many channels per group (in or out), ConvTranspose was as fast or faster
-# (bench: onnxruntime 1.32 CPU, 3x3 convs of ResNet-18 and mnist_cnn; strided convs always).
-FLIPPED_CONV_MIN_CHANNELS = 64
+# Below this many input channels per group (the gradient's output channels), ConvTranspose was
+# as fast or faster; from 8 on, and for depthwise convs (1 in, 1 out per group: up to 15x),
+# the flipped Conv was faster (bench: onnxruntime 1.32 CPU, 2 threads, the convs of mnist_cnn,
+# ResNet-18 and EfficientNet-Lite0). Strided convs keep ConvTranspose: a polyphase Conv (one
+# stride-1 Conv per phase, interleaved) was slower on all of theirs (zero-padded phase
+# kernels, or a Concat and a Transpose of the phases).
+FLIPPED_CONV_MIN_CHANNELS = 8
 
 
 def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
@@ -52,7 +57,8 @@ def flipped_conv(ctx: BackwardContext, grad: str, weight_name: str, geometry: di
     if weight is None or any(s != 1 for s in geometry["strides"]) or min(pads) < 0:
         return None
     out_channels, in_per_group = weight.shape[:2]
-    if min(out_channels // group, in_per_group) < FLIPPED_CONV_MIN_CHANNELS:
+    depthwise = group > 1 and in_per_group == 1 and out_channels == group
+    if in_per_group < FLIPPED_CONV_MIN_CHANNELS and not depthwise:
         return None
 
     def flip() -> np.ndarray:  # (C, M / group, *kernel)

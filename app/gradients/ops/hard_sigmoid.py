@@ -13,4 +13,4 @@ def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
     linear = ctx.emit("Add", [ctx.scale(x, alpha), ctx.const(beta)])
     above = ctx.emit("Greater", [linear, ctx.const(0.0)])
     inside = ctx.emit("And", [above, ctx.emit("Less", [linear, ctx.const(1.0)])])
-    return [ctx.emit("Where", [inside, ctx.scale(grads[0], alpha), ctx.const(0.0)])]
+    return [ctx.masked(ctx.scale(grads[0], alpha), inside)]

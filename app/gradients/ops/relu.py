@@ -6,9 +6,9 @@
 This matches Captum's GuidedBackprop and Deconvolution, which override only nn.ReLU
 (ReLU6/Clip, LeakyRelu and PRelu keep their plain gradient under every rule).
 
-Three elementwise ops per Relu: Where(y > t_in, Max(g, t_grad), 0), with the two scalar
-thresholds chosen once from the rule (-inf lets everything through). The mask reads the Relu
-output y (y > 0 exactly where x > 0), so the forward Conv and Relu can still be fused.
+Per Relu: Max(g, t_grad) where y > t_in, else 0 (`BackwardContext.masked`), with the two
+scalar thresholds chosen once from the rule (-inf lets everything through). The mask reads the
+Relu output y (y > 0 exactly where x > 0), so the forward Conv and Relu can still be fused.
 """
 
 from __future__ import annotations
@@ -36,4 +36,4 @@ def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
     output_threshold, gradient_floor = relu_thresholds(ctx)
     passes = ctx.emit("Greater", [node.output[0], output_threshold])
     floored = ctx.emit("Max", [grads[0], gradient_floor])
-    return [ctx.emit("Where", [passes, floored, ctx.const(0.0)])]
+    return [ctx.masked(floored, passes)]

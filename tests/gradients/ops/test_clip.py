@@ -7,9 +7,11 @@ import torch
 import torch.nn.functional as F
 from onnx import helper
 
+from app.gradients import build_explain_graph, gradient_nodes
 from tests.gradients.reference import (
     assert_activation_matches,
     assert_gradient_matches,
+    constant,
     op_model,
     random_input,
 )
@@ -46,3 +48,21 @@ def test_relu6_exactly_at_its_bounds_passes_no_gradient_as_torch():
     model = op_model([node], ["N", 6], {"lo": np.float32(0.0), "hi": np.float32(6.0)})
     x = np.array([[0.0, 6.0, 3.0, -1.0, 7.0, 1e-7], [6.0, 0.0, 5.999, 2.0, 0.0, 6.0]], np.float32)
     assert_gradient_matches(model, lambda t: F.relu6(t), x)
+
+
+def test_clip_backward_reads_only_the_clip_output_so_a_conv_and_clip_stay_fusable():
+    """onnxruntime fuses Conv+Clip only when nothing else reads the Conv's output."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("Clip", ["c", "lo", "hi"], ["y"]),
+    ]
+    constants = {"w": constant((4, 3, 3, 3)), "lo": np.float32(0.0), "hi": np.float32(6.0)}
+    model = op_model(nodes, ["N", 3, 6, 6], constants)
+    backward = gradient_nodes(build_explain_graph(model))[2:]
+    assert not [n.op_type for n in backward if "c" in n.input]
+    x = random_input((2, 3, 6, 6)) * 4
+
+    def reference(t):
+        return F.relu6(F.conv2d(t, torch.tensor(constants["w"], dtype=t.dtype), padding=1))
+
+    assert_gradient_matches(model, reference, x)

@@ -38,7 +38,12 @@ CASES = [
     ("depthwise", (2, 4, 8, 8), (4, 1, 3, 3), {"group": 4, "strides": [2, 2], "pads": [1, 1, 1, 1]},
      (1, 1, 1, 1), False),
     ("pointwise_strided", (2, 4, 7, 7), (5, 4, 1, 1), {"strides": [2, 2]}, (0, 0, 0, 0), True),
-    # wide stride-1 convs: the input gradient is a Conv with flipped weights
+    # stride-1 convs with 8+ input channels per group, or depthwise: a Conv with flipped weights
+    ("flipped_narrow", (2, 8, 7, 6), (5, 8, 3, 3), {"pads": [1, 0, 2, 1]}, (0, 1, 1, 2), True),
+    ("flipped_depthwise", (2, 8, 9, 9), (8, 1, 5, 5), {"group": 8, "pads": [2, 2, 2, 2]},
+     (2, 2, 2, 2), True),
+    ("flipped_depthwise_dilated", (1, 8, 9, 10), (8, 1, 3, 3),
+     {"group": 8, "dilations": [2, 1], "pads": [2, 0, 1, 1]}, (0, 1, 2, 1), False),
     ("wide_pads", (2, 64, 6, 6), (64, 64, 3, 3), {"pads": [1, 1, 1, 1]}, (1, 1, 1, 1), True),
     ("wide_pads_asym", (1, 64, 7, 6), (72, 64, 3, 2), {"pads": [0, 1, 2, 0]}, (1, 0, 0, 2), False),
     ("wide_dilations", (1, 64, 9, 9), (64, 64, 3, 3), {"dilations": [2, 3], "pads": [1, 2, 1, 2]},
@@ -88,14 +93,25 @@ def test_conv_1d_input_gradient_matches_torch():
 
 
 @pytest.mark.parametrize(
-    ("channels", "strides", "expected"),
-    [(64, [1, 1], "Conv"), (32, [1, 1], "ConvTranspose"), (64, [2, 2], "ConvTranspose")],
+    ("channels", "group", "strides", "expected"),
+    [
+        (64, 1, [1, 1], "Conv"),
+        (8, 1, [1, 1], "Conv"),
+        (3, 1, [1, 1], "ConvTranspose"),
+        (32, 32, [1, 1], "Conv"),
+        (64, 1, [2, 2], "ConvTranspose"),
+        (32, 32, [2, 2], "ConvTranspose"),
+    ],
+    ids=["wide", "eight", "image", "depthwise", "strided", "strided_depthwise"],
 )
-def test_conv_input_gradient_is_a_flipped_conv_only_for_wide_stride_1_convs(
-    channels, strides, expected
+def test_conv_input_gradient_is_a_flipped_conv_for_stride_1_convs_unless_narrow(
+    channels, group, strides, expected
 ):
-    node = helper.make_node("Conv", ["x", "w"], ["y"], strides=strides, pads=[1, 1, 1, 1])
-    model = op_model([node], ["N", channels, 8, 8], {"w": constant((channels, channels, 3, 3))})
+    node = helper.make_node(
+        "Conv", ["x", "w"], ["y"], strides=strides, pads=[1, 1, 1, 1], group=group
+    )
+    weight = constant((channels, channels // group, 3, 3))
+    model = op_model([node], ["N", channels, 8, 8], {"w": weight})
     backward = gradient_nodes(build_explain_graph(model))[1:]
     assert [n.op_type for n in backward if "Conv" in n.op_type] == [expected]
 
