@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.gradients.self_check import TOLERANCE, check_gradients
+from app.gradients.self_check import COARSEST, TOLERANCE, check_gradients
 from app.gradients.session import ExplainResult
 
 SHAPE, CLASSES = (3, 4, 4), 5
@@ -80,3 +80,17 @@ def test_a_model_whose_logits_barely_move_cannot_be_checked_and_fails():
 
     result = check_gradients(flat, lambda image, base: flat(image), {"full": tiny_exact}, SHAPE)
     assert not result.passed and result.error > 0.5
+
+
+def test_a_model_whose_logits_move_little_is_resolved_by_a_wider_step():
+    """Logits that move 1e-4 per unit of input sit in float32 rounding at the usual steps
+    (resolution past COARSEST); the ladder's wider first rung sees them."""
+
+    def flat(image):
+        return (logits(image) * 1e-4 + 3.0).astype(np.float32)
+
+    def small_exact(image, seed):
+        return ExplainResult(flat(image), exact(image, seed).input_grad * 1e-4)
+
+    result = check_gradients(flat, lambda image, base: flat(image), {"full": small_exact}, SHAPE)
+    assert result.passed and result.resolution <= COARSEST
