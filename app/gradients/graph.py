@@ -135,7 +135,7 @@ def build_explain_graph(
     ctx.requires = requires
     variants = input_gradient and objective is None
     if variants:
-        outputs, refusals = _emit_variants(ctx, path, requires, source, logits, layers)
+        outputs, refusals = _emit_variants(ctx, graph, path, requires, source, logits, layers)
     else:
         totals = backpropagate(ctx, path, requires, sink, SEED)
         source_out = source if input_gradient else None
@@ -206,18 +206,17 @@ def _check_names(facts: GraphFacts, sink: str, layers: Sequence[str]) -> None:
         raise ValueError(f"model tensors clash with explain graph names: {clashes}")
 
 
-def _emit_variants(ctx, path, requires, source, logits, layers):
-    """The If nodes giving `input_grad` and each layer's `grad:L` under every propagation
-    variant (propagation/branches.py); returns (output name, shape source) pairs and the
-    refused variants."""
+def _emit_variants(ctx, graph, path, requires, source, logits, layers):
+    """The If nodes giving the outputs under every propagation variant (propagation/
+    branches.py); returns (output name, shape source) pairs and the refused variants."""
 
     def backward(branch: BackwardContext, rules: dict) -> list[str]:
         totals = backpropagate(branch, path, requires, logits, SEED, rules)
         return [totals[t] if t in totals else branch.zeros_like(t) for t in (source, *layers)]
 
-    heads = [INPUT_GRAD, *[f"grad:{layer}" for layer in layers]]
-    refusals = emit_variants(ctx, backward, path, [source, *layers], heads)
-    _emit_outputs(ctx, None, logits, layers, {}, gradients=False)
+    shown = [(LOGITS, logits), *[(f"act:{layer}", layer) for layer in layers]]
+    explained = [(INPUT_GRAD, source), *[(f"grad:{layer}", layer) for layer in layers]]
+    refusals = emit_variants(ctx, backward, graph, SEED, shown, explained)
     pairs = [(LOGITS, logits), (INPUT_GRAD, source)]
     for layer in layers:
         pairs += [(f"act:{layer}", layer), (f"grad:{layer}", layer)]
