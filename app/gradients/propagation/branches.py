@@ -27,6 +27,7 @@ from app.gradients.errors import UnsupportedOpError
 from app.gradients.ops import BACKWARD_RULES
 from app.gradients.propagation import PROPAGATION, Propagation
 from app.gradients.propagation.context import PropagationContext
+from app.gradients.propagation.input_rows import RowsUnknownError, both_rows, on_input_rows
 from app.gradients.propagation.outer_rows import outer_rows
 from app.gradients.propagation.rules import VARIANTS
 
@@ -56,13 +57,8 @@ def emit_variants(
     branches = {Propagation.GRADIENT: _branch(ctx.fork(), [*seen, *gradients])}
     refusals: dict[Propagation, str] = {}
     for kind, table in VARIANTS.items():
-        variant = PropagationContext.branch_of(ctx, kind, image)
-        try:
-            values = _relevances(variant, tensors, backward(variant, table))
-        except UnsupportedOpError as error:
-            refusals[kind] = str(error)
-            variant = PropagationContext.branch_of(ctx, kind, image)
-            values = [variant.zeros_like(tensor) for tensor in tensors]
+        variant, values = _variant(ctx, kind, lambda c, t=table: backward(c, t), forward, seed,
+                                   tensors, refusals)  # fmt: skip
         values = [*(variant.emit("Identity", [tensor]) for tensor in seen), *values]
         variant.nodes = recomputed(variant, variant.nodes, producers)
         branches[kind] = _branch(variant, values)
@@ -71,6 +67,37 @@ def emit_variants(
     ctx.nodes.extend(_choose(ctx, list(branches.items()), outputs))
     outer_rows(ctx, forward, outer_nodes, [image, seed])
     return refusals
+
+
+def _variant(
+    ctx: BackwardContext,
+    kind: Propagation,
+    backward: Callable[[BackwardContext], list[str]],
+    forward: onnx.GraphProto,
+    seed: str,
+    tensors: list[str],
+    refusals: dict[Propagation, str],
+) -> tuple[PropagationContext, list[str]]:
+    """The backward pass of `kind` and the relevances of `tensors`: DeepLIFT's on the inputs'
+    rows where it can (input_rows.py); zeros, the reason in `refusals`, where an op has no
+    rule."""
+    image = tensors[0]
+    for input_rows in (True, False) if kind == Propagation.DEEPLIFT_RESCALE else (False,):
+        variant = PropagationContext.branch_of(ctx, kind, image, input_rows)
+        try:
+            values = _relevances(variant, tensors, backward(variant))
+        except UnsupportedOpError as error:
+            refusals[kind] = str(error)
+            variant = PropagationContext.branch_of(ctx, kind, image)
+            return variant, [variant.zeros_like(tensor) for tensor in tensors]
+        if not input_rows:
+            return variant, values
+        try:
+            variant.nodes = on_input_rows(variant, variant.nodes, forward, seed)
+        except RowsUnknownError:
+            continue
+        return variant, [both_rows(variant, value) for value in values]
+    raise AssertionError("the whole batch is always possible")
 
 
 def recomputed(
