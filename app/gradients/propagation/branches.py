@@ -107,10 +107,14 @@ def recomputed(
     the graph's inputs: a branch runs the forward pass again. Forward tensors an If reads stay
     alive as long as the If may need them, which doubled the memory of a batched gradient run
     (onnxruntime could no longer free them as the backward pass goes, nor fuse a Conv with its
-    activation); now the If reads only inputs and weights, and a gradient run is as before."""
+    activation); now the If reads only inputs and weights, and a gradient run is as before.
+    A BatchNormalization copy reads its scale plus a zero computed at run time: onnxruntime
+    would fuse it into the Conv before it, storing the fused weights (and NCHWc reorders of
+    them) in the branch."""
     made = {out for node in nodes for out in node.output}
     renamed: dict[str, str] = {}
     again: list[onnx.NodeProto] = []
+    zero: list[str] = []
 
     def resolve(name: str) -> str:
         if not name or name in made or name not in producers:
@@ -122,6 +126,8 @@ def recomputed(
             copy.name = ctx.fresh("node_again")
             del copy.input[:]
             copy.input.extend(resolve(source) for source in node.input)
+            if node.op_type == "BatchNormalization":
+                copy.input[1] = _unfoldable(ctx, again, zero, copy.input[1])
             del copy.output[:]
             copy.output.extend(ctx.fresh("again") for _ in node.output)
             renamed.update(zip(node.output, copy.output, strict=True))
@@ -133,6 +139,19 @@ def recomputed(
         del node.input[:]
         node.input.extend(inputs)
     return again + nodes
+
+
+def _unfoldable(ctx: BackwardContext, nodes: list, zero: list[str], tensor: str) -> str:
+    """`tensor` + a float 0 that depends on the `propagation` input (as
+    PropagationContext.run_time_zero), its nodes appended to `nodes`."""
+    if not zero:
+        never, zero_name = ctx.fresh("never"), ctx.fresh("run_time_zero")
+        nodes.append(helper.make_node("Less", [PROPAGATION, PROPAGATION], [never]))
+        nodes.append(helper.make_node("Cast", [never], [zero_name], to=TensorProto.FLOAT))
+        zero.append(zero_name)
+    added = ctx.fresh("unfoldable")
+    nodes.append(helper.make_node("Add", [tensor, zero[0]], [added]))
+    return added
 
 
 def _free_names(ctx: BackwardContext, outputs: list[str], node_lists: list) -> None:
