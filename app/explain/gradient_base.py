@@ -16,6 +16,7 @@ from app.explain.base import (
     Workload,
     reduce_channels,
 )
+from app.explain.relu_rule_reach import relu_rule_reach
 from app.gradients import ReluRule
 from app.runtime.explain_batching import rows_per_run
 
@@ -49,8 +50,11 @@ class GradientMethod(Method):
         return Explanation(heatmaps, attributions, params.reduce == "sum", extras)
 
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
-        """Per-channel attributions (T, C, H, W) and any figures worth reporting."""
-        return input_gradients(given, self.relu_rule), {}
+        """Per-channel attributions (T, C, H, W) and any figures worth reporting (under a
+        ReLU rule, which nodes it reaches: relu_rule_reach.py)."""
+        ruled = self.relu_rule != ReluRule.GRADIENT
+        extras = relu_rule_reach(given.model.graph) if ruled else {}
+        return input_gradients(given, self.relu_rule), extras
 
     def cost(self, params: GradientParams, work: Workload) -> Cost:
         """One run of the explain graph per target."""
