@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+import onnx
 from pydantic import Field
 
 from app.explain.base import (
@@ -16,12 +18,13 @@ from app.explain.base import (
     Workload,
     reduce_channels,
 )
-from app.explain.relu_rule_reach import relu_rule_reach
 from app.gradients import ReluRule
 from app.runtime.explain_batching import rows_per_run
 
 ChannelReduction = Literal["max_abs", "sum", "abs_sum"]
 Attribution = tuple[np.ndarray, dict[str, Any]]
+PLAIN_GRADIENT = ("Clip", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "HardSigmoid",
+                  "HardSwish", "ThresholdedRelu")  # activations no ReLU rule changes  # fmt: skip
 
 
 class GradientParams(MethodParams):
@@ -35,6 +38,19 @@ def input_gradients(given: ExplainInput, relu_rule: ReluRule = ReluRule.GRADIENT
     batch = np.repeat(given.image, len(given.targets), axis=0)
     result = given.gradients(batch, given.seeds(), int(relu_rule))
     return given.nchw(result.required_input_grad())
+
+
+def relu_rule_reach(model: onnx.ModelProto) -> dict[str, Any]:
+    """Which nodes a ReLU rule (guided backprop, deconvnet) changes: only Relu, as Captum's
+    GuidedBackprop and Deconvolution override only nn.ReLU; ReLU6 (Clip) and the other
+    piecewise activations keep their gradient. So on a model without a Relu (EfficientNet-
+    Lite0 has ReLU6 only) the map is the saliency map, and the response says so."""
+    ops = Counter(node.op_type for node in model.graph.node)
+    return {
+        "relus_with_the_rule": ops["Relu"],
+        "activations_with_their_gradient": {op: ops[op] for op in PLAIN_GRADIENT if ops[op]},
+        "same_as_saliency": ops["Relu"] == 0,
+    }
 
 
 class GradientMethod(Method):
@@ -51,7 +67,7 @@ class GradientMethod(Method):
 
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
         """Per-channel attributions (T, C, H, W) and any figures worth reporting (under a
-        ReLU rule, which nodes it reaches: relu_rule_reach.py)."""
+        ReLU rule, which nodes it reaches: `relu_rule_reach`)."""
         ruled = self.relu_rule != ReluRule.GRADIENT
         extras = relu_rule_reach(given.model.graph) if ruled else {}
         return input_gradients(given, self.relu_rule), extras

@@ -8,11 +8,12 @@ variant's backward pass is emitted into its own branch graph (one fork of the bu
 branch; weights and constants live once, in the outer graph) and recomputes the forward pass
 it needs (`recomputed`), its logits and layer activations too.
 
-Only the chosen branch runs, and the outer graph's forward and gradient passes run on the
-rows `outer_rows` keeps: all of them for the gradient, none under a propagation rule (one
-where the model has an op not known to run on an empty batch). A gradient run costs what it
-did before; LRP or DeepLIFT cost their own forward and backward passes, not the gradient's
-too (which had made DeepLIFT twice as slow as Captum's on ResNet-18).
+The gradient's branch passes on the outer graph's outputs. Only the chosen branch runs, and
+the outer graph's forward and gradient passes run on the rows `outer_rows` keeps: all of them
+for the gradient, none under a propagation rule (one where the model has an op not known to
+run on an empty batch). A gradient run costs what it did before; LRP or DeepLIFT cost their
+own forward and backward passes, not the gradient's too (which had made DeepLIFT twice as
+slow as Captum's on ResNet-18).
 """
 
 from __future__ import annotations
@@ -57,8 +58,7 @@ def emit_variants(
     branches = {Propagation.GRADIENT: _branch(ctx.fork(), [*seen, *gradients])}
     refusals: dict[Propagation, str] = {}
     for kind, table in VARIANTS.items():
-        variant, values = _variant(ctx, kind, lambda c, t=table: backward(c, t), forward, seed,
-                                   tensors, refusals)  # fmt: skip
+        variant, values = _variant(ctx, kind, (backward, table), forward, seed, tensors, refusals)
         values = [*(variant.emit("Identity", [tensor]) for tensor in seen), *values]
         variant.nodes = recomputed(variant, variant.nodes, producers)
         branches[kind] = _branch(variant, values)
@@ -72,20 +72,20 @@ def emit_variants(
 def _variant(
     ctx: BackwardContext,
     kind: Propagation,
-    backward: Callable[[BackwardContext], list[str]],
+    backward: tuple[Backward, dict],
     forward: onnx.GraphProto,
     seed: str,
     tensors: list[str],
     refusals: dict[Propagation, str],
 ) -> tuple[PropagationContext, list[str]]:
-    """The backward pass of `kind` and the relevances of `tensors`: DeepLIFT's on the inputs'
-    rows where it can (input_rows.py); zeros, the reason in `refusals`, where an op has no
-    rule."""
-    image = tensors[0]
+    """The backward pass of `kind` (`backward`: the pass and the rule table) and the
+    relevances of `tensors`: DeepLIFT's on the inputs' rows where it can (input_rows.py);
+    zeros, the reason in `refusals`, where an op has no rule."""
+    image, (run_backward, table) = tensors[0], backward
     for input_rows in (True, False) if kind == Propagation.DEEPLIFT_RESCALE else (False,):
         variant = PropagationContext.branch_of(ctx, kind, image, input_rows)
         try:
-            values = _relevances(variant, tensors, backward(variant))
+            values = _relevances(variant, tensors, run_backward(variant, table))
         except UnsupportedOpError as error:
             refusals[kind] = str(error)
             variant = PropagationContext.branch_of(ctx, kind, image)
@@ -107,7 +107,8 @@ def recomputed(
     the graph's inputs: a branch runs the forward pass again. Forward tensors an If reads stay
     alive as long as the If may need them, which doubled the memory of a batched gradient run
     (onnxruntime could no longer free them as the backward pass goes, nor fuse a Conv with its
-    activation); now the If reads only inputs and weights, and a gradient run is as before.
+    activation); now a variant's branch reads only inputs and weights (the gradient's passes on
+    the outer graph's outputs), and a gradient run is as before.
     A BatchNormalization copy reads its scale plus a zero computed at run time: onnxruntime
     would fuse it into the Conv before it, storing the fused weights (and NCHWc reorders of
     them) in the branch."""

@@ -38,6 +38,7 @@ def on_input_rows(
     the inputs' rows of each batch tensor, and the baselines' rows where a node is one of
     `ctx.baseline_rows`' markers."""
     batched, computed = _batch_tensors(ctx, forward, seed)
+    markers = ctx.baseline_rows or set()
     first = len(ctx.nodes)
     half = ctx.emit("Div", [ctx.emit("Shape", [ctx.image], start=0, end=1), ctx.ints([2])])
     start, end, axis = ctx.ints([0]), ctx.ints([INT64_MAX]), ctx.ints([0])
@@ -59,7 +60,7 @@ def on_input_rows(
 
     found = []
     for node in nodes:
-        if node.op_type == "Identity" and node.output[0] in ctx.baseline_rows:
+        if node.op_type == "Identity" and node.output[0] in markers:
             if node.input[0] not in batched:
                 raise RowsUnknownError(node.input[0])
             found.append(helper.make_node("Slice", [node.input[0], half, end, axis], node.output))
