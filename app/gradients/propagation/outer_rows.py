@@ -39,11 +39,13 @@ def outer_rows(
         return
     first = len(ctx.nodes)
     fewest = 0 if runs_empty(ctx, forward.node) else 1
-    batch = ctx.emit("Shape", [names[0]], start=0, end=1)
     is_gradient = ctx.emit("Equal", [PROPAGATION, ctx.const(0, "int64")])
-    rows = ctx.emit("Where", [is_gradient, batch, ctx.ints([fewest])])
-    start, axis = ctx.ints([0]), ctx.ints([0])
-    kept = {name: ctx.emit("Slice", [name, start, rows, axis]) for name in names}
+    start, axis, few = ctx.ints([0]), ctx.ints([0]), ctx.ints([fewest])
+    kept = {}
+    for name in names:  # each its own rows: a model's output may have more than its input
+        every = ctx.emit("Shape", [name], start=0, end=1)
+        rows = ctx.emit("Where", [is_gradient, every, few])
+        kept[name] = ctx.emit("Slice", [name, start, rows, axis])
     prologue = ctx.nodes[first:]
     del ctx.nodes[first:]
     body = list(forward.node)
