@@ -81,17 +81,21 @@ def _batch_tensors(
     ctx: PropagationContext, forward: onnx.GraphProto, seed: str
 ) -> tuple[set[str], set[str]]:
     """(tensors with the batch first: the image, the seed, float tensors on the path whose
-    first dim is the image's; every tensor computed from the image)."""
+    first dim is the image's; every tensor computed from the image). Raises RowsUnknownError
+    where the logits, so the seed, may not have the image's batch."""
     computed = {ctx.image}
     for node in forward.node:
         if any(name in computed for name in node.input):
             computed.update(node.output)
     image_shape = ctx.shape(ctx.image)
     batch = image_shape[0] if image_shape else None
+    logits = ctx.shape(forward.output[0].name)
+    if batch is None or not logits or logits[0] != batch:  # the seed's rows are the logits'
+        raise RowsUnknownError(seed)
     batched = {ctx.image, seed}
     for name in ctx.requires:
         shape = ctx.shape(name)
         floating = ctx.facts.elem_types.get(name) == TensorProto.FLOAT
-        if floating and batch is not None and shape and shape[0] == batch:
+        if floating and shape and shape[0] == batch:
             batched.add(name)
     return batched, computed
