@@ -82,7 +82,8 @@ def _batch_tensors(
 ) -> tuple[set[str], set[str]]:
     """(tensors with the batch first: the image, the seed, float tensors on the path whose
     first dim is the image's; every tensor computed from the image). Raises RowsUnknownError
-    where the logits, so the seed, may not have the image's batch."""
+    where the logits, so the seed, may not have the image's batch, or the batch is fixed and
+    odd."""
     computed = {ctx.image}
     for node in forward.node:
         if any(name in computed for name in node.input):
@@ -92,6 +93,8 @@ def _batch_tensors(
     logits = ctx.shape(forward.output[0].name)
     if batch is None or not logits or logits[0] != batch:  # the seed's rows are the logits'
         raise RowsUnknownError(seed)
+    if isinstance(batch, int) and batch % 2:  # halves of unequal sizes would not build
+        raise RowsUnknownError(ctx.image)
     batched = {ctx.image, seed}
     for name in ctx.requires:
         shape = ctx.shape(name)

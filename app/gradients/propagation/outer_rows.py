@@ -8,7 +8,8 @@ their first rows. onnxruntime runs an empty batch through the ops of EMPTY_SAFE 
 gradient rules (tests/gradients/propagation/test_outer_rows.py); a model with another op, or
 a Reshape to a shape that is not a constant (batch, fixed dims...) keeps one row under a
 propagation rule: onnxruntime cannot infer a -1, nor copy a 0, from an empty tensor. A model
-whose nodes hold subgraphs keeps every row (those would read the whole batch).
+whose nodes hold subgraphs keeps every row (those would read the whole batch), as does one
+whose input or output has no batch axis (a scalar, or a rank unknown).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def outer_rows(
     their first rows: all under propagation 0, else none (or one, see the module's text)."""
     if any(a.type == onnx.AttributeProto.GRAPH for n in forward.node for a in n.attribute):
         return
+    if not all(ctx.shape(tensor) for tensor in (names[0], forward.output[0].name)):
+        return  # a scalar (or a tensor of unknown rank) has no rows to keep
     first = len(ctx.nodes)
     fewest = 0 if runs_empty(ctx, forward.node) else 1
     is_gradient = ctx.emit("Equal", [PROPAGATION, ctx.const(0, "int64")])
