@@ -8,12 +8,13 @@ variant's backward pass is emitted into its own branch graph (one fork of the bu
 branch; weights and constants live once, in the outer graph) and recomputes the forward pass
 it needs (`recomputed`), its logits and layer activations too.
 
-The gradient's branch passes on the outer graph's outputs. Only the chosen branch runs, and
-the outer graph's forward and gradient passes run on the rows `outer_rows` keeps: all of them
-for the gradient, none under a propagation rule (one where the model has an op not known to
-run on an empty batch). A gradient run costs what it did before; LRP or DeepLIFT cost their
-own forward and backward passes, not the gradient's too (which had made DeepLIFT twice as
-slow as Captum's on ResNet-18).
+The gradient's branch passes on the outer graph's outputs. Only the chosen branch runs: a
+gradient run costs what it did before, and LRP or DeepLIFT cost a forward and their backward
+pass on top of the outer graph's forward and gradient passes, which always run. (Running
+those on an empty batch under a propagation rule, through a Slice of the image, saved that
+time but changed onnxruntime's NCHWc fusions of the forward pass: the batch axis of the
+sliced image is no longer the input's symbol, so residual Adds were not fused and the
+logits moved by 4e-5, enough for the self-check to fail on mobilenetv2_050.)
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from app.gradients.ops import BACKWARD_RULES
 from app.gradients.propagation import PROPAGATION, Propagation
 from app.gradients.propagation.context import PropagationContext
 from app.gradients.propagation.input_rows import RowsUnknownError, both_rows, on_input_rows
-from app.gradients.propagation.outer_rows import outer_rows
 from app.gradients.propagation.rules import VARIANTS
 
 # (context, rule table) -> the gradients of the chosen tensors, emitted through the context
@@ -47,12 +47,12 @@ def emit_variants(
 ) -> dict[Propagation, str]:
     """Append to `ctx` the If nodes giving the outputs: of `shown` (logits, activations) the
     tensor's value, of `explained` (the image first) its gradient, or its relevance under a
-    propagation rule. `forward` is the forward graph (its nodes are made to read the outer
-    rows). Returns the variants refused for this graph, with the reason."""
+    propagation rule. `forward` is the forward graph. Returns the variants refused for this
+    graph, with the reason."""
     first = len(ctx.nodes)
     gradients = backward(ctx, BACKWARD_RULES)  # in the outer graph: see the module's text
     outer_nodes = ctx.nodes[first:]
-    image, seen = explained[0][1], [tensor for _, tensor in shown]
+    seen = [tensor for _, tensor in shown]
     tensors = [tensor for _, tensor in explained]
     producers = {out: node for node in forward.node for out in node.output}
     branches = {Propagation.GRADIENT: _branch(ctx.fork(), [*seen, *gradients])}
@@ -65,7 +65,6 @@ def emit_variants(
     outputs = [output for output, _ in (*shown, *explained)]
     _free_names(ctx, outputs, [forward.node, outer_nodes, branches[Propagation.GRADIENT][0]])
     ctx.nodes.extend(_choose(ctx, list(branches.items()), outputs))
-    outer_rows(ctx, forward, outer_nodes, [image, seed])
     return refusals
 
 
