@@ -31,9 +31,10 @@ class DeepLIFT(PropagationMethod):
     splits its difference between the input's and the baseline's maxima, as Captum's
     DeepLift. Contributions sum to the difference (summation-to-delta; `completeness_gap`).
 
-    Runs the inputs and their baselines as one batch (two rows per target); models with an op
-    that is neither linear nor a one-input activation (a product of two tensors, softmax
-    inside) are refused (422)."""
+    Runs the inputs and their baselines forwards as one batch (two rows per target), and the
+    backward pass on the inputs' rows only (a multiplier is the same on both rows of a pair);
+    models with an op that is neither linear nor a one-input activation (a product of two
+    tensors, softmax inside) are refused (422)."""
 
     summary = "contribution of each pixel to the class score's change from a baseline"
     Params = DeepLIFTParams
@@ -56,7 +57,8 @@ class DeepLIFT(PropagationMethod):
         }
 
     def cost(self, params: GradientParams, work: Workload) -> Cost:
-        """One run of the explain graph per target and one per its baseline."""
+        """One run of the explain graph per target and one per its baseline (the backward
+        pass of those runs covers the targets' rows only, where it can: a bound)."""
         return Cost(2 * work.targets, 2 * work.targets)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+import onnx
 from pydantic import Field
 
 from app.explain.base import (
@@ -21,6 +23,8 @@ from app.runtime.explain_batching import rows_per_run
 
 ChannelReduction = Literal["max_abs", "sum", "abs_sum"]
 Attribution = tuple[np.ndarray, dict[str, Any]]
+PLAIN_GRADIENT = ("Clip", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "HardSigmoid",
+                  "HardSwish", "ThresholdedRelu")  # activations no ReLU rule changes  # fmt: skip
 
 
 class GradientParams(MethodParams):
@@ -32,6 +36,19 @@ class GradientParams(MethodParams):
 def input_gradients(given: ExplainInput, relu_rule: ReluRule = ReluRule.GRADIENT) -> np.ndarray:
     """d(target logit)/d(input) for every target, as (T, C, H, W)."""
     return given.nchw(given.clean_run(int(relu_rule)).required_input_grad())
+
+
+def relu_rule_reach(model: onnx.ModelProto) -> dict[str, Any]:
+    """Which nodes a ReLU rule (guided backprop, deconvnet) changes: only Relu, as Captum's
+    GuidedBackprop and Deconvolution override only nn.ReLU; ReLU6 (Clip) and the other
+    piecewise activations keep their gradient. So on a model without a Relu (EfficientNet-
+    Lite0 has ReLU6 only) the map is the saliency map, and the response says so."""
+    ops = Counter(node.op_type for node in model.graph.node)
+    return {
+        "relus_with_the_rule": ops["Relu"],
+        "activations_with_their_gradient": {op: ops[op] for op in PLAIN_GRADIENT if ops[op]},
+        "same_as_saliency": ops["Relu"] == 0,
+    }
 
 
 class GradientMethod(Method):
@@ -47,8 +64,11 @@ class GradientMethod(Method):
         return Explanation(heatmaps, attributions, params.reduce == "sum", extras)
 
     def attribute(self, given: ExplainInput, params: GradientParams) -> Attribution:
-        """Per-channel attributions (T, C, H, W) and any figures worth reporting."""
-        return input_gradients(given, self.relu_rule), {}
+        """Per-channel attributions (T, C, H, W) and any figures worth reporting (under a
+        ReLU rule, which nodes it reaches: `relu_rule_reach`)."""
+        ruled = self.relu_rule != ReluRule.GRADIENT
+        extras = relu_rule_reach(given.model.graph) if ruled else {}
+        return input_gradients(given, self.relu_rule), extras
 
     def cost(self, params: GradientParams, work: Workload) -> Cost:
         """One run of the explain graph per target."""

@@ -140,15 +140,15 @@ def build_explain_graph(
     ctx.requires = requires
     top_seeded = objective is None and _class_count(ctx, logits) is not None
     seed = _with_top_class(ctx, logits) if top_seeded else SEED
-    prologue, ctx.nodes = ctx.nodes, []  # the seed's nodes go first (the Ifs are put first)
+    graph.node.extend(ctx.nodes)  # the seed's nodes run with the forward pass (they read logits)
+    del ctx.nodes[:]
     variants = input_gradient and objective is None
     if variants:
-        outputs, refusals = _emit_variants(ctx, path, requires, source, logits, layers, seed)
+        outputs, refusals = _emit_variants(ctx, graph, path, requires, source, logits, layers, seed)
     else:
         totals = backpropagate(ctx, path, requires, sink, seed)
         source_out = source if input_gradient else None
         outputs, refusals = _emit_outputs(ctx, source_out, logits, layers, totals), {}
-    ctx.nodes[:0] = prologue
     explain = _assemble(model, ctx, outputs, sink, variants, top_seeded)
     onnx.checker.check_model(explain)
     layer_outputs = {name: LayerOutputs(f"act:{name}", f"grad:{name}") for name in layers}
@@ -233,18 +233,20 @@ def _check_names(facts: GraphFacts, sink: str, layers: Sequence[str]) -> None:
         raise ValueError(f"model tensors clash with explain graph names: {clashes}")
 
 
-def _emit_variants(ctx, path, requires, source, logits, layers, seed):
-    """The If nodes giving `input_grad` and each layer's `grad:L` under every propagation
-    variant (propagation/branches.py), the backward passes starting from `seed`; returns
-    (output name, shape source) pairs and the refused variants."""
+def _emit_variants(ctx, graph, path, requires, source, logits, layers, seed):
+    """The If nodes giving the outputs under every propagation variant (propagation/
+    branches.py); returns (output name, shape source) pairs and the refused variants. The
+    gradient pass starts from `seed` (the top class added where asked: `_with_top_class`),
+    the propagation variants from the `seed` input as given."""
 
     def backward(branch: BackwardContext, rules: dict) -> list[str]:
-        totals = backpropagate(branch, path, requires, logits, seed, rules)
+        start = seed if branch is ctx else SEED
+        totals = backpropagate(branch, path, requires, logits, start, rules)
         return [totals[t] if t in totals else branch.zeros_like(t) for t in (source, *layers)]
 
-    heads = [INPUT_GRAD, *[f"grad:{layer}" for layer in layers]]
-    refusals = emit_variants(ctx, backward, path, [source, *layers], heads)
-    _emit_outputs(ctx, None, logits, layers, {}, gradients=False)
+    shown = [(LOGITS, logits), *[(f"act:{layer}", layer) for layer in layers]]
+    explained = [(INPUT_GRAD, source), *[(f"grad:{layer}", layer) for layer in layers]]
+    refusals = emit_variants(ctx, backward, graph, SEED, shown, explained)
     pairs = [(LOGITS, logits), (INPUT_GRAD, source)]
     for layer in layers:
         pairs += [(f"act:{layer}", layer), (f"grad:{layer}", layer)]

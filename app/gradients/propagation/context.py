@@ -16,15 +16,20 @@ class PropagationContext(BackwardContext):
     kind: Propagation
     image: str
     input_terms: list[str]
+    baseline_rows: set[str] | None  # markers of `partner` on the inputs' rows (input_rows.py)
     epsilon, gamma, low, high = EPSILON, GAMMA, LOW, HIGH
 
     @classmethod
-    def branch_of(cls, ctx: BackwardContext, kind: Propagation, image: str) -> PropagationContext:
-        """A fork of `ctx` for the backward pass of `kind`."""
+    def branch_of(
+        cls, ctx: BackwardContext, kind: Propagation, image: str, input_rows: bool = False
+    ) -> PropagationContext:
+        """A fork of `ctx` for the backward pass of `kind`; with `input_rows`, one run on the
+        inputs' rows of a DeepLIFT batch (input_rows.py)."""
         fork = ctx.fork()
         fork.__class__ = cls
         assert isinstance(fork, PropagationContext)
         fork.kind, fork.image, fork.input_terms = kind, image, []
+        fork.baseline_rows = set() if input_rows else None
         return fork
 
     def stabilized(self, z: str, epsilon: str) -> str:
@@ -51,8 +56,11 @@ class PropagationContext(BackwardContext):
         return self.cached("run_time_zero", build)
 
     def partner(self, tensor: str) -> str:
-        """`tensor` with the two halves of its batch swapped: row i holds row i +- N/2 (DeepLIFT
-        runs the inputs and their baselines as one batch)."""
+        """`tensor` on the reference rows (DeepLIFT runs the inputs and their baselines as one
+        batch). On the inputs' rows: a marker that input_rows.py makes the baselines' rows;
+        else the batch with its two halves swapped: row i holds row i +- N/2."""
+        if self.baseline_rows is not None:
+            return self.cached(("partner", tensor), lambda: self._marked(tensor))
 
         def build() -> str:
             half = self.cached("half_batch", self._half_batch)
@@ -67,6 +75,12 @@ class PropagationContext(BackwardContext):
         return self.cached(
             ("delta", tensor), lambda: self.emit("Sub", [tensor, self.partner(tensor)])
         )
+
+    def _marked(self, tensor: str) -> str:
+        assert self.baseline_rows is not None
+        marker = self.emit("Identity", [tensor])
+        self.baseline_rows.add(marker)
+        return marker
 
     def _half_batch(self) -> str:
         batch = self.emit("Shape", [self.image], start=0, end=1)

@@ -1,8 +1,8 @@
 """DeepLIFT through MaxPool, as Captum's DeepLift: y - y0 is split into max(y, y0) - y0,
 routed to the input's maximum, and y - max(y, y0), routed to the baseline's; the sum over
 each input position, divided by x - x0, is the multiplier (the gradient where |x - x0| <
-DEEPLIFT_EPSILON). The baseline's maxima are the partner row's pool Indices: its routing is
-done on the partner rows and swapped back."""
+DEEPLIFT_EPSILON). The baseline's maxima are the pool Indices of the baseline's rows (on
+the whole batch: the partner rows', the routing done there and swapped back)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,11 @@ def rule(ctx: PropagationContext, node: onnx.NodeProto, grads: list) -> list:
     own = ctx.emit("Mul", [grad, ctx.emit("Sub", [top, y_ref])])
     theirs = ctx.emit("Mul", [grad, ctx.emit("Sub", [y, top])])
     routed_own = max_pool.route(ctx, node, own, indices)
-    routed_theirs = ctx.partner(max_pool.route(ctx, node, ctx.partner(theirs), indices))
+    if ctx.baseline_rows is not None:  # the inputs' rows only (input_rows.py)
+        _, baseline_indices = ctx.emit("MaxPool", [ctx.partner(x)], n_outputs=2, **attrs)
+        routed_theirs = max_pool.route(ctx, node, theirs, baseline_indices)
+    else:
+        routed_theirs = ctx.partner(max_pool.route(ctx, node, ctx.partner(theirs), indices))
     total = ctx.emit("Add", [routed_own, routed_theirs])
     delta = ctx.delta(x)
     near = ctx.emit("Less", [ctx.emit("Abs", [delta]), ctx.const(DEEPLIFT_EPSILON)])
