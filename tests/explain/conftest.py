@@ -17,6 +17,7 @@ from torch import nn
 from app.config import PROJECT_ROOT
 from app.explain.base import Budget, ExplainInput
 from app.export.datasets import read_idx
+from app.export.pretrained import PRETRAINED
 from app.imaging.decode import ImageLimits
 from app.imaging.tensors import to_input_array
 from app.runtime.engine import GradientEngine
@@ -33,7 +34,12 @@ UNLIMITED = 10**9  # forward passes: the method tests are not about the budget
 
 REFERENCE_NETS = ("mnist_cnn", "resnet_tiny")
 SHIPPED_NETS = ("mnist_cnn", "cifar_resnet")  # model_store's, with their torch twins
-SHIPPED_SAMPLES = {"mnist_cnn": "3_*.png", "lenet5": "3_*.png", "cifar_resnet": "cat_*.png"}
+SHIPPED_SAMPLES = {
+    "mnist_cnn": "3_*.png",
+    "lenet5": "3_*.png",
+    "cifar_resnet": "cat_*.png",
+    "efficientnet_lite0": "chelsea.jpg",
+}
 
 
 @dataclass
@@ -115,6 +121,15 @@ def case(request: pytest.FixtureRequest) -> Case:
 def shipped(request: pytest.FixtureRequest) -> Case:
     """Each shipped model of SHIPPED_NETS with its torch twin and a sample picture."""
     return shipped_case(request.param)
+
+
+@pytest.fixture(scope="session")
+def photo_case() -> Case:
+    """model_store's efficientnet_lite0 (ReLU6, depthwise convolutions, BatchNorms folded) with
+    its torch twin, the chelsea cat photo and the head's ReLU6 (1280@7x7) as the CAM layer.
+    Skipped without the weights package (the dev extra) that the twin is loaded from."""
+    pytest.importorskip(PRETRAINED["efficientnet_lite0"].module)
+    return shipped_case("efficientnet_lite0")
 
 
 def torch_layer_activations_and_gradients(

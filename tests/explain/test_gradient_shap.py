@@ -20,7 +20,7 @@ from app.explain.gradient_shap import (
 )
 from app.explain.integrated_gradients import integrate
 from app.runtime.samples import load_samples
-from tests.gradients.reference import relative_error
+from tests.gradients.reference import normwise_error, relative_error
 
 SAMPLES = PROJECT_ROOT / "static" / "samples"
 
@@ -43,13 +43,14 @@ def _draws(case, count: int, distribution: np.ndarray, seed: int = 3):
     return noise, indices, rng.uniform(0, 1, count)
 
 
-def _check(case, monkeypatch, distribution, target):
+def _check(case, monkeypatch, distribution, target, tolerance=1e-4, normwise=1e-4):
     noise, indices, alphas = _draws(case, 7, distribution)
     given = case.given([target])
     ours = gradient_shap_from_draws(given, distribution[indices], case.image + noise, alphas)
     reference = _captum_with_draws(case, monkeypatch, distribution, noise, indices, alphas,
                                    target)  # fmt: skip
-    assert relative_error(ours[0], reference) <= 1e-4
+    assert relative_error(ours[0], reference) <= tolerance
+    assert normwise_error(ours[0], reference) <= normwise
 
 
 def test_gradient_shap_equals_captum_with_the_same_draws_on_random_nets(case, monkeypatch):
@@ -64,6 +65,23 @@ def test_expected_gradients_on_the_shipped_models_equals_captum_from_their_sampl
     assert samples is not None and len(samples) == 10
     top = int(np.argmax(shipped.model.logits(shipped.image)))
     _check(shipped, monkeypatch, samples, target=top)
+
+
+# efficientnet_lite0's input gradient at the draws (a noisy photo mixed with another sample
+# photo) is sensitive to float rounding: two torch twins of its weights (BatchNorm folded as in
+# the ONNX, or not; logits within 5e-6) differ by up to 3% of the largest pixel on the photo
+# itself, as ReLU6s within ~1e-6 of a kink switch. Measured here with 7 draws: 7e-3 at the
+# worst pixel, 5e-4 over the map.
+PHOTO_TOLERANCE, PHOTO_NORMWISE = 2e-2, 2e-3
+
+
+def test_expected_gradients_on_the_photo_model_equals_captum_from_its_samples(
+    photo_case, monkeypatch
+):
+    samples = load_samples(SAMPLES, photo_case.model.manifest)
+    assert samples is not None and len(samples) == 11
+    top = int(np.argmax(photo_case.model.logits(photo_case.image)))
+    _check(photo_case, monkeypatch, samples, top, PHOTO_TOLERANCE, PHOTO_NORMWISE)
 
 
 def test_the_baselines_are_the_samples_where_the_model_has_them_else_blurred_images(case):

@@ -35,6 +35,14 @@ def relative_error(ours: np.ndarray, reference: np.ndarray) -> float:
     return float(np.abs(ours - reference).max(initial=0.0)) / scale
 
 
+def normwise_error(ours: np.ndarray, reference: np.ndarray) -> float:
+    """||ours - reference|| / max(||reference||, tiny), the Frobenius norms: the error of the
+    map as a whole, where a few pixels may differ (a ReLU6 flipped by float rounding)."""
+    assert ours.shape == reference.shape, (ours.shape, reference.shape)
+    scale = max(float(np.linalg.norm(reference)), 1e-12)
+    return float(np.linalg.norm(ours - reference)) / scale
+
+
 def op_model(
     nodes: list[onnx.NodeProto],
     x_shape: list,
