@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-from functools import cache
 from typing import Literal
 
 import numpy as np
@@ -26,9 +25,12 @@ Z_RLE = 3  # zlib's strategy number
 DISPLAY_SIZE = 224  # shortest side of the pictures sent back, in pixels
 
 
-@cache
 def lookup_table(name: str) -> np.ndarray:
-    """(256, 3) uint8 colours of a colour map (read-only: shared by every call)."""
+    """(256, 3) uint8 colours of a colour map (read-only: built once, shared by every call)."""
+    return _TABLES[name]
+
+
+def _built_table(name: str) -> np.ndarray:
     colours = _ANCHORS[name].split()
     anchors = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in colours], float)
     positions = np.linspace(0, 1, len(anchors))
@@ -37,6 +39,9 @@ def lookup_table(name: str) -> np.ndarray:
     entries = np.round(np.stack(table, axis=1)).astype(np.uint8)
     entries.setflags(write=False)
     return entries
+
+
+_TABLES = {name: _built_table(name) for name in _ANCHORS}
 
 
 def scale_unit(heatmap: np.ndarray, signed: bool = False) -> np.ndarray:
