@@ -24,8 +24,9 @@ from pathlib import Path
 import onnx
 
 from app.runtime.derived import DerivedSessions
-from app.runtime.engine import GradientEngine, resident_bytes
+from app.runtime.engine import GradientEngine
 from app.runtime.layers import default_cam_layer
+from app.runtime.memory import resident_bytes
 from app.runtime.sessions import SessionFactory
 
 MODELS = ("resnet50", "efficientnet_b0")

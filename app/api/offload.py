@@ -47,15 +47,22 @@ async def prepared_upload(
     """The images decoded and preprocessed for `model`: on the loop when their headers state
     at most `inline_pixels` pixels in all (past the decode gate: the loop decodes one upload
     at a time, and that one is small), else in a worker thread."""
-    if inline_pixels > 0 and small_upload(blobs, inline_pixels):
-        return model.prepare(blobs, dataclasses.replace(limits, gate=None))
-    return await run_in_threadpool(model.prepare, blobs, limits)
+    return await _decoded(model.prepare, blobs, limits, inline_pixels)
 
 
 async def preprocessed_upload(
     model: RunningModel, blobs: list[bytes], limits: ImageLimits, inline_pixels: int
 ) -> np.ndarray:
     """`prepared_upload`'s model inputs alone, as one batch (N, C, H, W) (or NHWC)."""
+    return await _decoded(model.preprocess, blobs, limits, inline_pixels)
+
+
+async def _decoded(
+    decode: Callable[[list[bytes], ImageLimits], Result],
+    blobs: list[bytes],
+    limits: ImageLimits,
+    inline_pixels: int,
+) -> Result:
     if inline_pixels > 0 and small_upload(blobs, inline_pixels):
-        return model.preprocess(blobs, dataclasses.replace(limits, gate=None))
-    return await run_in_threadpool(model.preprocess, blobs, limits)
+        return decode(blobs, dataclasses.replace(limits, gate=None))
+    return await run_in_threadpool(decode, blobs, limits)

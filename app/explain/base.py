@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from app.errors import OverBudgetError
+from app.explain.budget import Budget
 from app.gradients import ExplainResult
 from app.gradients.propagation import PropagationRule
 from app.imaging.smoothing import gaussian_blur
@@ -19,43 +19,12 @@ Family = Literal["gradient", "cam", "perturbation", "introspection"]
 Score = Literal["probability", "logit"]
 Reference = Literal["zeros", "black", "constant", "mean", "blur"]
 FORWARD_CHUNK = 32  # perturbed inputs per onnxruntime run in the forward-only methods
-DEFAULT_ELEMENTS = 1 << 30  # LANTERN_MAX_EXPLAIN_ELEMENTS' default
 
 
 class MethodParams(BaseModel):
     """A method's own parameters (query parameters of /explain/{method}, bounds in OpenAPI)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-@dataclass
-class Budget:
-    """What one request may still spend: forward passes (LANTERN_MAX_FORWARD_PASSES), and
-    the array elements a method computes around the model: masks, perturbed copies of the
-    input, curves (LANTERN_MAX_EXPLAIN_ELEMENTS). Together they bound a request's time."""
-
-    passes: int
-    elements: int = DEFAULT_ELEMENTS
-
-    def require(self, passes: int, what: str, advice: str, elements: int = 0) -> None:
-        """Refuse (OverBudgetError) work that needs more passes or elements than are left."""
-        if passes > self.passes:
-            raise OverBudgetError(
-                f"{what} needs {passes} forward passes; the limit is {self.passes} per request "
-                f"(LANTERN_MAX_FORWARD_PASSES, less any taken by faithfulness curves). {advice}"
-            )
-        if elements > self.elements:
-            raise OverBudgetError(
-                f"{what} needs {elements} array elements; the limit is {self.elements} per "
-                f"request (LANTERN_MAX_EXPLAIN_ELEMENTS, less any taken by faithfulness "
-                f"curves). {advice}"
-            )
-
-    def take(self, passes: int, what: str, advice: str, elements: int = 0) -> None:
-        """Require the work and keep it: later work has that much less."""
-        self.require(passes, what, advice, elements)
-        self.passes -= passes
-        self.elements -= elements
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.errors import InvalidTargetError
-from app.explain.base import DEFAULT_ELEMENTS, Budget, ExplainInput, Method, MethodParams
+from app.explain.base import ExplainInput, Method, MethodParams
+from app.explain.budget import DEFAULT_ELEMENTS, Budget
 from app.explain.faithfulness import faithfulness, faithfulness_elements, faithfulness_passes
 from app.explain.options import MAX_TARGETS, ExplainOptions
 from app.explain.render import render_pictures

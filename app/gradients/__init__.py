@@ -5,6 +5,7 @@
 `input_grad` and, per requested layer L, `act:L` and `grad:L`. `ExplainSession` runs it.
 """
 
+from app.gradients.coverage import path_op_counts, supported_ops, unsupported_ops
 from app.gradients.errors import UnsupportedOpError
 from app.gradients.graph import (
     ExplainGraph,
@@ -12,9 +13,6 @@ from app.gradients.graph import (
     ReluRule,
     build_explain_graph,
     gradient_nodes,
-    path_op_counts,
-    supported_ops,
-    unsupported_ops,
 )
 from app.gradients.session import ExplainResult, ExplainSession
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
@@ -31,10 +29,10 @@ from app.gradients.propagation import (
     Propagation,
 )
 from app.gradients.propagation.branches import emit_variants
+from app.gradients.top_class import TOP_SEED, class_count, with_top_class
 
 MIN_OPSET = 17  # ScatterElements(reduction="add") needs 16; Shape(start, end) needs 15
 SEED, RELU_RULE, LOGITS, INPUT_GRAD = "seed", "relu_rule", "logits", "input_grad"
-TOP_SEED = "top_seed"  # (N, 1): how much of each row's own top class to add to its seed
 
 
 class ReluRule(IntEnum):
@@ -83,29 +81,6 @@ def gradient_nodes(graph: ExplainGraph) -> list[onnx.NodeProto]:
     return found
 
 
-def supported_ops() -> frozenset[str]:
-    """Op types that have a backward rule."""
-    return frozenset(BACKWARD_RULES)
-
-
-def unsupported_ops(model: onnx.ModelProto) -> list[tuple[str, str]]:
-    """(op_type, node_name) of every node on the gradient path without a backward rule."""
-    return [(n.op_type, n.name) for n in _input_path(model) if n.op_type not in BACKWARD_RULES]
-
-
-def path_op_counts(model: onnx.ModelProto) -> dict[str, int]:
-    """How many nodes of each op type lie on the gradient path (input to logits)."""
-    return dict(Counter(node.op_type for node in _input_path(model)))
-
-
-def _input_path(model: onnx.ModelProto) -> list[onnx.NodeProto]:
-    model = prepare(model)
-    _, elem_types = collect_facts(model.graph)
-    source = image_input(model.graph).name
-    path, _ = gradient_path(model.graph, [source], model.graph.output[0].name, elem_types)
-    return path
-
-
 def build_explain_graph(
     model: onnx.ModelProto,
     layers: Sequence[str] = (),
@@ -138,8 +113,8 @@ def build_explain_graph(
             raise UnsupportedOpError(op_type, node_name)
     ctx = BackwardContext(facts, RELU_RULE)
     ctx.requires = requires
-    top_seeded = objective is None and _class_count(ctx, logits) is not None
-    seed = _with_top_class(ctx, logits) if top_seeded else SEED
+    top_seeded = objective is None and class_count(ctx, logits) is not None
+    seed = with_top_class(ctx, logits, SEED) if top_seeded else SEED
     graph.node.extend(ctx.nodes)  # the seed's nodes run with the forward pass (they read logits)
     del ctx.nodes[:]
     variants = input_gradient and objective is None
@@ -197,23 +172,6 @@ def backpropagate(
     return totals
 
 
-def _class_count(ctx: BackwardContext, logits: str) -> int | None:
-    """K of logits shaped (N, K) with K known; None for other shapes (no top-class seed)."""
-    shape = ctx.shape(logits)
-    if shape is None or len(shape) != 2 or not isinstance(shape[1], int):
-        return None
-    return shape[1]
-
-
-def _with_top_class(ctx: BackwardContext, logits: str) -> str:
-    """The seed the backward pass starts from: `seed + top_seed * onehot(argmax(logits))`,
-    per row (ArgMax takes the first of tied maxima, as numpy's argmax does)."""
-    classes = ctx.const(np.arange(_class_count(ctx, logits) or 0)[None], np.int64)  # (1, K)
-    top = ctx.emit("ArgMax", [logits], axis=1, keepdims=1)  # (N, 1)
-    onehot = ctx.emit("Cast", [ctx.emit("Equal", [classes, top])], to=TensorProto.FLOAT)
-    return ctx.emit("Add", [SEED, ctx.emit("Mul", [TOP_SEED, onehot])])
-
-
 def _total(ctx: BackwardContext, name: str, grads: list[str], totals: dict[str, str]):
     if not grads:
         return None
@@ -236,7 +194,7 @@ def _check_names(facts: GraphFacts, sink: str, layers: Sequence[str]) -> None:
 def _emit_variants(ctx, graph, path, requires, source, logits, layers, seed):
     """The If nodes giving the outputs under every propagation variant (propagation/
     branches.py); returns (output name, shape source) pairs and the refused variants. The
-    gradient pass starts from `seed` (the top class added where asked: `_with_top_class`),
+    gradient pass starts from `seed` (the top class added where asked: `with_top_class`),
     the propagation variants from the `seed` input as given."""
 
     def backward(branch: BackwardContext, rules: dict) -> list[str]:

@@ -34,6 +34,7 @@ from app.gradients.verification import verify_explain_sessions
 from app.runtime.cancellation import run_session, with_run_options
 from app.runtime.derived import DerivedSessions
 from app.runtime.explain_batching import current_group
+from app.runtime.memory import resident_bytes
 from app.runtime.sessions import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -57,15 +58,6 @@ class _PendingCheck:
 def cannot_build(error: Exception) -> str:
     """Why the gradient methods are off when building an explain graph failed."""
     return f"the explain graph could not be built ({type(error).__name__}: {error})"
-
-
-def resident_bytes() -> int:
-    """This process's resident memory, from /proc (0 where there is none)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * 4096
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 class GradientEngine:

@@ -11,6 +11,7 @@ from app.explain.registry import METHODS
 
 SHARED_MODULES = {
     "base",
+    "budget",
     "cam_base",
     "faithfulness",
     "gradient_base",
