@@ -112,6 +112,8 @@ def explain_feeds(graph: ExplainGraph, image: np.ndarray, classes: int) -> Feeds
         graph.seed_name: seed,
         graph.relu_rule_name: np.asarray(0, np.int64),
     }
+    if graph.top_seed_name is not None:
+        feeds[graph.top_seed_name] = np.zeros((len(image), 1), np.float32)
     if graph.propagation_name is not None:
         feeds.update(PropagationRule().feeds(image.shape))
     return feeds

@@ -11,9 +11,9 @@ from app.imaging.heatmap import (
     colourise,
     lookup_table,
     overlay,
-    png,
     scale_unit,
 )
+from app.imaging.png import png_bytes
 
 
 def heatmap(seed: int = 0) -> np.ndarray:
@@ -40,7 +40,7 @@ def test_a_signed_map_puts_zero_at_the_middle_of_its_colour_map():
 
 def test_the_heatmap_picture_is_a_palette_picture_with_the_same_colours_enlarged():
     values = heatmap()
-    picture = Image.open(io.BytesIO(png(colour_picture(values, "viridis"))))
+    picture = Image.open(io.BytesIO(png_bytes(colour_picture(values, "viridis"))))
     assert picture.mode == "P" and picture.size == (40 * 8, 30 * 8)  # shorter side >= 224
     rgb = np.asarray(picture.convert("RGB"))
     np.testing.assert_array_equal(rgb[::8, ::8], by_hand(values, "viridis"))
