@@ -1,8 +1,10 @@
-"""MaxPool: the gradient goes to the first maximum of each window, through Indices.
+"""MaxPool: the gradient goes to the first maximum of each window.
 
-The pool is re-run with its Indices output (flat positions in N*C*H*W). Windows that do not
-overlap (kernel <= stride, no dilation) have distinct indices, so one MaxUnpool places the
-gradient; otherwise ScatterElements(reduction="add") sums what overlapping windows send.
+Small 2-D windows find it by comparison (app/gradients/first_maxima.py). Other pools go
+through Indices: the pool is re-run with its Indices output (flat positions in N*C*H*W).
+Windows that do not overlap (kernel <= stride, no dilation) have distinct indices, so one
+MaxUnpool places the gradient; otherwise ScatterElements(reduction="add") sums what
+overlapping windows send.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import onnx
 from onnx import helper
 
+from app.gradients import first_maxima
 from app.gradients.context import BackwardContext, node_attr
 from app.gradients.errors import UnsupportedOpError
 from app.gradients.windows import resolve_pads
@@ -19,6 +22,8 @@ def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
     if len(node.output) > 1 and grads[1] is not None:
         raise UnsupportedOpError(node.op_type, node.name, "gradient through Indices")
     x, grad = node.input[0], grads[0]  # x: (N, C, *sizes); grad: (N, C, *out_sizes)
+    if first_maxima.applies(ctx, node):
+        return [first_maxima.route(ctx, node, grad)]
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     attrs.pop("storage_order", None)
     _, indices = ctx.emit("MaxPool", [x], n_outputs=2, **attrs)

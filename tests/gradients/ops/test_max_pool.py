@@ -1,11 +1,14 @@
 """MaxPool backward against torch autograd: kernels, strides, pads, ceil mode, dilations
 and ties."""
 
+from math import inf
+
 import numpy as np
 import pytest
 import torch.nn.functional as F
 from onnx import helper
 
+from app.gradients import build_explain_graph
 from tests.gradients.reference import assert_gradient_matches, op_model, random_input
 
 # (id, onnx attributes, torch kwargs, x shape)
@@ -29,6 +32,12 @@ MAX_POOL_CASES = [
      {"kernel_size": 2, "padding": 1}, (2, 3, 8, 7)),
     ("gapped_2x2_s3", {"kernel_shape": [2, 2], "strides": [3, 3]}, {"kernel_size": 2, "stride": 3},
      (1, 2, 8, 8)),
+    ("4x4_s2_padded", {"kernel_shape": [4, 4], "strides": [2, 2], "pads": [1, 2, 2, 1]},
+     None, (2, 3, 11, 10)),
+    ("3x3_s1_same", {"kernel_shape": [3, 3], "auto_pad": "SAME_UPPER"},
+     {"kernel_size": 3, "stride": 1, "padding": 1}, (2, 2, 7, 9)),
+    ("5x5_by_indices", {"kernel_shape": [5, 5], "strides": [2, 2]}, {"kernel_size": 5, "stride": 2},
+     (1, 2, 11, 11)),
 ]  # fmt: skip
 
 
@@ -39,11 +48,38 @@ MAX_POOL_CASES = [
 )
 def test_max_pool_gradient_matches_torch(attrs, kwargs, x_shape):
     model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", *x_shape[1:]])
-    assert_gradient_matches(model, lambda x: F.max_pool2d(x, **kwargs), random_input(x_shape))
+    assert_gradient_matches(model, torch_pool(attrs, kwargs), random_input(x_shape))
+
+
+def torch_pool(attrs, kwargs):
+    """torch's pool for the ONNX attributes; kwargs None: asymmetric pads, applied by F.pad
+    with -inf first (torch's padding is symmetric)."""
+    if kwargs is not None:
+        return lambda x: F.max_pool2d(x, **kwargs)
+    top, left, bottom, right = attrs["pads"]
+    kernel, stride = attrs["kernel_shape"], attrs["strides"]
+    return lambda x: F.max_pool2d(F.pad(x, (left, right, top, bottom), value=-inf), kernel, stride)
 
 
 @pytest.mark.parametrize(
-    ("kernel", "stride", "pad"), [(3, 2, 1), (2, 2, 0)], ids=["scatter", "unpool"]
+    ("attrs", "by_comparison"),
+    [
+        ({"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, True),
+        ({"kernel_shape": [2, 2], "strides": [2, 2]}, True),
+        ({"kernel_shape": [5, 5], "strides": [2, 2]}, False),  # more than first_maxima.MAX_OFFSETS
+        ({"kernel_shape": [2, 3], "strides": [1, 2]}, False),  # two strides
+        ({"kernel_shape": [2, 2], "dilations": [2, 2]}, False),
+    ],
+)
+def test_small_2d_windows_find_their_maxima_by_comparison_not_through_indices(attrs, by_comparison):
+    model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", 3, 12, 12])
+    backward = build_explain_graph(model, []).model.graph.node[len(model.graph.node) :]
+    with_indices = [n for n in backward if n.op_type == "MaxPool" and len(n.output) == 2]
+    assert (not with_indices) == by_comparison
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride", "pad"), [(3, 2, 1), (2, 2, 0), (3, 1, 1)], ids=["3x3_s2", "2x2", "3x3_s1"]
 )
 def test_max_pool_of_ties_sends_the_gradient_to_the_first_maximum_as_torch(kernel, stride, pad):
     attrs = {"kernel_shape": [kernel] * 2, "strides": [stride] * 2, "pads": [pad] * 4}
