@@ -32,13 +32,17 @@ from app.gradients.context import BackwardContext, node_attr
 from app.gradients.windows import resolve_pads
 
 MAX_OFFSETS = 16  # window elements; larger windows keep the Indices route (fewer ops there)
+# Input elements per sample from which comparing is faster: a few dozen small ops cost more
+# than the Indices kernel on a small map (1.2-1.3x its time at 64x24x24, 0.4-0.6x from
+# 32x56x56 up, on one thread; docs/gradient-engine.md)
+MIN_ELEMENTS = 2**16
 
 Share = tuple[int, int, str]  # (row shift, column shift, an offset's share of the gradient)
 
 
 def applies(ctx: BackwardContext, node: onnx.NodeProto) -> bool:
     """Whether `route` handles this MaxPool: 2-D, no dilation, a small window, the same
-    stride on both axes, static sizes."""
+    stride on both axes, static sizes, a map of at least MIN_ELEMENTS."""
     kernel = list(node_attr(node, "kernel_shape"))
     if len(kernel) != 2 or math.prod(kernel) > MAX_OFFSETS:
         return False
@@ -47,7 +51,9 @@ def applies(ctx: BackwardContext, node: onnx.NodeProto) -> bool:
         return False
     if any(d != 1 for d in node_attr(node, "dilations", [1, 1])):
         return False
-    return all(_static(ctx.shape(name)) for name in (node.input[0], node.output[0]))
+    if not all(_static(ctx.shape(name)) for name in (node.input[0], node.output[0])):
+        return False
+    return math.prod(ctx.static_dims(node.input[0], node)[1:]) >= MIN_ELEMENTS
 
 
 def _static(shape) -> bool:

@@ -1,5 +1,6 @@
 """MaxPool backward against torch autograd: kernels, strides, pads, ceil mode, dilations
-and ties."""
+and ties, on both routes (by comparison, app/gradients/first_maxima.py, and through
+Indices)."""
 
 from math import inf
 
@@ -8,7 +9,7 @@ import pytest
 import torch.nn.functional as F
 from onnx import helper
 
-from app.gradients import build_explain_graph
+from app.gradients import build_explain_graph, first_maxima
 from tests.gradients.reference import assert_gradient_matches, op_model, random_input
 
 # (id, onnx attributes, torch kwargs, x shape)
@@ -41,12 +42,21 @@ MAX_POOL_CASES = [
 ]  # fmt: skip
 
 
+@pytest.fixture(params=["by_comparison", "through_indices"])
+def route(request, monkeypatch):
+    """Runs a test on both routes: the size from which pools are routed by comparison set so
+    that every eligible pool is, or none."""
+    smallest = 0 if request.param == "by_comparison" else 2**62
+    monkeypatch.setattr(first_maxima, "MIN_ELEMENTS", smallest)
+    return request.param
+
+
 @pytest.mark.parametrize(
     ("attrs", "kwargs", "x_shape"),
     [c[1:] for c in MAX_POOL_CASES],
     ids=[c[0] for c in MAX_POOL_CASES],
 )
-def test_max_pool_gradient_matches_torch(attrs, kwargs, x_shape):
+def test_max_pool_gradient_matches_torch(attrs, kwargs, x_shape, route):
     model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", *x_shape[1:]])
     assert_gradient_matches(model, torch_pool(attrs, kwargs), random_input(x_shape))
 
@@ -62,26 +72,34 @@ def torch_pool(attrs, kwargs):
 
 
 @pytest.mark.parametrize(
-    ("attrs", "by_comparison"),
+    ("attrs", "channels", "by_comparison"),
     [
-        ({"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, True),
-        ({"kernel_shape": [2, 2], "strides": [2, 2]}, True),
-        ({"kernel_shape": [5, 5], "strides": [2, 2]}, False),  # more than first_maxima.MAX_OFFSETS
-        ({"kernel_shape": [2, 3], "strides": [1, 2]}, False),  # two strides
-        ({"kernel_shape": [2, 2], "dilations": [2, 2]}, False),
+        ({"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, 4, True),
+        ({"kernel_shape": [2, 2], "strides": [2, 2]}, 4, True),
+        ({"kernel_shape": [2, 2], "strides": [2, 2]}, 3, False),  # a map under MIN_ELEMENTS
+        ({"kernel_shape": [5, 5], "strides": [2, 2]}, 4, False),  # more than MAX_OFFSETS
+        ({"kernel_shape": [2, 3], "strides": [1, 2]}, 4, False),  # two strides
+        ({"kernel_shape": [2, 2], "dilations": [2, 2]}, 4, False),
     ],
 )
-def test_small_2d_windows_find_their_maxima_by_comparison_not_through_indices(attrs, by_comparison):
-    model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", 3, 12, 12])
+def test_small_windows_on_large_maps_find_their_maxima_by_comparison_not_through_indices(
+    attrs, channels, by_comparison
+):
+    model = op_model(
+        [helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", channels, 128, 128]
+    )
     backward = build_explain_graph(model, []).model.graph.node[len(model.graph.node) :]
     with_indices = [n for n in backward if n.op_type == "MaxPool" and len(n.output) == 2]
     assert (not with_indices) == by_comparison
+    assert first_maxima.MIN_ELEMENTS == 4 * 128 * 128  # the default: 4 channels just reach it
 
 
 @pytest.mark.parametrize(
     ("kernel", "stride", "pad"), [(3, 2, 1), (2, 2, 0), (3, 1, 1)], ids=["3x3_s2", "2x2", "3x3_s1"]
 )
-def test_max_pool_of_ties_sends_the_gradient_to_the_first_maximum_as_torch(kernel, stride, pad):
+def test_max_pool_of_ties_sends_the_gradient_to_the_first_maximum_as_torch(
+    kernel, stride, pad, route
+):
     attrs = {"kernel_shape": [kernel] * 2, "strides": [stride] * 2, "pads": [pad] * 4}
     model = op_model([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], ["N", 2, 6, 6])
     x = np.round(random_input((2, 2, 6, 6))).clip(0, 1)  # many equal values
@@ -92,7 +110,7 @@ def test_max_pool_of_ties_sends_the_gradient_to_the_first_maximum_as_torch(kerne
     assert_gradient_matches(model, reference, x)
 
 
-def test_max_pool_of_a_relu_output_with_all_zero_windows_matches_torch():
+def test_max_pool_of_a_relu_output_with_all_zero_windows_matches_torch(route):
     """ResNet's stem: a 3x3 stride-2 pool with pads over ReLU outputs, where whole windows are
     exact zeros (ties everywhere) and the size is odd."""
     nodes = [
