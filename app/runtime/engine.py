@@ -34,7 +34,7 @@ from app.gradients.verification import verify_explain_sessions
 from app.runtime.cancellation import run_session, with_run_options
 from app.runtime.derived import DerivedSessions
 from app.runtime.explain_batching import current_group
-from app.runtime.memory import resident_bytes
+from app.runtime.memory import release_free_memory, resident_bytes
 from app.runtime.sessions import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,8 @@ class GradientEngine:
         except Exception as error:  # a check that cannot run proves nothing: refuse
             self._refuse(f"the gradient self-check could not run ({type(error).__name__}: {error})")
             return None
+        finally:
+            release_free_memory()  # what building and checking freed (tens of MB for a photo model)
         if not check.passed:
             self._refuse(
                 "the explain graph's gradients disagree with the model's forward pass, so "

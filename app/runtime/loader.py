@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from app.runtime.derived import DerivedSessions
 from app.runtime.engine import GradientEngine
 from app.runtime.layers import LayerIndex
+from app.runtime.memory import release_free_memory
 from app.runtime.model import LoadFacts, RunningModel
 from app.runtime.registry import ModelRegistry
 from app.runtime.samples import load_samples
@@ -60,6 +61,7 @@ def load_store(root: Path, options: LoadOptions | None = None) -> ModelRegistry:
             reason = str(error) if isinstance(error, StoreEntryError) else repr(error)
             registry.refused[f"{name}/{version}"] = reason
             log.error("refused model %s version %d: %s", name, version, reason)
+    release_free_memory()  # the files read and the graphs parsed on the way
     return registry
 
 

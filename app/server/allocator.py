@@ -9,22 +9,13 @@ environment take precedence. Elsewhere than glibc, nothing changes."""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
+
+from app.runtime.memory import glibc
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
 MMAP_THRESHOLD = 1024 * 1024
 ARENAS = 2
-
-
-def glibc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-    except OSError:
-        return None
-    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
 
 
 def tune_allocator() -> dict[str, int]:

@@ -84,6 +84,14 @@ def test_concurrent_first_runs_wait_for_one_check(tmp_path, monkeypatch):
     assert len(checks) == 1 and len(results) == 4
 
 
+def test_a_check_hands_the_memory_it_freed_back_to_the_system(tmp_path, monkeypatch):
+    model = _model(tmp_path)
+    released: list[bool] = []
+    monkeypatch.setattr(engine_module, "release_free_memory", lambda: released.append(True))
+    model.engine.settle()
+    assert model.engine.status == "verified" and released == [True]
+
+
 def test_an_engine_nobody_checked_refuses_to_run(tmp_path):
     model = _model(tmp_path)
     engine = GradientEngine(model.graph, SessionFactory(), DerivedSessions(), ())

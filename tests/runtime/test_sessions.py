@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from app.runtime.sessions import SessionFactory
@@ -34,3 +36,12 @@ def test_every_session_of_a_running_model_comes_from_its_factory(monkeypatch):
     model = running(tiny_cnn(1, 28, 10))  # forward and the explain graphs
     model.taps.run(np.zeros((1, 1, 28, 28), np.float32), ("conv",))
     assert len(made) >= 4 and {factory.intra_op_threads for factory in made} == {1}
+
+
+def test_a_session_keeps_no_reference_to_the_model_it_was_made_from():
+    data = tiny_cnn(1, 28, 10).SerializeToString()
+    before = sys.getrefcount(data)
+    session = SessionFactory(intra_op_threads=1).create(data)
+    assert sys.getrefcount(data) == before
+    outputs = session.run(None, {"input": np.zeros((1, 1, 28, 28), np.float32)})[0]
+    assert outputs.shape == (1, 10)  # and it runs without it
