@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.gradients import self_check
 from app.gradients.self_check import COARSEST, TOLERANCE, check_gradients
 from app.gradients.session import ExplainResult
 
@@ -94,3 +95,21 @@ def test_a_model_whose_logits_move_little_is_resolved_by_a_wider_step():
 
     result = check_gradients(flat, lambda image, base: flat(image), {"full": small_exact}, SHAPE)
     assert result.passed and result.resolution <= COARSEST
+
+
+@pytest.mark.parametrize(
+    ("shape", "directions", "rows"), [((1, 28, 28), 8, 16), ((3, 224, 224), 2, 2)]
+)
+def test_the_ladder_runs_at_most_chunk_rows_and_chunk_elements_in_whole_groups(
+    shape, directions, rows
+):
+    seen = []
+
+    def frozen(part, image):
+        seen.append(len(part))
+        return np.zeros((len(part), 10))
+
+    image = np.zeros((2, *shape), np.float32)  # two samples
+    along = np.ones((directions, *image.shape))
+    self_check._Ladder(frozen, image, along, np.ones((2, 10))).slope(0.01)
+    assert set(seen) == {rows} and sum(seen) == 2 * directions * 2  # ahead and behind
