@@ -155,6 +155,16 @@ class BackwardContext:
         """
         return self.emit("Mul", [grad, self.emit("Cast", [condition], to=onnx.TensorProto.FLOAT)])
 
+    def chosen(self, condition: str, if_true: str, if_false: str) -> str:
+        """`if_true` where the bool `condition` holds, else `if_false` (broadcast), as
+        if_true * c + if_false * (1 - c) with c = float(condition): Where's numbers for finite
+        values (a zero may be -0.0), without its slow kernel (see `masked`)."""
+        picked = self.emit("Cast", [condition], to=onnx.TensorProto.FLOAT)
+        other = self.emit("Sub", [self.const(1.0), picked])
+        return self.emit(
+            "Add", [self.emit("Mul", [if_true, picked]), self.emit("Mul", [if_false, other])]
+        )
+
     def scale(self, tensor: str, factor: float) -> str:
         """`tensor * factor` with a float32 scalar constant."""
         return self.emit("Mul", [tensor, self.const(factor)])

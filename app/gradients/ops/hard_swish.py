@@ -13,7 +13,7 @@ from app.gradients.context import BackwardContext
 def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
     x, grad = node.input[0], grads[0]
     ramp = ctx.emit("Add", [ctx.scale(x, 1.0 / 3.0), ctx.const(0.5)])
-    middle = ctx.emit("Mul", [grad, ramp])
-    upper = ctx.emit("Where", [ctx.emit("Greater", [x, ctx.const(3.0)]), grad, middle])
     below = ctx.emit("Less", [x, ctx.const(-3.0)])
-    return [ctx.emit("Where", [below, ctx.const(0.0), upper])]
+    slope = ctx.chosen(below, ctx.const(0.0), ramp)
+    slope = ctx.chosen(ctx.emit("Greater", [x, ctx.const(3.0)]), ctx.const(1.0), slope)
+    return [ctx.emit("Mul", [grad, slope])]

@@ -11,5 +11,4 @@ def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
     x, slope = node.input
     grad = grads[0]
     positive = ctx.emit("Greater", [x, ctx.const(0.0)])
-    leaked = ctx.emit("Mul", [grad, slope])
-    return [ctx.emit("Where", [positive, grad, leaked]), None]
+    return [ctx.emit("Mul", [grad, ctx.chosen(positive, ctx.const(1.0), slope)]), None]
