@@ -59,11 +59,13 @@ def refuse_uncounted_windows(ctx: BackwardContext, node: onnx.NodeProto) -> None
     """Refuse a pool whose static output shape holds windows the runtime does not pool (see
     pooled_sizes): its rule and every rule after it would read the wrong sizes."""
     x, y = ctx.shape(node.input[0]), ctx.shape(node.output[0])
-    if x is None or y is None or not all(isinstance(d, int) for d in [*x[2:], *y[2:]]):
-        return
+    sizes = [d for d in (x or ())[2:] if isinstance(d, int)]
+    out = [d for d in (y or ())[2:] if isinstance(d, int)]
+    if x is None or y is None or len(sizes) != len(x) - 2 or len(out) != len(y) - 2:
+        return  # no static sizes for a rule to misread
     kernel = list(node_attr(node, "kernel_shape"))
     strides, dilations = window_attrs(node, kernel)
-    if pooled_sizes(node, list(x[2:]), kernel, strides, dilations) != list(y[2:]):
+    if pooled_sizes(node, sizes, kernel, strides, dilations) != out:
         reason = "a ceil_mode window in the end padding, counted by shape inference before opset 22"
         raise UnsupportedOpError(node.op_type, node.name, reason)
 

@@ -40,8 +40,8 @@ def route(ctx: BackwardContext, node: onnx.NodeProto, grad: str, indices: str) -
     if all(k <= s for k, s in zip(kernel, strides, strict=True)) and set(dilations) <= {1}:
         pads = unpool_pads(ctx, node, kernel, strides)
         if pads is not None:
-            attrs = {"kernel_shape": kernel, "strides": strides, "pads": pads}
-            return ctx.emit("MaxUnpool", [grad, indices, ctx.runtime_shape(x)], **attrs)
+            inputs = [grad, indices, ctx.runtime_shape(x)]
+            return ctx.emit("MaxUnpool", inputs, kernel_shape=kernel, strides=strides, pads=pads)
     flat = ctx.ints([-1])
     zeros = ctx.emit("Reshape", [ctx.zeros_like(x), flat])  # (N*C*H*W,)
     scattered = ctx.emit(
