@@ -36,6 +36,40 @@ def resolve_pads(
     return begins + ends
 
 
+def pooled_sizes(
+    node: onnx.NodeProto, sizes: list[int], kernel: list[int], strides: list[int], dilations
+) -> list[int]:
+    """The windows per axis of a pool, as onnxruntime and torch count them: with ceil_mode, a
+    last window that would start in the end padding is dropped. Shape inference before opset
+    22 keeps it, so a model's static shapes may hold one window more than its runtime tensors."""
+    n = len(kernel)
+    pads = resolve_pads(node, sizes, kernel, strides, dilations)
+    ceil = bool(node_attr(node, "ceil_mode", 0))
+    counts = []
+    for i in range(n):
+        span = sizes[i] + pads[i] + pads[n + i] - (kernel[i] - 1) * dilations[i] - 1
+        count = (-(-span // strides[i]) if ceil else span // strides[i]) + 1
+        if ceil and (count - 1) * strides[i] >= sizes[i] + pads[i]:
+            count -= 1
+        counts.append(count)
+    return counts
+
+
+def refuse_uncounted_windows(ctx: BackwardContext, node: onnx.NodeProto) -> None:
+    """Refuse a pool whose static output shape holds windows the runtime does not pool (see
+    pooled_sizes): its rule and every rule after it would read the wrong sizes."""
+    x, y = ctx.shape(node.input[0]), ctx.shape(node.output[0])
+    sizes = [d for d in (x or ())[2:] if isinstance(d, int)]
+    out = [d for d in (y or ())[2:] if isinstance(d, int)]
+    if x is None or y is None or len(sizes) != len(x) - 2 or len(out) != len(y) - 2:
+        return  # no static sizes for a rule to misread
+    kernel = list(node_attr(node, "kernel_shape"))
+    strides, dilations = window_attrs(node, kernel)
+    if pooled_sizes(node, sizes, kernel, strides, dilations) != out:
+        reason = "a ceil_mode window in the end padding, counted by shape inference before opset 22"
+        raise UnsupportedOpError(node.op_type, node.name, reason)
+
+
 def scatter_windows(
     ctx: BackwardContext,
     grad: str,  # (N, M, *out_sizes)

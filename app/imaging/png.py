@@ -33,7 +33,7 @@ def png_bytes(picture: Image.Image) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[picture.mode], 0, 0, 0)
     chunks = [_chunk(b"IHDR", header)]
     if picture.mode == "P":
-        chunks.append(_chunk(b"PLTE", _palette(picture)))
+        chunks.append(_chunk(b"PLTE", _palette(picture, int(pixels.max(initial=0)) + 1)))
     strategy = zlib.Z_RLE if picture.mode == "P" else zlib.Z_HUFFMAN_ONLY
     chunks.append(_chunk(b"IDAT", _compressed(_filtered_rows(pixels, picture.mode), strategy)))
     chunks.append(_chunk(b"IEND", b""))
@@ -59,9 +59,11 @@ def _compressed(body: np.ndarray, strategy: int) -> bytes:
     return compressor.compress(body.data) + compressor.flush()
 
 
-def _palette(picture: Image.Image) -> bytes:
-    """The PLTE entries (RGB triples) of a palette picture."""
-    return bytes(picture.getpalette() or [0, 0, 0])
+def _palette(picture: Image.Image, entries: int) -> bytes:
+    """The PLTE entries (RGB triples) of a palette picture, padded with black to `entries`
+    (PNG forbids indices past the last entry; Pillow shows them black)."""
+    colours = bytes(picture.getpalette() or [])
+    return colours + bytes(max(0, 3 * entries - len(colours)))
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

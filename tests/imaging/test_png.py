@@ -84,3 +84,18 @@ def test_a_photo_compresses_to_within_a_fifth_of_pillows_own_file():
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     assert len(png_bytes(picture)) <= 1.2 * len(buffer.getvalue())
+
+
+def test_a_palette_shorter_than_the_indices_is_padded_with_black_for_strict_decoders():
+    """PNG forbids indices past the PLTE chunk's entries (libpng, browsers may refuse them);
+    Pillow shows them black."""
+    picture = Image.fromarray(np.arange(12, dtype=np.uint8).reshape(3, 4) * 20, mode="P")
+    picture.putpalette(bytes(range(12)))  # 4 entries, indices up to 220
+    data = png_bytes(picture)
+    at = data.index(b"PLTE")
+    assert int.from_bytes(data[at - 4 : at], "big") == 3 * 221
+    back = read_back(data)
+    np.testing.assert_array_equal(np.asarray(back), np.asarray(picture))
+    np.testing.assert_array_equal(
+        np.asarray(back.convert("RGB")), np.asarray(picture.convert("RGB"))
+    )

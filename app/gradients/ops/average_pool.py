@@ -12,7 +12,12 @@ import onnx
 
 from app.gradients.context import BackwardContext, node_attr
 from app.gradients.errors import UnsupportedOpError
-from app.gradients.windows import resolve_pads, scatter_windows, window_attrs
+from app.gradients.windows import (
+    refuse_uncounted_windows,
+    resolve_pads,
+    scatter_windows,
+    window_attrs,
+)
 
 
 def divisors(sizes, out_sizes, kernel, strides, pads, include_pad: bool) -> np.ndarray:
@@ -30,6 +35,7 @@ def divisors(sizes, out_sizes, kernel, strides, pads, include_pad: bool) -> np.n
 
 
 def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
+    refuse_uncounted_windows(ctx, node)
     x_dims = ctx.static_dims(node.input[0], node)  # (N, C, *sizes)
     out_sizes = list(ctx.static_dims(node.output[0], node)[2:])
     kernel = list(node_attr(node, "kernel_shape"))

@@ -3,8 +3,8 @@
 Small 2-D windows find it by comparison (app/gradients/first_maxima.py). Other pools go
 through Indices: the pool is re-run with its Indices output (flat positions in N*C*H*W).
 Windows that do not overlap (kernel <= stride, no dilation) have distinct indices, so one
-MaxUnpool places the gradient; otherwise ScatterElements(reduction="add") sums what
-overlapping windows send.
+MaxUnpool places the gradient (where onnxruntime's MaxUnpool takes the geometry);
+otherwise ScatterElements(reduction="add") sums what overlapping windows send.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from onnx import helper
 from app.gradients import first_maxima
 from app.gradients.context import BackwardContext, node_attr
 from app.gradients.errors import UnsupportedOpError
-from app.gradients.windows import resolve_pads
+from app.gradients.windows import refuse_uncounted_windows, resolve_pads
 
 
 def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
     if len(node.output) > 1 and grads[1] is not None:
         raise UnsupportedOpError(node.op_type, node.name, "gradient through Indices")
+    refuse_uncounted_windows(ctx, node)
     x, grad = node.input[0], grads[0]  # x: (N, C, *sizes); grad: (N, C, *out_sizes)
     if first_maxima.applies(ctx, node):
         return [first_maxima.route(ctx, node, grad)]
@@ -37,7 +38,10 @@ def route(ctx: BackwardContext, node: onnx.NodeProto, grad: str, indices: str) -
     strides = list(node_attr(node, "strides", [1] * len(kernel)))
     dilations = list(node_attr(node, "dilations", [1] * len(kernel)))
     if all(k <= s for k, s in zip(kernel, strides, strict=True)) and set(dilations) <= {1}:
-        return unpool(ctx, node, grad, indices, kernel, strides)
+        pads = unpool_pads(ctx, node, kernel, strides)
+        if pads is not None:
+            inputs = [grad, indices, ctx.runtime_shape(x)]
+            return ctx.emit("MaxUnpool", inputs, kernel_shape=kernel, strides=strides, pads=pads)
     flat = ctx.ints([-1])
     zeros = ctx.emit("Reshape", [ctx.zeros_like(x), flat])  # (N*C*H*W,)
     scattered = ctx.emit(
@@ -49,14 +53,17 @@ def route(ctx: BackwardContext, node: onnx.NodeProto, grad: str, indices: str) -
     return ctx.reshape_like(scattered, x)
 
 
-def unpool(ctx: BackwardContext, node: onnx.NodeProto, grad: str, indices: str, kernel, strides):
-    """MaxUnpool to x's runtime shape; its pads only need to keep the implied size <= x's."""
+def unpool_pads(ctx: BackwardContext, node: onnx.NodeProto, kernel, strides) -> list | None:
+    """Pads for a MaxUnpool to x's runtime shape: they only need to keep the implied size <= x's.
+    None where onnxruntime's MaxUnpool refuses them (a pad as large as the kernel, an implied
+    size of 0: a padded map of one row)."""
     sizes = list(ctx.static_dims(node.input[0], node)[2:])
     out_sizes = list(ctx.static_dims(node.output[0], node)[2:])
-    pads = resolve_pads(node, sizes, kernel, strides, [1] * len(kernel))
     n = len(kernel)
+    pads = resolve_pads(node, sizes, kernel, strides, [1] * n)
     for i in range(n):
         implied = (out_sizes[i] - 1) * strides[i] + kernel[i] - pads[i] - pads[n + i]
+        if implied <= 0:
+            return None
         pads[n + i] += max(0, implied - sizes[i])
-    attrs = {"kernel_shape": kernel, "strides": strides, "pads": pads}
-    return ctx.emit("MaxUnpool", [grad, indices, ctx.runtime_shape(node.input[0])], **attrs)
+    return pads if all(p < k for p, k in zip(pads, kernel * 2, strict=True)) else None

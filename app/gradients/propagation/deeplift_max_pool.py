@@ -13,11 +13,13 @@ from app.gradients.errors import UnsupportedOpError
 from app.gradients.ops import max_pool
 from app.gradients.propagation import DEEPLIFT_EPSILON
 from app.gradients.propagation.context import PropagationContext
+from app.gradients.windows import refuse_uncounted_windows
 
 
 def rule(ctx: PropagationContext, node: onnx.NodeProto, grads: list) -> list:
     if len(node.output) > 1 and grads[1] is not None:
         raise UnsupportedOpError(node.op_type, node.name, "gradient through Indices")
+    refuse_uncounted_windows(ctx, node)
     x, y, grad = node.input[0], node.output[0], grads[0]
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     attrs.pop("storage_order", None)

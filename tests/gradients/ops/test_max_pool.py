@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from onnx import helper
 
 from app.gradients import build_explain_graph, first_maxima
+from app.gradients.errors import UnsupportedOpError
 from tests.gradients.reference import assert_gradient_matches, op_model, random_input
 
 # (id, onnx attributes, torch kwargs, x shape)
@@ -39,6 +40,22 @@ MAX_POOL_CASES = [
      {"kernel_size": 3, "stride": 1, "padding": 1}, (2, 2, 7, 9)),
     ("5x5_by_indices", {"kernel_shape": [5, 5], "strides": [2, 2]}, {"kernel_size": 5, "stride": 2},
      (1, 2, 11, 11)),
+    ("one_padded_row", {"kernel_shape": [2, 2], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+     {"kernel_size": 2, "padding": 1}, (2, 3, 1, 6)),
+]  # fmt: skip
+
+# Pools whose last ceil_mode window would start in the end padding, which onnxruntime and
+# torch drop but shape inference before opset 22 counts: (id, onnx attributes, torch kwargs,
+# x shape)
+DROPPED_WINDOW_CASES = [
+    ("2x2_padded", {"kernel_shape": [2, 2], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+     {"kernel_size": 2, "padding": 1}, (2, 3, 7, 9)),
+    ("gapped_2x2_s3", {"kernel_shape": [2, 2], "strides": [3, 3]}, {"kernel_size": 2, "stride": 3},
+     (2, 3, 7, 9)),
+    ("1x1_s2", {"kernel_shape": [1, 1], "strides": [2, 2]}, {"kernel_size": 1, "stride": 2},
+     (2, 3, 8, 6)),
+    ("valid_1x1_s2", {"kernel_shape": [1, 1], "strides": [2, 2], "auto_pad": "VALID"},
+     {"kernel_size": 1, "stride": 2}, (1, 2, 6, 7)),
 ]  # fmt: skip
 
 
@@ -92,6 +109,47 @@ def test_small_windows_on_large_maps_find_their_maxima_by_comparison_not_through
     with_indices = [n for n in backward if n.op_type == "MaxPool" and len(n.output) == 2]
     assert (not with_indices) == by_comparison
     assert first_maxima.MIN_ELEMENTS == 4 * 128 * 128  # the default: 4 channels just reach it
+
+
+def dropped_window_model(attrs, x_shape, opset):
+    """MaxPool (ceil_mode) -> GlobalAveragePool -> Flatten, whose logits' shape inference
+    gets right whatever it counts for the pool (as in a network)."""
+    nodes = [
+        helper.make_node("MaxPool", ["x"], ["p"], ceil_mode=1, **attrs),
+        helper.make_node("GlobalAveragePool", ["p"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["y"]),
+    ]
+    return op_model(nodes, ["N", *x_shape[1:]], opset=opset)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "kwargs", "x_shape"),
+    [c[1:] for c in DROPPED_WINDOW_CASES],
+    ids=[c[0] for c in DROPPED_WINDOW_CASES],
+)
+def test_max_pool_whose_last_ceil_window_would_start_in_the_end_padding_matches_torch(
+    attrs, kwargs, x_shape, route
+):
+    model = dropped_window_model(attrs, x_shape, opset=22)  # shape inference drops it too
+
+    def reference(t):
+        return F.adaptive_avg_pool2d(F.max_pool2d(t, ceil_mode=True, **kwargs), 1).flatten(1)
+
+    assert_gradient_matches(model, reference, random_input(x_shape))
+
+
+@pytest.mark.parametrize(
+    ("attrs", "x_shape"),
+    [(c[1], c[3]) for c in DROPPED_WINDOW_CASES],
+    ids=[c[0] for c in DROPPED_WINDOW_CASES],
+)
+def test_max_pool_whose_static_shape_counts_a_window_the_runtime_drops_is_refused(
+    attrs, x_shape, route
+):
+    """Opset 17's shape inference keeps the window: the rules after the pool would read a
+    map one window larger than the runtime's (a wrong average, not an error)."""
+    with pytest.raises(UnsupportedOpError, match="ceil_mode"):
+        build_explain_graph(dropped_window_model(attrs, x_shape, opset=17))
 
 
 @pytest.mark.parametrize(
