@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import functools
 
 
 def resident_bytes() -> int:
@@ -16,15 +15,21 @@ def resident_bytes() -> int:
         return 0
 
 
-@functools.cache
 def glibc() -> ctypes.CDLL | None:
-    """glibc, for its malloc controls (None elsewhere)."""
+    """glibc, for its malloc controls (None elsewhere); loaded once, at import."""
+    return _GLIBC
+
+
+def _loaded_glibc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name or "libc.so.6")
     except OSError:
         return None
     return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
+_GLIBC = _loaded_glibc()
 
 
 def release_free_memory() -> bool:
