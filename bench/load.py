@@ -20,7 +20,8 @@ work done in this process.
 weights, 224x224, bench/resnet18.py; needs torch) from a temporary one. Goals: overhead at
 most 1 ms of CPU for mnist_cnn and 5% of the work for the ResNet; peak RSS at most 1.5x idle;
 idle small enough for three replicas in 1.5 GiB. Loopback only, every run bounded.
-Usage: python -m bench.load [--rounds 5] [--threads 1] [--seconds 4] [--quick]"""
+Usage: python -m bench.load [--rounds 5] [--threads 1] [--seconds 4] [--no-resnet]
+[--models mnist_cnn,resnet18_like]"""
 
 from __future__ import annotations
 
@@ -189,10 +190,20 @@ class LoadReport:
     threads: int
 
 
-def run(rounds: int = 5, threads: int = 1, seconds: float = 4.0, resnet: bool = True) -> LoadReport:
+def run(
+    rounds: int = 5,
+    threads: int = 1,
+    seconds: float = 4.0,
+    resnet: bool = True,
+    models: frozenset[str] | None = None,
+) -> LoadReport:
+    """Measure every model, or those named in `models` (mnist_cnn, efficientnet_lite0,
+    resnet18_like); the memory figures need the whole shipped store measured."""
+    chosen = models or frozenset({"mnist_cnn", LITE0, RESNET})
     shipped = {"mnist_cnn": sample_pngs(), LITE0: sample_photos()}
+    shipped = {name: blobs for name, blobs in shipped.items() if name in chosen}
     figures, memory = serve_and_measure(SHIPPED, shipped, threads, rounds, seconds)
-    if resnet:
+    if resnet and RESNET in chosen:
         with tempfile.TemporaryDirectory() as root:
             store = Path(root) / "store"
             write_resnet18_entry(store)
@@ -256,9 +267,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
     parser.add_argument("--seconds", type=float, default=4.0, help="per latency/throughput run")
     parser.add_argument("--no-resnet", action="store_true", help="skip the ResNet (no torch)")
+    parser.add_argument(
+        "--models", default="", help="comma-separated models to measure (default: all three)"
+    )
     args = parser.parse_args()
     tune_allocator()  # the server's malloc settings here too: the same work, the same way
-    report = run(min(args.rounds, 20), args.threads, min(args.seconds, 30.0), not args.no_resnet)
+    models = frozenset(filter(None, args.models.split(","))) or None
+    rounds, seconds = min(args.rounds, 20), min(args.seconds, 30.0)
+    report = run(rounds, args.threads, seconds, not args.no_resnet, models)
     print_report(report)
 
 

@@ -65,26 +65,29 @@ def services_of(app: FastAPI) -> Services:
 
 
 async def get_services(request: Request) -> Services:
-    return request.app.state.services
+    return services_of(request.app)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
-
-async def get_settings(services: ServicesDep) -> Settings:
-    return services.settings
-
-
-async def get_registry(services: ServicesDep) -> ModelRegistry:
-    return services.registry
+# The dependencies below read the request's services themselves rather than depend on
+# `ServicesDep`: FastAPI solves each level of dependencies on every request, at a cost.
 
 
-async def get_jobs(services: ServicesDep) -> JobStore:
-    return services.jobs
+async def get_settings(request: Request) -> Settings:
+    return services_of(request.app).settings
 
 
-async def get_metrics(services: ServicesDep) -> Metrics:
-    return services.metrics
+async def get_registry(request: Request) -> ModelRegistry:
+    return services_of(request.app).registry
+
+
+async def get_jobs(request: Request) -> JobStore:
+    return services_of(request.app).jobs
+
+
+async def get_metrics(request: Request) -> Metrics:
+    return services_of(request.app).metrics
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -97,24 +100,24 @@ VersionQuery = Annotated[
 
 
 async def get_named_model(
-    services: ServicesDep,
+    request: Request,
     name: Annotated[str, Path(description="model name")],
     version: VersionQuery = None,
 ) -> RunningModel:
     """The model named in the path, at `?version=` or its highest version. (Dependencies
-    are `async`: FastAPI runs a plain `def` one in a worker thread, a hop per request; and
-    they read `services` directly: each level of dependencies costs every request time.)"""
-    return services.registry.get(name, version)
+    are `async`: FastAPI runs a plain `def` one in a worker thread, a hop per request.)"""
+    return services_of(request.app).registry.get(name, version)
 
 
 async def get_chosen_model(
-    services: ServicesDep,
+    request: Request,
     model: Annotated[
         str | None, Query(description="model name (default: the server's default)")
     ] = None,
     version: VersionQuery = None,
 ) -> RunningModel:
     """The model of `?model=` (default: the server's) at `?version=` (default: the highest)."""
+    services = services_of(request.app)
     return services.registry.get(model or services.settings.default_model, version)
 
 

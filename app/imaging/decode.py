@@ -92,6 +92,9 @@ def stated_pixels(data: bytes) -> int | None:
     declared = sniff_format(data)
     if declared is None:
         return None
+    if declared == "PNG" and data[12:16] == b"IHDR" and len(data) >= 24:
+        width, height = struct.unpack_from(">II", data, 16)  # IHDR first, as Pillow reads it
+        return int(width) * int(height)
     try:
         width, height = _open_header(data, declared).size
     except ImageError:

@@ -1,19 +1,16 @@
 """Dynamic batching: requests for one model that arrive within `max_delay` run as one
 onnxruntime batch of up to `max_batch` images; each caller gets back exactly its own rows.
 The worker only waits for requests it knows are coming (admitted, still being decoded), so
-a lone request runs at once and adds no delay. A batch also stops growing at about
-`max_batch_seconds` of work, from the model's measured time per image: batching a large
-model on a CPU barely raises its throughput, but each image added makes the next request
-wait longer and holds more activation memory (a batch of 32 photos takes ~0.5 GB).
-
-A batch the model runs in at most `inline_seconds` (by the same measure) runs on the event
-loop itself: for a digit model a run takes a fraction of a millisecond, less than handing it
-to a worker thread and back costs; larger ones run in a worker thread.
-
-Each model version has a `ModelBatcher` with a bounded number of admitted requests (the
-queue) and one worker task that forms batches in arrival order. A request that waits past
-its deadline before its batch starts is dropped with 503 `deadline_exceeded`; a full queue
-answers 503 `overloaded` at once. Both carry Retry-After."""
+a lone request adds no delay. A batch stops growing at about `max_batch_seconds` of work, by
+the model's measured time per image: on a CPU, batching a large model barely raises its
+throughput, but each image added makes the next request wait and holds more activation
+memory (a batch of 32 photos takes ~0.5 GB). A batch that takes at most `inline_seconds`
+runs on the event loop (a digit model's run costs less than a hand-off to a worker thread
+and back); the only request admitted, with nothing queued or running, runs such a batch in
+its own task, without the worker. Each model version has a `ModelBatcher` with a bounded
+number of admitted requests (the queue) and one worker task that forms batches in arrival
+order. A request that waits past its deadline before its batch starts is dropped with 503
+`deadline_exceeded`; a full queue answers 503 `overloaded` at once (both with Retry-After)."""
 
 from __future__ import annotations
 
@@ -70,6 +67,7 @@ class ModelBatcher:
         self._jobs: deque[_Job] = deque()
         self._arrived = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._running = False  # the worker is running a batch (perhaps in a worker thread)
 
     def refuse_if_full(self) -> None:
         """503 `overloaded` now if every one of the model's `queue_size` places is taken."""
@@ -93,6 +91,8 @@ class ModelBatcher:
 
     async def logits(self, batch: np.ndarray, deadline: float) -> np.ndarray:
         """The model's raw outputs (n, K) for `batch`, run together with its neighbours."""
+        if self._alone(len(batch)):
+            return self._run_alone(batch)
         job = _Job(batch, asyncio.get_running_loop().create_future())
         self._jobs.append(job)
         self._arrived.set()
@@ -109,6 +109,20 @@ class ModelBatcher:
         finally:
             if not job.started and job in self._jobs:
                 self._jobs.remove(job)
+
+    def _alone(self, images: int) -> bool:
+        """Whether a batch of `images` may run now, on the loop, without the worker: this is
+        the only request admitted, nothing is queued or running, and the run is quick."""
+        return (
+            self.admitted <= 1 and not self._jobs and not self._running and self.runs_inline(images)
+        )
+
+    def _run_alone(self, batch: np.ndarray) -> np.ndarray:
+        if self.observer is not None:
+            self.observer.batch_ran(self.model.name, len(batch), [0.0])
+        outputs, seconds = self._timed_run(batch)
+        self._timed(seconds, len(batch))
+        return outputs
 
     async def close(self) -> None:
         if self._worker is not None:
@@ -165,6 +179,7 @@ class ModelBatcher:
     async def _run(self, jobs: list[_Job]) -> None:
         if not jobs:
             return
+        self._running = True
         try:
             outputs = await self._infer(jobs)  # (N, K)
         except Exception as error:  # every caller of the batch hears of a failure; the worker lives
@@ -172,6 +187,8 @@ class ModelBatcher:
                 if not job.future.done():
                     job.future.set_exception(error)
             return
+        finally:
+            self._running = False
         offset = 0
         for job in jobs:
             if not job.future.done():

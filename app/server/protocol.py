@@ -20,6 +20,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from app.api.errors import error_response
 from app.server.connections import Admission, Connections
+from app.server.one_write import held_writes
 from app.server.probes_only import ProbesOnly
 
 MAX_PIPELINED = 16
@@ -121,6 +122,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._close("pipelined")
         else:
             super().on_headers_complete()
+            if self.cycle is not None:
+                held_writes(self.cycle, self.loop)
 
     def on_body(self, body: bytes) -> None:
         if not self.refused:

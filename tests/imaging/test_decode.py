@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from app.errors import AspectRatioError, ImageError, TooManyPixelsError, UndecodableImageError
-from app.imaging.decode import ImageLimits, decode_image, sniff_format
+from app.imaging.decode import ImageLimits, decode_image, sniff_format, stated_pixels
 from app.imaging.decode_gate import DecodeGate
 from app.imaging.prepare import prepare_images
 from app.store.manifest import Manifest
@@ -124,3 +125,20 @@ def test_an_image_whose_decoding_needs_more_than_the_whole_gate_is_refused():
         decode_image(webp, limits)
     assert decode_image(png_bytes(Image.new("RGB", (3000, 3000))), limits).size == (3000, 3000)
     assert gate.in_use() == 0
+
+
+@pytest.mark.parametrize("size", [(1, 1), (28, 28), (32, 24), (3, 700)])
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "1"])
+def test_the_pixels_a_png_header_states_are_those_pillow_reads(size, mode):
+    data = encode(Image.new(mode, size), "PNG")
+    with Image.open(io.BytesIO(data)) as image:
+        assert stated_pixels(data) == image.width * image.height
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP", "BMP", "GIF"])
+def test_the_pixels_other_headers_state_are_those_pillow_reads(fmt):
+    assert stated_pixels(encode(Image.fromarray(RGB), fmt)) == 32 * 24
+
+
+def test_a_header_that_states_no_size_states_no_pixels():
+    assert stated_pixels(b"\x89PNG\r\n\x1a\n" + b"\0" * 8) is None

@@ -229,3 +229,69 @@ def test_a_batch_longer_than_inline_seconds_runs_in_a_worker_thread():
     assert not batcher.runs_inline(1)  # never timed
     batcher._timed(0.0004, 1)
     assert batcher.runs_inline(2) and not batcher.runs_inline(3)
+
+
+class TaskRecorder(StubModel):
+    """A StubModel that notes the asyncio task of every run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tasks: list[asyncio.Task | None] = []
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        self.tasks.append(asyncio.current_task())
+        return super().logits(batch)
+
+
+def quick_batcher(model: StubModel, recorder: Recorder | None = None) -> ModelBatcher:
+    batcher = ModelBatcher(model, BatchLimits(max_delay=60, inline_seconds=0.001), recorder)
+    batcher.seconds_per_image = 0.0001  # as if timed at 0.1 ms per image
+    return batcher
+
+
+def test_the_only_admitted_request_runs_a_quick_batch_in_its_own_task():
+    model, recorder = TaskRecorder(), Recorder()
+    batcher = quick_batcher(model, recorder)
+
+    async def alone() -> tuple[asyncio.Task | None, np.ndarray]:
+        with batcher.admission():
+            outputs = await batcher.logits(images(2), time.monotonic() + 10)
+        return asyncio.current_task(), outputs
+
+    task, outputs = asyncio.run(alone())
+    assert model.tasks == [task] and batcher._worker is None
+    assert recorder.batches == [2]
+    np.testing.assert_array_equal(outputs, images(2).reshape(2, -1)[:, :2])
+
+
+def test_a_request_with_others_admitted_goes_through_the_worker():
+    model = TaskRecorder()
+    batcher = quick_batcher(model)
+
+    async def two() -> list[np.ndarray]:
+        return await submit_all(batcher, [images(1), images(1, seed=1)])
+
+    outputs = asyncio.run(two())
+    assert model.tasks == [batcher._worker]  # one batch of both, run by the worker
+    np.testing.assert_array_equal(outputs[1], images(1, seed=1).reshape(1, -1)[:, :2])
+
+
+def test_a_lone_request_waits_for_a_batch_the_worker_is_running():
+    gate = threading.Event()
+    model = StubModel(gate=gate)
+    batcher = ModelBatcher(model, BatchLimits(max_delay=0, inline_seconds=0.001))
+
+    async def overlapping() -> list[np.ndarray]:
+        deadline = time.monotonic() + 10
+        first = asyncio.ensure_future(batcher.logits(images(1), deadline))  # untimed: a thread
+        while not batcher._running:
+            await asyncio.sleep(0.001)
+        batcher.seconds_per_image = 0.0001
+        second = asyncio.ensure_future(batcher.logits(images(1, seed=1), deadline))
+        await asyncio.sleep(0.01)
+        assert not second.done()  # not run beside the worker's batch
+        gate.set()
+        return [await first, await second]
+
+    outputs = asyncio.run(overlapping())
+    np.testing.assert_array_equal(outputs[1], images(1, seed=1).reshape(1, -1)[:, :2])

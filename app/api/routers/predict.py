@@ -7,8 +7,10 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from app.api.deps import ChosenModelDep, ServicesDep
+from app.api.encoding import json_response
 from app.api.intake import read_upload
 from app.api.offload import prepared_upload
 from app.api.openapi import image_request_body
@@ -31,7 +33,7 @@ async def predict(
     k: Annotated[
         int, Query(alias="top_k", ge=1, le=1000, description="classes to return per image")
     ] = 5,
-) -> PredictResponse:
+) -> Response:
     """Classify one image, or several sent as one batch."""
     settings = services.settings
     batcher = services.batchers.for_model(model)
@@ -46,7 +48,8 @@ async def predict(
         batch = np.stack([image.array for image in images])
         outputs = await batcher.logits(batch, deadline)  # with other requests' images
     hints = [image.hints for image in images]
-    return ranked_response(model, outputs, k, (started, decoded, time.perf_counter()), hints)
+    times = (started, decoded, time.perf_counter())
+    return json_response(ranked_response(model, outputs, k, times, hints))
 
 
 def ranked_response(

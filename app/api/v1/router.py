@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.deps import ServicesDep
 from app.api.disconnect import run_unless_disconnected
+from app.api.encoding import json_response
 from app.api.errors import APIError
 from app.api.offload import for_body, preprocessed_upload
 from app.api.v1 import codec
@@ -93,7 +95,7 @@ def model_ready(services: ServicesDep, model_name: str) -> V1ModelReady:
     response_model=V1PredictResponse,
     openapi_extra=V1_BODY,
 )
-async def predict(request: Request, services: ServicesDep, model_name: str) -> V1PredictResponse:
+async def predict(request: Request, services: ServicesDep, model_name: str) -> Response:
     """Classify the instances (images or tensors), batched with other requests for the model."""
     model = serving_model(services, model_name)
     batcher = services.batchers.for_model(model)
@@ -112,7 +114,7 @@ async def predict(request: Request, services: ServicesDep, model_name: str) -> V
             )
         )
         outputs = await batcher.logits(batch, deadline)
-    return V1PredictResponse(predictions=codec.predictions(model, outputs, k))
+    return json_response(V1PredictResponse(predictions=codec.predictions(model, outputs, k)))
 
 
 @explain_router.post(

@@ -19,11 +19,11 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import RegistryDep, Services, ServicesDep
 from app.api.errors import APIError
 from app.api.intake import json_schema
+from app.api.offload import for_body, preprocessed_upload
 from app.api.v2.models import LatestModelDep, VersionedModelDep, metadata
 from app.api.v2.schemas import (
     BYTES,
@@ -163,15 +163,24 @@ async def run_infer(request: Request, services: Services, model: RunningModel) -
     with batcher.admission():  # after the upload: a slow client holds no queue place
         deadline = services.deadline()
         header = request.headers.get(HEADER_LENGTH)
-        parsed, batch = await run_in_threadpool(decode_infer, model, body, header, services)
+        most = services.settings.max_images_per_request
+        parsed, inputs = await for_body(body, decode_infer, model, body, header, most)
+        batch = (
+            inputs
+            if isinstance(inputs, np.ndarray)
+            else await preprocessed_upload(
+                model, inputs, services.image_limits, services.settings.inline_decode_pixels
+            )
+        )
         outputs = await batcher.logits(batch, deadline)
     return infer_response(model, parsed, outputs)
 
 
 def decode_infer(
-    model: RunningModel, body: bytes, header: str | None, services: Services
-) -> tuple[InferRequest, np.ndarray]:
-    """The request and its input batch (N, C, H, W), checked against the model."""
+    model: RunningModel, body: bytes, header: str | None, max_images: int
+) -> tuple[InferRequest, np.ndarray | list[bytes]]:
+    """The request and its input, checked against the model: the batch (N, C, H, W) of an
+    FP32 input, or the encoded images of a BYTES one."""
     parsed, binary = parse_request(body, header)
     if len(parsed.inputs) != 1:
         raise bad_request(f"Expected one input, got {len(parsed.inputs)}.")
@@ -181,24 +190,23 @@ def decode_infer(
         raise bad_request(f"Unknown input '{tensor.name}'; the model's input is '{spec.name}'.")
     if tensor.datatype not in (FP32, BYTES):
         raise bad_request(f"Input datatype {tensor.datatype} is not supported; send FP32 or BYTES.")
-    batch = input_batch(model, tensor, binary, services)
+    inputs = model_input(model, tensor, binary, max_images)
     binary.check_consumed()
-    return parsed, batch
+    return parsed, inputs
 
 
-def input_batch(
-    model: RunningModel, tensor: RequestInput, binary: BinaryReader, services: Services
-) -> np.ndarray:
-    settings = services.settings
-    spec = model.spec
+def model_input(
+    model: RunningModel, tensor: RequestInput, binary: BinaryReader, max_images: int
+) -> np.ndarray | list[bytes]:
+    """An FP32 input as the batch (N, C, H, W); a BYTES input as its encoded images."""
     count = tensor.shape[0] if tensor.shape else 0
-    if not 1 <= count <= settings.max_images_per_request:
-        raise bad_request(f"The batch must hold 1 to {settings.max_images_per_request} items.")
+    if not 1 <= count <= max_images:
+        raise bad_request(f"The batch must hold 1 to {max_images} items.")
     if tensor.datatype == BYTES:
         if tensor.shape not in ([count], [count, 1]):
             raise bad_request(f"A BYTES input has shape [N] or [N, 1], not {tensor.shape}.")
-        return model.preprocess(bytes_elements(tensor, binary), services.image_limits)
-    expected = list(spec.batch_shape(count))
+        return bytes_elements(tensor, binary)
+    expected = list(model.spec.batch_shape(count))
     if tensor.shape != expected:
         raise bad_request(f"Input shape {tensor.shape} does not match the model's {expected}.")
     return fp32_tensor(tensor, binary)
