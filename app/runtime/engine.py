@@ -17,7 +17,6 @@ from typing import Literal
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 
 from app.errors import GradientsUnsupportedError, GradientsUnverifiedError
 from app.gradients import (
@@ -30,11 +29,11 @@ from app.gradients import (
 )
 from app.gradients.propagation import Propagation, PropagationRule
 from app.gradients.self_check import SelfCheck
-from app.gradients.verification import verify_explain_sessions
-from app.runtime.cancellation import run_session, with_run_options
+from app.runtime.cancellation import run_session
 from app.runtime.derived import DerivedSessions
 from app.runtime.explain_batching import current_group
-from app.runtime.memory import release_free_memory, resident_bytes
+from app.runtime.memory import resident_bytes
+from app.runtime.self_check_run import run_self_check
 from app.runtime.sessions import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -165,21 +164,11 @@ class GradientEngine:
                 sessions["cam"] = self.session(self.default_layers, False)
         except GradientsUnsupportedError:
             return None  # `error` says why
-        # Its own run options: the check must not stop when the request that waits for it
-        # goes away, and the arena each session grew for it is given back afterwards.
-        options = ort.RunOptions()
-        options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         try:
-            check = with_run_options(
-                options,
-                verify_explain_sessions,
-                *(self.graph, sessions, forward, input_shape, self.sessions.create),
-            )
+            check = run_self_check(self.graph, sessions, forward, input_shape, self.sessions.create)
         except Exception as error:  # a check that cannot run proves nothing: refuse
             self._refuse(f"the gradient self-check could not run ({type(error).__name__}: {error})")
             return None
-        finally:
-            release_free_memory()  # what building and checking freed (tens of MB for a photo model)
         if not check.passed:
             self._refuse(
                 "the explain graph's gradients disagree with the model's forward pass, so "

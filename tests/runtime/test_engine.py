@@ -14,7 +14,7 @@ import pytest
 from app.errors import GradientsUnverifiedError
 from app.gradients import build_explain_graph
 from app.gradients.ops import BACKWARD_RULES
-from app.runtime import engine as engine_module
+from app.runtime import self_check_run
 from app.runtime.cancellation import RunCancelledError, with_run_options
 from app.runtime.derived import DerivedSessions
 from app.runtime.engine import GradientEngine
@@ -65,13 +65,13 @@ def test_a_lazy_engine_whose_check_fails_refuses_the_first_run_and_every_later_o
 
 def test_concurrent_first_runs_wait_for_one_check(tmp_path, monkeypatch):
     model = _model(tmp_path)
-    checks, real = [], engine_module.verify_explain_sessions
+    checks, real = [], self_check_run.verify_explain_sessions
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
         checks.append(threading.get_ident())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(engine_module, "verify_explain_sessions", counted)
+    monkeypatch.setattr(self_check_run, "verify_explain_sessions", counted)
     results: list[np.ndarray] = []
     threads = [
         threading.Thread(target=lambda: results.append(model.engine.run(*_inputs(model)).logits))
@@ -87,7 +87,7 @@ def test_concurrent_first_runs_wait_for_one_check(tmp_path, monkeypatch):
 def test_a_check_hands_the_memory_it_freed_back_to_the_system(tmp_path, monkeypatch):
     model = _model(tmp_path)
     released: list[bool] = []
-    monkeypatch.setattr(engine_module, "release_free_memory", lambda: released.append(True))
+    monkeypatch.setattr(self_check_run, "release_free_memory", lambda: released.append(True))
     model.engine.settle()
     assert model.engine.status == "verified" and released == [True]
 
@@ -103,7 +103,7 @@ def test_an_engine_nobody_checked_refuses_to_run(tmp_path):
 def test_an_eager_engine_is_checked_before_the_model_is_served(tmp_path, monkeypatch):
     model = _model(tmp_path, LoadOptions(eager_explain_graphs=True))
     assert model.engine.status == "verified" and model.engine.check.seconds > 0
-    monkeypatch.setattr(engine_module, "verify_explain_sessions", None)  # never again
+    monkeypatch.setattr(self_check_run, "verify_explain_sessions", None)  # never again
     model.engine.run(*_inputs(model))
 
 
