@@ -1,8 +1,10 @@
-"""Occlusion: Lantern (onnxruntime, batched) against Captum's `Occlusion` (torch) with
-`perturbations_per_eval` 1, 16 and 64, on the same weights, window, stride and baseline, with
-the same thread count for torch and onnxruntime. Baseline: the best Captum setting of the same
-run. Models: the shipped mnist_cnn (its ONNX initializers loaded into the torch architecture)
-and the benchmarks' ResNet-18 (bench/resnet18.py) with random weights at 224x224.
+"""Occlusion: Lantern (onnxruntime, batched, on crops where its plan says so:
+app/explain/crops.py; the plan's sessions are built before the timing) against Captum's
+`Occlusion` (torch) with `perturbations_per_eval` 1, 16 and 64, on the same weights, window,
+stride and baseline, with the same thread count for torch and onnxruntime. Baseline: the best
+Captum setting of the same run. Models: the shipped mnist_cnn (its ONNX initializers loaded
+into the torch architecture) and the benchmarks' ResNet-18 (bench/resnet18.py) with random
+weights at 224x224.
 Usage: python -m bench.occlusion [--threads 1] [--repeats 3] [--store model_store]"""
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from torch import nn
 from app.config import PROJECT_ROOT
 from app.explain.base import Budget, ExplainInput
 from app.explain.occlusion import Occlusion, OcclusionParams
+from app.explain.patches import crop_plan, patch_masks
 from app.runtime.loader import LoadOptions, bare_manifest, load_graph
 from app.runtime.sessions import SessionFactory
 from bench.resnet18 import resnet18, to_onnx
@@ -50,6 +53,16 @@ def ours(
     running = load_graph(graph, bare_manifest(graph), LoadOptions(SessionFactory(threads)))
     given = ExplainInput(running, image, [TARGET], Budget(10**9))
     params = OcclusionParams(window_height=window, window_width=window, stride=stride)
+    rows, cols = patch_masks(image.shape[2:], (window, window), stride)
+    plan = crop_plan(given, rows, cols)  # as a served model's first occlusion request makes it
+    if plan is None:
+        print("  lantern runs every patch's whole forward pass (no crop plan)")
+    else:
+        running.segments.chain(plan.cuts)  # its sessions, built before the timing
+        print(
+            f"  lantern runs on crops: {plan.parts} part(s) to {plan.cuts[-1]}, "
+            f"estimated {plan.estimate:.2f} of the whole forward passes"
+        )
     return lambda: Occlusion().explain(given, params).heatmaps[0]
 
 
@@ -77,7 +90,7 @@ def compare(
     repeats = args.repeats if name == "mnist_cnn" else 1
     print(f"\n{name}: input {shape}, window {window}, stride {stride}, {args.threads} thread(s)")
     wall, cpu, our_map = best_times(ours(model_bytes, image, window, stride, args.threads), repeats)
-    print(f"  {'lantern (onnxruntime, batches of 32)':40} wall {wall:7.3f} s   cpu {cpu:7.3f} s")
+    print(f"  {'lantern (onnxruntime)':40} wall {wall:7.3f} s   cpu {cpu:7.3f} s")
     timings = {}
     for per_eval in PER_EVAL:
         *timings[per_eval], reference = best_times(
@@ -91,7 +104,7 @@ def compare(
         best = min(timings, key=lambda k: timings[k][index])
         ratio = ours_seconds / timings[best][index]
         print(
-            f"  ratio lantern / captum best ({kind}, per_eval={best}): {ratio:.2f}  (goal <= 0.6)"
+            f"  ratio lantern / captum best ({kind}, per_eval={best}): {ratio:.2f}  (goal <= 0.5)"
         )
 
 

@@ -160,7 +160,11 @@ class ExplainInput:
     def scores(self, batch: np.ndarray, score: Score = "probability") -> np.ndarray:
         """Class scores (N, K) of a batch in the model's layout, in one forward run:
         softmax probabilities, or the raw outputs (`logit`)."""
-        outputs = np.asarray(self.model.logits(batch), dtype=np.float64)
+        return self.scored(self.model.logits(batch), score)
+
+    def scored(self, outputs: np.ndarray, score: Score = "probability") -> np.ndarray:
+        """The model's raw outputs (N, K) as class scores: probabilities or the outputs."""
+        outputs = np.asarray(outputs, dtype=np.float64)
         return outputs if score == "logit" else self.model.manifest.probabilities(outputs)
 
     def tapped(self, batch: np.ndarray, layers: tuple[str, ...]):

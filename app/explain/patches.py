@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.explain.base import ExplainInput, Score, chunks
+from app.explain.crops import CropPlan, cropped_scores, plan_crops
 
 
 def patch_masks(
@@ -34,7 +35,27 @@ def patch_scores(
     given: ExplainInput, baseline: np.ndarray, rows: np.ndarray, cols: np.ndarray, score: Score
 ) -> np.ndarray:
     """Scores (1 + Py * Px, K) of the intact image, then with each patch position hidden by
-    `baseline` (1, C, H, W), in batches of the forward-only session."""
+    `baseline` (1, C, H, W): by runs on crops where the plan says they cost less
+    (app/explain/crops.py), else in batches of the forward-only session."""
+    plan = crop_plan(given, rows, cols)
+    if plan is not None:
+        return cropped_scores(given, baseline, rows, cols, score, plan)
+    return plain_scores(given, baseline, rows, cols, score)
+
+
+def crop_plan(given: ExplainInput, rows: np.ndarray, cols: np.ndarray) -> CropPlan | None:
+    """The model's cheapest crop plan for these patches, worked out once per layout."""
+    if given.model.spec.channels_last:
+        return None
+    segments = given.model.segments
+    key = ("crop plan", rows.shape, cols.shape, rows.tobytes(), cols.tobytes())
+    return segments.memo(key, lambda: plan_crops(segments.stem, rows, cols))
+
+
+def plain_scores(
+    given: ExplainInput, baseline: np.ndarray, rows: np.ndarray, cols: np.ndarray, score: Score
+) -> np.ndarray:
+    """`patch_scores` by whole forward runs, in batches of the forward-only session."""
     image = given.nchw(given.image)  # (1, C, H, W)
     runs = [given.scores(given.model_layout(image), score)]
     for part in chunks(len(rows) * len(cols)):

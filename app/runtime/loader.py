@@ -21,6 +21,7 @@ from app.runtime.memory import release_free_memory
 from app.runtime.model import LoadFacts, RunningModel
 from app.runtime.registry import ModelRegistry
 from app.runtime.samples import load_samples
+from app.runtime.segments import Segments
 from app.runtime.sessions import SessionFactory
 from app.runtime.tails import LayerTails
 from app.runtime.taps import LayerTaps
@@ -145,6 +146,7 @@ def running_model(
         engine=engine,
         taps=LayerTaps(graph, manifest.input.name, options.sessions, cache),
         tails=LayerTails(graph, options.sessions, cache),
+        segments=Segments(graph, layers.shapes, options.sessions, cache),
         layers=layers,
         facts=LoadFacts(parameters, time.perf_counter() - started),
         samples=load_samples(options.samples, manifest),

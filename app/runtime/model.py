@@ -15,6 +15,7 @@ from app.imaging.prepare import PreparedImage, prepare_images, preprocess_batch
 from app.runtime.cancellation import run_session
 from app.runtime.engine import GradientEngine
 from app.runtime.layers import LayerIndex, Shape
+from app.runtime.segments import Segments
 from app.runtime.tails import LayerTails
 from app.runtime.taps import LayerTaps
 from app.store.manifest import InputSpec, Manifest, Preprocess
@@ -31,9 +32,10 @@ class LoadFacts:
 @dataclass(eq=False)
 class RunningModel:
     """A model version, loaded and warm: its manifest, graph and forward session, its gradient
-    engine, its layer taps, the network from a layer on (tails) and its layer index. Every
-    session it runs is made by the one `SessionFactory`; the sessions derived from it (explain
-    graphs, taps, tails) share one cache."""
+    engine, its layer taps, the network from a layer on (tails), the network in parts between
+    its cuts (segments) and its layer index. Every session it runs is made by the one
+    `SessionFactory`; the sessions derived from it (explain graphs, taps, tails, segments)
+    share one cache."""
 
     name: str
     version: int
@@ -43,6 +45,7 @@ class RunningModel:
     engine: GradientEngine
     taps: LayerTaps
     tails: LayerTails
+    segments: Segments
     layers: LayerIndex
     facts: LoadFacts
     samples: np.ndarray | None = None  # the model's own sample pictures as inputs, if shipped

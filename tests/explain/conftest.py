@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -109,7 +110,17 @@ def with_forward(given: ExplainInput, forward: Callable[[np.ndarray], np.ndarray
     stand-in network whose answer a test can work out by hand."""
     model = copy.copy(given.model)
     model.logits = forward  # type: ignore[method-assign]
+    model.segments = _NoCuts()  # type: ignore[assignment]  # crops would run the real network
     return dataclasses.replace(given, model=model)
+
+
+class _NoCuts:
+    """Segments of a stand-in network: no cuts, so patch scores take the forward runs."""
+
+    stem = SimpleNamespace(cuts=(), total_cost=0.0)
+
+    def memo(self, key: object, work: Callable[[], object]) -> object:
+        return work()
 
 
 @pytest.fixture(params=REFERENCE_NETS)

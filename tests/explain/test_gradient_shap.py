@@ -3,6 +3,7 @@ alphas (Captum takes them from np.random.choice, torch.normal and np.random.unif
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -25,15 +26,20 @@ from tests.gradients.reference import normwise_error, relative_error
 SAMPLES = PROJECT_ROOT / "static" / "samples"
 
 
-def _captum_with_draws(case, monkeypatch, baselines, noise, indices, alphas, target):
+def _captum_with_draws(case, monkeypatch, baselines, noise, indices, alphas, target, dtype):
+    """Captum's attributions, the torch net run in `dtype`. float64 where the twin computes
+    what the ONNX graph does: in float32, torch's own rounding moves ReLUs near a kink to the
+    other side (on cifar_resnet's samples, float32 torch is 1e-3 from float64 torch at the
+    worst pixel, and the engine 3e-7)."""
     monkeypatch.setattr(np.random, "choice", lambda count, size: indices)
     monkeypatch.setattr(np.random, "uniform", lambda low, high, size: alphas)
-    monkeypatch.setattr(torch, "normal", lambda mean, std: torch.from_numpy(noise))
-    attributions = GradientShap(case.net).attribute(
-        case.tensor(), torch.from_numpy(baselines), n_samples=len(alphas), stdevs=0.2,
-        target=target,
+    monkeypatch.setattr(torch, "normal", lambda mean, std: torch.from_numpy(noise).to(dtype))
+    net = copy.deepcopy(case.net).to(dtype)
+    attributions = GradientShap(net).attribute(
+        case.tensor().to(dtype), torch.from_numpy(baselines).to(dtype), n_samples=len(alphas),
+        stdevs=0.2, target=target,
     )  # fmt: skip
-    return attributions.detach().numpy()[0]
+    return attributions.detach().numpy()[0].astype(np.float32)
 
 
 def _draws(case, count: int, distribution: np.ndarray, seed: int = 3):
@@ -43,12 +49,14 @@ def _draws(case, count: int, distribution: np.ndarray, seed: int = 3):
     return noise, indices, rng.uniform(0, 1, count)
 
 
-def _check(case, monkeypatch, distribution, target, tolerance=1e-4, normwise=1e-4):
+def _check(
+    case, monkeypatch, distribution, target, tolerance=1e-4, normwise=1e-4, dtype=torch.float64
+):
     noise, indices, alphas = _draws(case, 7, distribution)
     given = case.given([target])
     ours = gradient_shap_from_draws(given, distribution[indices], case.image + noise, alphas)
     reference = _captum_with_draws(case, monkeypatch, distribution, noise, indices, alphas,
-                                   target)  # fmt: skip
+                                   target, dtype)  # fmt: skip
     assert relative_error(ours[0], reference) <= tolerance
     assert normwise_error(ours[0], reference) <= normwise
 
@@ -71,8 +79,11 @@ def test_expected_gradients_on_the_shipped_models_equals_captum_from_their_sampl
 # photo) is sensitive to float rounding: two torch twins of its weights (BatchNorm folded as in
 # the ONNX, or not; logits within 5e-6) differ by up to 3% of the largest pixel on the photo
 # itself, as ReLU6s within ~1e-6 of a kink switch. Measured here with 7 draws: 7e-3 at the
-# worst pixel, 5e-4 over the map.
-PHOTO_TOLERANCE, PHOTO_NORMWISE = 2e-2, 2e-3
+# worst pixel, 5e-4 over the map, against the float32 twin (float64 does not bring the twin's
+# arithmetic closer to the folded graph's). The figure depends on the CPU, whose features pick
+# onnxruntime's and torch's kernels: on another CPU, 2.3e-3 over the map. A wrong rule is off
+# by far more (the injected bugs of the zoo test: >= 1e-2 at the worst pixel of small nets).
+PHOTO_TOLERANCE, PHOTO_NORMWISE = 2e-2, 5e-3
 
 
 def test_expected_gradients_on_the_photo_model_equals_captum_from_its_samples(
@@ -81,7 +92,7 @@ def test_expected_gradients_on_the_photo_model_equals_captum_from_its_samples(
     samples = load_samples(SAMPLES, photo_case.model.manifest)
     assert samples is not None and len(samples) == 11
     top = int(np.argmax(photo_case.model.logits(photo_case.image)))
-    _check(photo_case, monkeypatch, samples, top, PHOTO_TOLERANCE, PHOTO_NORMWISE)
+    _check(photo_case, monkeypatch, samples, top, PHOTO_TOLERANCE, PHOTO_NORMWISE, torch.float32)
 
 
 def test_the_baselines_are_the_samples_where_the_model_has_them_else_blurred_images(case):
