@@ -43,8 +43,9 @@ class Occlusion(Method):
     per axis may be cut off at the edge), and each pixel gets the mean score drop of the
     patches that covered it. Scores are softmax probabilities by default (`score=logit`:
     the raw outputs). Unlike Captum, a stride larger than the window is allowed; pixels no
-    patch covers get 0. The patches run in batches of the forward-only session; one run per
-    patch plus one for the intact image counts against the request's budget.
+    patch covers get 0. The patches run in batches, on crops of the network's first layers
+    where that costs less (app/explain/crops.py: the same scores); one pass per patch plus one
+    for the intact image counts against the request's budget.
 
     `extras["class_map"]` (H, W): for each pixel, the class that wins when the patch centred
     nearest to it is hidden.

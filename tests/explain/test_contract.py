@@ -14,6 +14,7 @@ from PIL import Image
 
 from app.errors import OverBudgetError
 from app.explain.options import ExplainOptions
+from app.explain.patches import crop_plan, patch_masks
 from app.explain.registry import METHODS
 from app.explain.service import ImageUpload, RequestLimits, explain_image
 from app.imaging.decode import ImageLimits
@@ -69,6 +70,30 @@ class Counting:
         return getattr(self.part, name)
 
 
+class CountingSegments:
+    """Wraps a model's segments: a row through the network after the last cut ends one
+    forward pass (the parts before it ran on crops of the same rows)."""
+
+    def __init__(self, segments, passes: Passes) -> None:
+        self.segments, self.passes = segments, passes
+
+    def chain(self, cuts):
+        chain, passes = self.segments.chain(cuts), self.passes
+
+        class CountingChain:
+            def part(self, index, batch):
+                return chain.part(index, batch)
+
+            def logits(self, batch):
+                passes.forward += len(batch)
+                return chain.logits(batch)
+
+        return CountingChain()
+
+    def __getattr__(self, name):
+        return getattr(self.segments, name)
+
+
 def counted(given, passes: Passes):
     """`given`, every run of its model counted in `passes`."""
     model = dataclasses.replace(
@@ -76,6 +101,7 @@ def counted(given, passes: Passes):
         engine=Counting(given.model.engine, passes, 0, backward=True),
         taps=Counting(given.model.taps, passes, 0, backward=False),
         tails=Counting(given.model.tails, passes, 1, backward=False),
+        segments=CountingSegments(given.model.segments, passes),
     )
     forward = given.model.logits
 
@@ -97,6 +123,17 @@ def test_every_method_costs_what_its_cost_hook_says(lenet, key):
         assert (passes.forward, passes.backward) == (cost.forward, cost.backward)
     else:
         assert passes.forward <= cost.forward and passes.backward <= cost.backward
+
+
+def test_occlusion_on_crops_costs_what_its_cost_hook_says():
+    """mnist_cnn's occlusion runs on crops (LeNet-5's above keeps the whole passes)."""
+    case = build_case("mnist_cnn")
+    method, params = METHODS["occlusion"], METHODS["occlusion"].Params()
+    given, passes = case.given([3]), Passes()
+    rows, cols = patch_masks(given.image.shape[2:], (None, None), None)
+    assert crop_plan(given, rows, cols) is not None
+    method.explain(counted(given, passes), params)
+    assert passes.forward == method.cost(params, given.workload()).forward
 
 
 def _explain_within(lenet, key: str, passes: int):

@@ -12,6 +12,7 @@ from app.explain.registry import METHODS
 SHARED_MODULES = {
     "base",
     "budget",
+    "crops",
     "cam_base",
     "faithfulness",
     "gradient_base",
