@@ -3,7 +3,8 @@
 A *cut* is a local tensor that every path from the image to the logits goes through: the graph
 splits there into a part before it and a part after it that reads nothing else. Between two
 cuts, a patch's change can be recomputed on a crop of the first (app/explain/crops.py). The
-analysis holds for NCHW graphs with one image input."""
+analysis holds for NCHW graphs with one image input and no local functions (the parts are
+graphs of their own, and a function's body would have to go with them)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class StemGraph:
         self.shapes = shapes
         self.nodes: dict[str, LocalNode] = {}
         self.total_cost = sum(node_cost(node, shapes) for node in graph.node)
-        if self.image and len(shapes.get(self.image, ())) == 4:
+        if self.image and len(shapes.get(self.image, ())) == 4 and not model.functions:
             self._find_local_nodes(model, constants)
         self.cuts: tuple[str, ...] = self._find_cuts(model, constants)
         self._steps = self._find_steps()
