@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.api.deps import ChosenModelDep, ServicesDep, chosen_model, services_of
-from app.api.encoding import json_response
+from app.api.encoding import json_values
 from app.api.intake import read_upload
 from app.api.offload import prepared_upload
 from app.api.openapi import image_request_body
 from app.api.quick import plain_int, quick_route
-from app.api.schemas import ImageResult, PredictResponse, PredictTiming
+from app.api.schemas import PredictResponse
 from app.imaging.hints import Hint
 from app.runtime.model import RunningModel
 
@@ -47,7 +47,7 @@ async def predict(
         outputs = await batcher.logits(batch, deadline)  # with other requests' images
     hints = [image.hints for image in images]
     times = (started, decoded, time.perf_counter())
-    return json_response(ranked_response(model, outputs, k, times, hints))
+    return json_values(ranked_values(model, outputs, k, times, hints))
 
 
 def predict_arguments(request: Request) -> dict[str, Any] | None:
@@ -73,30 +73,34 @@ router.add_api_route(
 )
 
 
-def ranked_response(
+def ranked_values(
     model: RunningModel,
     outputs: np.ndarray,
     k: int,
     times: tuple[float, float, float],
     hints: list[list[Hint]] | None = None,
-) -> PredictResponse:
-    """The response for the model's raw outputs (N, K); `times`: start, decoded, finished;
-    `hints`: each image's (none when not given)."""
+) -> dict[str, Any]:
+    """The `PredictResponse` for the model's raw outputs (N, K), as JSON values; `times`:
+    start, decoded, finished; `hints`: each image's (none when not given)."""
     started, decoded, finished = times
-    ranked = model.manifest.ranked(model.manifest.probabilities(outputs), k)
+    manifest = model.manifest
+    ranked = [
+        [{"index": c.index, "label": c.label, "probability": c.probability} for c in row]
+        for row in manifest.top_classes(manifest.probabilities(outputs), k)
+    ]
     hints = hints or [[] for _ in ranked]
-    return PredictResponse(
-        model=model.name,
-        version=model.version,
-        predictions=ranked[0],
-        results=[
-            ImageResult(predictions=predictions, hints=image_hints)
+    return {
+        "model": model.name,
+        "version": model.version,
+        "predictions": ranked[0],
+        "results": [
+            {"predictions": predictions, "hints": image_hints}
             for predictions, image_hints in zip(ranked, hints, strict=True)
         ],
-        hints=hints[0],
-        timing=PredictTiming(
-            decode_ms=(decoded - started) * 1000,
-            inference_ms=(finished - decoded) * 1000,
-            total_ms=(finished - started) * 1000,
-        ),
-    )
+        "hints": hints[0],
+        "timing": {
+            "decode_ms": (decoded - started) * 1000,
+            "inference_ms": (finished - decoded) * 1000,
+            "total_ms": (finished - started) * 1000,
+        },
+    }
