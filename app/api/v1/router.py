@@ -26,7 +26,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.deps import ServicesDep, services_of
 from app.api.disconnect import run_unless_disconnected
-from app.api.encoding import json_response
+from app.api.encoding import json_values
 from app.api.errors import APIError
 from app.api.offload import for_body, preprocessed_upload
 from app.api.quick import quick_route
@@ -110,7 +110,7 @@ async def predict(request: Request, services: ServicesDep, model_name: str) -> R
             )
         )
         outputs = await batcher.logits(batch, deadline)
-    return json_response(V1PredictResponse(predictions=codec.predictions(model, outputs, k)))
+    return json_values({"predictions": codec.predictions(model, outputs, k)})
 
 
 def predict_arguments(request: Request) -> dict[str, Any]:
