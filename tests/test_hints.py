@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app.config import PROJECT_ROOT
-from app.imaging.hints import picture_stats
+from app.imaging.hints import GREY_MODES, _small_pixels, colourfulness, picture_stats
 from tests.conftest import png_bytes
 
 SAMPLES = PROJECT_ROOT / "static" / "samples"
@@ -117,3 +117,29 @@ def test_the_openapi_description_shows_the_hints(shipped_client):
     assert {"code", "message"} <= set(schemas["Hint"]["properties"])
     assert "hints" in schemas["PredictResponse"]["properties"]
     assert "hints" in schemas["ImageResult"]["properties"]
+
+
+def grey_mode_picture(mode: str) -> Image.Image:
+    """Random grey levels (and random transparency) in `mode`."""
+    rng = np.random.default_rng(len(mode))
+    levels = rng.integers(0, 256, (40, 30), dtype=np.uint8)
+    grey = Image.fromarray(levels)
+    if mode == "LA":
+        alpha = Image.fromarray(rng.integers(0, 256, (40, 30), dtype=np.uint8))
+        return Image.merge("LA", (grey, alpha))
+    if mode.startswith("I;16"):
+        wide = (levels.astype(np.uint16) * 257).astype(">u2" if mode == "I;16B" else "<u2")
+        return Image.frombytes(mode, grey.size, wide.tobytes())
+    return grey.convert(mode)
+
+
+@pytest.mark.parametrize("mode", sorted(GREY_MODES))
+@pytest.mark.parametrize("background", ["black", "white", "contrast"])
+def test_a_picture_in_a_grey_mode_has_no_colour_so_digit_models_skip_its_hints(mode, background):
+    picture = grey_mode_picture(mode)
+    assert picture.mode == mode
+    assert colourfulness(_small_pixels(picture, background)) == 0.0
+
+
+def test_a_colour_mode_is_not_taken_for_grey():
+    assert GREY_MODES.isdisjoint({"RGB", "RGBA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV"})

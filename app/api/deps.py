@@ -117,7 +117,11 @@ async def get_chosen_model(
     version: VersionQuery = None,
 ) -> RunningModel:
     """The model of `?model=` (default: the server's) at `?version=` (default: the highest)."""
-    services = services_of(request.app)
+    return chosen_model(services_of(request.app), model, version)
+
+
+def chosen_model(services: Services, model: str | None, version: int | None) -> RunningModel:
+    """`get_chosen_model`'s answer, for a route that reads the query itself (app/api/quick.py)."""
     return services.registry.get(model or services.settings.default_model, version)
 
 

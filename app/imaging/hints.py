@@ -45,6 +45,8 @@ DRAWING_FOR_PHOTOS = (
 WORKING_SIDE = 128  # the copy the statistics are taken on is at least this long
 PHOTO_COLOURFULNESS = 20  # "slightly colourful" and above
 DRAWING_COLOURFULNESS = 4  # grey
+# modes whose RGB copy is grey (`to_rgb`), so their colourfulness is 0: never a photograph
+GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 
 
 class Hint(BaseModel):
@@ -128,7 +130,7 @@ def input_hints(image: Image.Image, manifest: Manifest) -> list[Hint]:
     """The hints for sending `image` to the model that `manifest` describes (often none)."""
     digit_model = manifest.preprocess.digit is not None
     photo_model = not digit_model and manifest.input.channels == 3
-    if not (digit_model or photo_model):
+    if not (digit_model or photo_model) or (digit_model and image.mode in GREY_MODES):
         return []
     pixels = _small_pixels(image, manifest.preprocess.background)
     colour = colourfulness(pixels)

@@ -63,6 +63,7 @@ class ModelBatcher:
         self.limits = limits
         self.observer = observer
         self.admitted = 0
+        self.submitted = 0  # admitted requests that have handed in their batch, until it returns
         self.seconds_per_image: float | None = None  # moving average of the runs so far
         self._jobs: deque[_Job] = deque()
         self._arrived = asyncio.Event()
@@ -97,6 +98,7 @@ class ModelBatcher:
         self._jobs.append(job)
         self._arrived.set()
         self._ensure_worker()
+        self.submitted += 1
         try:
             return await asyncio.wait_for(asyncio.shield(job.future), deadline - time.monotonic())
         except TimeoutError:
@@ -107,6 +109,7 @@ class ModelBatcher:
                 "The request waited in the queue past its deadline.", self.limits.retry_after
             ) from None
         finally:
+            self.submitted -= 1
             if not job.started and job in self._jobs:
                 self._jobs.remove(job)
 
@@ -143,12 +146,13 @@ class ModelBatcher:
             await self._run(self._take())
 
     async def _gather(self) -> None:
-        """Wait for admitted requests still being read or decoded, until `max_batch` images
-        are queued or the oldest job is `max_delay` old; when every admitted request is
-        already queued, nothing more is coming soon and the batch runs at once."""
+        """Wait for admitted requests still being decoded, until `max_batch` images are
+        queued or the oldest job is `max_delay` old; when every admitted request has handed
+        in its batch (queued, or answered and not yet gone: those of the batch that just
+        ran), nothing more is coming soon and the batch runs at once."""
         while self._jobs and self._queued_images() < self.batch_images():
             remaining = self._jobs[0].queued + self.limits.max_delay - time.monotonic()
-            if remaining <= 0 or self.admitted <= len(self._jobs):
+            if remaining <= 0 or self.admitted <= self.submitted:
                 return
             self._arrived.clear()
             with suppress(TimeoutError):

@@ -6,6 +6,7 @@ probabilities and the class lookup (`Manifest`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -186,17 +187,34 @@ class Manifest(_Strict):
 
     def ranked(self, probabilities: np.ndarray, k: int) -> list[list[ClassScore]]:
         """The `k` best classes of each row of (N, K) probabilities, best first."""
-        k = min(k, probabilities.shape[1])
-        order = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]  # (N, k)
         return [
             [
                 ClassScore.model_construct(
-                    index=int(i), label=self.label(int(i)), probability=float(row[i])
+                    index=best.index, label=best.label, probability=best.probability
                 )
-                for i in best
+                for best in row
             ]
-            for row, best in zip(probabilities, order, strict=True)
+            for row in self.top_classes(probabilities, k)
         ]
+
+    def top_classes(self, probabilities: np.ndarray, k: int) -> list[list[TopClass]]:
+        """`ranked` as plain records (for an answer built without pydantic objects)."""
+        k = min(k, probabilities.shape[1])
+        order = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]  # (N, k)
+        best = np.take_along_axis(probabilities, order, axis=1)  # (N, k)
+        return [
+            [TopClass(i, self.label(i), p) for i, p in zip(indices, row, strict=True)]
+            for indices, row in zip(order.tolist(), best.tolist(), strict=True)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class TopClass:
+    """One class of a ranking, as `ClassScore` holds it."""
+
+    index: int
+    label: str
+    probability: float
 
 
 class ClassScore(BaseModel):

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from app.api.encoding import json_response
+from app.api.encoding import json_response, json_values
 from app.api.schemas import ImageResult, PredictResponse, PredictTiming
 from app.api.v1.schemas import V1Prediction, V1PredictResponse
 from app.imaging.hints import Hint
@@ -56,3 +56,16 @@ def test_an_answer_serialised_once_has_the_bytes_and_headers_fastapi_gives(docum
     assert ours.content == theirs.content
     assert ours.headers == theirs.headers
     assert ours.status_code == theirs.status_code == 200
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda d: type(d).__name__)
+def test_json_values_of_a_model_are_the_bytes_of_the_model(document):
+    values = document.model_dump(by_alias=True)
+    assert json_values(values).body == json_response(document).body
+    assert json_values(values).headers == json_response(document).headers
+
+
+def test_json_values_write_nan_and_infinity_as_null_like_a_model():
+    timing = PredictTiming(decode_ms=float("nan"), inference_ms=float("inf"), total_ms=1.0)
+    assert json_values(timing.model_dump()).body == json_response(timing).body
+    assert json_values({"x": float("-inf")}).body == b'{"x":null}'

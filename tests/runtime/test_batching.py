@@ -295,3 +295,29 @@ def test_a_lone_request_waits_for_a_batch_the_worker_is_running():
 
     outputs = asyncio.run(overlapping())
     np.testing.assert_array_equal(outputs[1], images(1, seed=1).reshape(1, -1)[:, :2])
+
+
+def test_a_batch_does_not_wait_for_the_requests_of_the_batch_that_just_ran():
+    gate = threading.Event()
+    batcher = ModelBatcher(StubModel(gate=gate), BatchLimits(max_delay=5))  # runs in a thread
+
+    async def request(seed: int) -> np.ndarray:
+        with batcher.admission():
+            return await batcher.logits(images(1, seed=seed), time.monotonic() + 10)
+
+    async def one_after_another() -> tuple[float, np.ndarray]:
+        first = asyncio.ensure_future(request(0))
+        while not batcher._running:
+            await asyncio.sleep(0.001)
+        second = asyncio.ensure_future(request(1))  # queued while the first one runs
+        await asyncio.sleep(0.01)
+        started = time.monotonic()
+        gate.set()  # the first batch ends; its request is answered but still admitted
+        await first
+        outputs = await second
+        await batcher.close()
+        return time.monotonic() - started, outputs
+
+    waited, outputs = asyncio.run(one_after_another())
+    assert waited < 2.5  # not max_delay: nothing else was coming
+    np.testing.assert_array_equal(outputs, images(1, seed=1).reshape(1, -1)[:, :2])

@@ -3,36 +3,34 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.api.deps import ChosenModelDep, ServicesDep
-from app.api.encoding import json_response
+from app.api.deps import ChosenModelDep, ServicesDep, chosen_model, services_of
+from app.api.encoding import json_values
 from app.api.intake import read_upload
 from app.api.offload import prepared_upload
 from app.api.openapi import image_request_body
-from app.api.schemas import ImageResult, PredictResponse, PredictTiming
+from app.api.quick import plain_int, quick_route
+from app.api.schemas import PredictResponse
 from app.imaging.hints import Hint
 from app.runtime.model import RunningModel
 
 router = APIRouter(tags=["predict"])
+MOST_TOP_K = 1000
+DEFAULT_TOP_K = 5
 
 
-@router.post(
-    "/predict",
-    response_model=PredictResponse,
-    openapi_extra={"requestBody": image_request_body(64)},  # the limit's set when served
-)
 async def predict(
     request: Request,
     services: ServicesDep,
     model: ChosenModelDep,
     k: Annotated[
-        int, Query(alias="top_k", ge=1, le=1000, description="classes to return per image")
-    ] = 5,
+        int, Query(alias="top_k", ge=1, le=MOST_TOP_K, description="classes to return per image")
+    ] = DEFAULT_TOP_K,
 ) -> Response:
     """Classify one image, or several sent as one batch."""
     settings = services.settings
@@ -49,33 +47,60 @@ async def predict(
         outputs = await batcher.logits(batch, deadline)  # with other requests' images
     hints = [image.hints for image in images]
     times = (started, decoded, time.perf_counter())
-    return json_response(ranked_response(model, outputs, k, times, hints))
+    return json_values(ranked_values(model, outputs, k, times, hints))
 
 
-def ranked_response(
+def predict_arguments(request: Request) -> dict[str, Any] | None:
+    """`predict`'s arguments for a query of plain values (else None: FastAPI solves it)."""
+    query = request.query_params
+    k = plain_int(query.get("top_k", str(DEFAULT_TOP_K)), MOST_TOP_K)
+    version_text = query.get("version")
+    version = plain_int(version_text)
+    if k is None or (version_text is not None and version is None):
+        return None
+    services = services_of(request.app)
+    model = chosen_model(services, query.get("model"), version)
+    return {"request": request, "services": services, "model": model, "k": k}
+
+
+router.add_api_route(
+    "/predict",
+    predict,
+    methods=["POST"],
+    response_model=PredictResponse,
+    openapi_extra={"requestBody": image_request_body(64)},  # the limit's set when served
+    route_class_override=quick_route(predict_arguments),
+)
+
+
+def ranked_values(
     model: RunningModel,
     outputs: np.ndarray,
     k: int,
     times: tuple[float, float, float],
     hints: list[list[Hint]] | None = None,
-) -> PredictResponse:
-    """The response for the model's raw outputs (N, K); `times`: start, decoded, finished;
-    `hints`: each image's (none when not given)."""
+) -> dict[str, Any]:
+    """The `PredictResponse` for the model's raw outputs (N, K), as JSON values; `times`:
+    start, decoded, finished; `hints`: each image's (none when not given)."""
     started, decoded, finished = times
-    ranked = model.manifest.ranked(model.manifest.probabilities(outputs), k)
+    manifest = model.manifest
+    ranked = [
+        [{"index": c.index, "label": c.label, "probability": c.probability} for c in row]
+        for row in manifest.top_classes(manifest.probabilities(outputs), k)
+    ]
     hints = hints or [[] for _ in ranked]
-    return PredictResponse(
-        model=model.name,
-        version=model.version,
-        predictions=ranked[0],
-        results=[
-            ImageResult(predictions=predictions, hints=image_hints)
+    return {
+        "model": model.name,
+        "version": model.version,
+        "predictions": ranked[0],
+        "results": [
+            {"predictions": predictions, "hints": image_hints}
             for predictions, image_hints in zip(ranked, hints, strict=True)
         ],
-        hints=hints[0],
-        timing=PredictTiming(
-            decode_ms=(decoded - started) * 1000,
-            inference_ms=(finished - decoded) * 1000,
-            total_ms=(finished - started) * 1000,
-        ),
-    )
+        "hints": hints[0],
+        "timing": {
+            "decode_ms": (decoded - started) * 1000,
+            "inference_ms": (finished - decoded) * 1000,
+            "total_ms": (finished - started) * 1000,
+        },
+    }

@@ -24,11 +24,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 
-from app.api.deps import ServicesDep
+from app.api.deps import ServicesDep, services_of
 from app.api.disconnect import run_unless_disconnected
-from app.api.encoding import json_response
+from app.api.encoding import json_values
 from app.api.errors import APIError
 from app.api.offload import for_body, preprocessed_upload
+from app.api.quick import quick_route
 from app.api.v1 import codec
 from app.api.v1.schemas import (
     V1ExplainResponse,
@@ -90,11 +91,6 @@ def model_ready(services: ServicesDep, model_name: str) -> V1ModelReady:
     return V1ModelReady(name=name, ready=True)
 
 
-@predict_router.post(
-    "/models/{model_name:model_name}:predict",
-    response_model=V1PredictResponse,
-    openapi_extra=V1_BODY,
-)
 async def predict(request: Request, services: ServicesDep, model_name: str) -> Response:
     """Classify the instances (images or tensors), batched with other requests for the model."""
     model = serving_model(services, model_name)
@@ -114,7 +110,27 @@ async def predict(request: Request, services: ServicesDep, model_name: str) -> R
             )
         )
         outputs = await batcher.logits(batch, deadline)
-    return json_response(V1PredictResponse(predictions=codec.predictions(model, outputs, k)))
+    return json_values({"predictions": codec.predictions(model, outputs, k)})
+
+
+def predict_arguments(request: Request) -> dict[str, Any]:
+    """`predict`'s arguments (its one parameter is the path's model name: no checks)."""
+    services = services_of(request.app)
+    return {
+        "request": request,
+        "services": services,
+        "model_name": request.path_params["model_name"],
+    }
+
+
+predict_router.add_api_route(
+    "/models/{model_name:model_name}:predict",
+    predict,
+    methods=["POST"],
+    response_model=V1PredictResponse,
+    openapi_extra=V1_BODY,
+    route_class_override=quick_route(predict_arguments),
+)
 
 
 @explain_router.post(

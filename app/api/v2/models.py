@@ -16,10 +16,12 @@ from app.runtime.registry import ModelRegistry
 
 PLATFORM = "onnxruntime_onnx"
 MAX_VERSION_DIGITS = 18  # a longer number is no version (and beyond Python's int-string limit)
+MAX_VERSION_TEXT = 40  # the path's version is at most this long (a longer one: 400)
 
 ModelName = Annotated[str, Path(description="model name")]
 ModelVersion = Annotated[
-    str, Path(description="model version (a number)", pattern=r"^[0-9]+$", max_length=40)
+    str,
+    Path(description="model version (a number)", pattern=r"^[0-9]+$", max_length=MAX_VERSION_TEXT),
 ]
 
 

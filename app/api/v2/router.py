@@ -20,11 +20,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from app.api.deps import RegistryDep, Services, ServicesDep
+from app.api.deps import RegistryDep, Services, ServicesDep, services_of
 from app.api.errors import APIError
 from app.api.intake import json_schema
 from app.api.offload import for_body, preprocessed_upload
-from app.api.v2.models import LatestModelDep, VersionedModelDep, metadata
+from app.api.quick import quick_route
+from app.api.v2.models import (
+    MAX_VERSION_TEXT,
+    LatestModelDep,
+    VersionedModelDep,
+    find_model,
+    metadata,
+)
 from app.api.v2.schemas import (
     BYTES,
     FP32,
@@ -132,26 +139,45 @@ def model_version_ready(services: ServicesDep, model: VersionedModelDep) -> Mode
     return ModelReady(name=model.name, ready=services.readiness_problem() is None)
 
 
-@infer_router.post(
-    "/models/{model_name}/infer",
-    response_model=InferResponse,
-    openapi_extra={"requestBody": INFER_REQUEST_BODY},
-)
 async def infer(request: Request, services: ServicesDep, model: LatestModelDep) -> Response:
     """Run the model on FP32 tensors or encoded images (BYTES); see the module docstring."""
     return await run_infer(request, services, model)
 
 
-@infer_router.post(
-    "/models/{model_name}/versions/{model_version}/infer",
-    response_model=InferResponse,
-    openapi_extra={"requestBody": INFER_REQUEST_BODY},
-)
 async def infer_version(
     request: Request, services: ServicesDep, model: VersionedModelDep
 ) -> Response:
     """Run this model version on FP32 tensors or encoded images (BYTES)."""
     return await run_infer(request, services, model)
+
+
+def infer_arguments(request: Request) -> dict[str, Any] | None:
+    """`infer`'s and `infer_version`'s arguments for a version of plain digits (else None:
+    FastAPI solves the request)."""
+    path = request.path_params
+    version = path.get("model_version")
+    if version is not None and not (
+        0 < len(version) <= MAX_VERSION_TEXT and version.isascii() and version.isdecimal()
+    ):
+        return None
+    services = services_of(request.app)
+    model = find_model(services.registry, path["model_name"], version)
+    return {"request": request, "services": services, "model": model}
+
+
+def add_infer_route(path: str, endpoint: Callable[..., Coroutine[Any, Any, Response]]) -> None:
+    infer_router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        response_model=InferResponse,
+        openapi_extra={"requestBody": INFER_REQUEST_BODY},
+        route_class_override=quick_route(infer_arguments, V2Route),
+    )
+
+
+add_infer_route("/models/{model_name}/infer", infer)
+add_infer_route("/models/{model_name}/versions/{model_version}/infer", infer_version)
 
 
 async def run_infer(request: Request, services: Services, model: RunningModel) -> Response:

@@ -9,6 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.api.deps import services_of
+from app.api.encoding import json_values
+from app.api.routers.predict import ranked_values
+from app.api.schemas import PredictResponse
+from app.imaging.hints import Hint
 from tests.conftest import encode, png_bytes
 from tests.hostile.images import palette_png_with_long_trns
 
@@ -269,3 +274,17 @@ def test_an_oversized_chunked_json_body_to_a_parsed_route_is_413(client, setting
     )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "body_too_large"
+
+
+@pytest.mark.parametrize("k", [1, 3, 50])
+def test_the_answer_is_a_predict_response_written_as_pydantic_writes_it(client, k):
+    model = services_of(client.app).registry.get("tiny_digits", None)
+    outputs = np.random.default_rng(k).normal(size=(2, model.manifest.classes)).astype(np.float32)
+    hint = Hint(code="photo_for_digit_model", message="A photo \u00e9.")
+    values = ranked_values(model, outputs, k, (1.0, 1.25, 1.5), [[hint], []])
+    document = PredictResponse.model_validate(values)  # the values fit the response model
+    assert json_values(values).body == document.model_dump_json(by_alias=True).encode()
+    assert (
+        document.results[0].predictions
+        == model.manifest.ranked(model.manifest.probabilities(outputs), k)[0]
+    )
