@@ -82,6 +82,7 @@ class CropPlan:
     cuts: tuple[str, ...]
     crops: tuple[tuple[AxisCrop, AxisCrop], ...]
     estimate: float  # of the plain runs' cost
+    patches: tuple[Span, Span]  # the pixels each patch covers, along height and width
 
     @property
     def parts(self) -> int:
@@ -132,7 +133,7 @@ def chain_plan(
         _crops(stem, source, target, _changed(stem, target, patches))
         for source, target in zip(chain, chain[1:], strict=False)
     )
-    return CropPlan(chain, crops, estimate)
+    return CropPlan(chain, crops, estimate, patches)
 
 
 def _changed(stem: StemGraph, cut: str, patches: tuple[Span, Span]) -> tuple[Span, Span]:
@@ -187,7 +188,7 @@ def cropped_scores(
     for part in range(plan.parts):
         intact.append(chain.part(part, intact[-1]))
     runs = [given.scored(chain.logits(intact[-1]), score)]
-    row_spans, col_spans = Span.of_masks(rows), Span.of_masks(cols)
+    row_spans, col_spans = plan.patches
     for positions in chunks(len(rows) * len(cols)):
         row, col = np.divmod(np.arange(len(rows) * len(cols))[positions], len(cols))
         changed = [

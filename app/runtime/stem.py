@@ -8,6 +8,8 @@ graphs of their own, and a function's body would have to go with them)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import onnx
 
 from app.gradients.context import node_attr
@@ -51,10 +53,11 @@ class StemGraph:
             return ()
         nodes = [node for node in model.graph.node if not set(node.output) <= constants]
         output = model.graph.output[0].name
+        producer = {tensor: node for node in nodes for tensor in node.output}
         cuts = [self.image]
         for name in self.nodes:
-            before = ancestors(nodes, name)
-            after = descendants(nodes, name)
+            before = ancestors(producer, name)
+            after = descendants(nodes, {name})
             if output not in after:
                 continue
             split = all(
@@ -143,9 +146,8 @@ def constant_tensors(model: onnx.ModelProto) -> set[str]:
     return constants
 
 
-def ancestors(nodes: list[onnx.NodeProto], name: str) -> set[str]:
-    """The tensors `name` is computed from, itself included."""
-    producer = {output: node for node in nodes for output in node.output}
+def ancestors(producer: dict[str, onnx.NodeProto], name: str) -> set[str]:
+    """The tensors `name` is computed from, itself included; `producer`: each tensor's node."""
     found, stack = set(), [name]
     while stack:
         tensor = stack.pop()
@@ -159,9 +161,9 @@ def ancestors(nodes: list[onnx.NodeProto], name: str) -> set[str]:
     return found
 
 
-def descendants(nodes: list[onnx.NodeProto], name: str) -> set[str]:
-    """The tensors computed from `name` (graph order is topological), itself included."""
-    reached = {name}
+def descendants(nodes: list[onnx.NodeProto], sources: Iterable[str]) -> set[str]:
+    """The tensors computed from `sources` (graph order is topological), they included."""
+    reached = set(sources)
     for node in nodes:
         if any(read in reached for read in node.input):
             reached.update(node.output)

@@ -21,6 +21,7 @@ from app.errors import UnknownLayerError
 from app.runtime.cancellation import run_session
 from app.runtime.derived import DerivedSessions
 from app.runtime.sessions import SessionFactory
+from app.runtime.stem import descendants
 
 
 @dataclass(frozen=True)
@@ -32,23 +33,14 @@ class Tail:
     upstream: tuple[str, ...]
 
 
-def _dependents(nodes: list[onnx.NodeProto], sources: set[str]) -> set[str]:
-    """Every tensor computed from `sources` (those included), in graph order."""
-    reached = set(sources)
-    for node in nodes:
-        if any(name in reached for name in node.input):
-            reached.update(node.output)
-    return reached
-
-
 def _kept_nodes(model: onnx.ModelProto, layer: str) -> list[onnx.NodeProto]:
     """The nodes the logits need from `layer` on: those computed from the layer, and
     constants; walking back from the logits stops at the layer and before it."""
     nodes = list(model.graph.node)
     initializers = {init.name for init in model.graph.initializer}
     inputs = {value.name for value in model.graph.input} - initializers
-    after = _dependents(nodes, {layer})
-    from_inputs = _dependents(nodes, inputs)
+    after = descendants(nodes, {layer})
+    from_inputs = descendants(nodes, inputs)
     needed, kept = {model.graph.output[0].name}, []
     for node in reversed(nodes):
         if not needed.intersection(node.output):
