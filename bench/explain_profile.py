@@ -107,11 +107,9 @@ def report(name: str, forward: Profile, explain: Profile, top: int) -> None:
 def explain_feeds(graph: ExplainGraph, image: np.ndarray, classes: int) -> Feeds:
     seed = np.zeros((len(image), classes), np.float32)
     seed[:, classes // 2] = 1.0
-    feeds = {
-        graph.input_name: image,
-        graph.seed_name: seed,
-        graph.relu_rule_name: np.asarray(0, np.int64),
-    }
+    feeds = {graph.input_name: image, graph.seed_name: seed}
+    if graph.relu_rule_name is not None:
+        feeds[graph.relu_rule_name] = np.asarray(0, np.int64)
     if graph.top_seed_name is not None:
         feeds[graph.top_seed_name] = np.zeros((len(image), 1), np.float32)
     if graph.propagation_name is not None:

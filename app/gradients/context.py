@@ -46,9 +46,11 @@ def node_input(node: onnx.NodeProto, index: int) -> str:
 class BackwardContext:
     """Collects the nodes and initializers emitted by backward rules."""
 
-    def __init__(self, facts: GraphFacts, relu_rule: str) -> None:
+    def __init__(self, facts: GraphFacts, relu_rule: str | None) -> None:
         self.facts = facts
-        self.relu_rule = relu_rule
+        self.relu_rule = relu_rule  # the relu_rule input; None: the plain gradient only
+        # each gradient tensor's shape (its forward tensor's), for the graph's value_info
+        self.gradient_shapes: dict[str, Shape] = {}
         self.requires: set[str] = set()
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []

@@ -60,7 +60,7 @@ class ExplainGraph:
     layer_outputs: dict[str, LayerOutputs] = field(default_factory=dict)
     build_seconds: float = 0.0
     seed_name: str = SEED
-    relu_rule_name: str = RELU_RULE
+    relu_rule_name: str | None = RELU_RULE  # None: a plain gradient graph (no ReLU rules)
     logits_name: str = LOGITS
     input_grad_name: str | None = INPUT_GRAD  # None: built with input_gradient=False
     top_seed_name: str | None = None  # the `top_seed` input, where the graph has one
@@ -86,6 +86,7 @@ def build_explain_graph(
     layers: Sequence[str] = (),
     objective: str | None = None,
     input_gradient: bool = True,
+    rules: bool = False,
 ) -> ExplainGraph:
     """Derive the explain graph of an image classifier (one image input, logits output).
 
@@ -96,6 +97,10 @@ def build_explain_graph(
     With `input_gradient=False` the backward pass stops at `layers` (what CAMs need): the
     graph has no `input_grad` output and no nodes below the layers' gradients, so it costs
     about one forward pass; ops below the layers need no rule.
+    With `rules`, the graph also takes the `relu_rule` input (guided backprop, deconvnet) and,
+    for the input gradient, the propagation inputs (LRP, DeepLIFT: propagation/branches.py).
+    Without, it computes the plain gradient only: no rule to choose at run time, no If, and
+    ReLU masks that keep onnxruntime's NCHWc layout (ops/relu.py), the leanest graph.
     Raises UnsupportedOpError naming the first op on the gradient path without a rule.
     """
     started = time.perf_counter()
@@ -111,20 +116,20 @@ def build_explain_graph(
     for op_type, node_name in [(n.op_type, n.name) for n in path]:
         if op_type not in BACKWARD_RULES:
             raise UnsupportedOpError(op_type, node_name)
-    ctx = BackwardContext(facts, RELU_RULE)
+    ctx = BackwardContext(facts, RELU_RULE if rules else None)
     ctx.requires = requires
     top_seeded = objective is None and class_count(ctx, logits) is not None
     seed = with_top_class(ctx, logits, SEED) if top_seeded else SEED
     graph.node.extend(ctx.nodes)  # the seed's nodes run with the forward pass (they read logits)
     del ctx.nodes[:]
-    variants = input_gradient and objective is None
+    variants = rules and input_gradient and objective is None
     if variants:
         outputs, refusals = _emit_variants(ctx, graph, path, requires, source, logits, layers, seed)
     else:
         totals = backpropagate(ctx, path, requires, sink, seed)
         source_out = source if input_gradient else None
         outputs, refusals = _emit_outputs(ctx, source_out, logits, layers, totals), {}
-    explain = _assemble(model, ctx, outputs, sink, variants, top_seeded)
+    explain = _assemble(model, ctx, outputs, sink, variants, top_seeded, rules)
     onnx.checker.check_model(explain)
     layer_outputs = {name: LayerOutputs(f"act:{name}", f"grad:{name}") for name in layers}
     elapsed = time.perf_counter() - started
@@ -133,6 +138,7 @@ def build_explain_graph(
         source,
         layer_outputs,
         elapsed,
+        relu_rule_name=RELU_RULE if rules else None,
         input_grad_name=INPUT_GRAD if input_gradient else None,
         top_seed_name=TOP_SEED if top_seeded else None,
         propagation_name=PROPAGATION if variants else None,
@@ -167,6 +173,7 @@ def backpropagate(
                 detail = f"no gradient for input {index} ('{name}')"
                 raise UnsupportedOpError(node.op_type, node.name, detail)
             pending.setdefault(name, []).append(grad)
+            _shaped_like(ctx, grad, name)
     for name, grads in list(pending.items()):
         _total(ctx, name, grads, totals)
     return totals
@@ -176,7 +183,15 @@ def _total(ctx: BackwardContext, name: str, grads: list[str], totals: dict[str, 
     if not grads:
         return None
     totals[name] = grads[0] if len(grads) == 1 else ctx.emit("Sum", grads)
+    _shaped_like(ctx, totals[name], name)
     return totals[name]
+
+
+def _shaped_like(ctx: BackwardContext, grad: str, tensor: str) -> None:
+    """Note that `grad` has `tensor`'s shape (a gradient always has its tensor's)."""
+    shape = ctx.shape(tensor)
+    if shape is not None and ctx.facts.elem_types.get(tensor) == TensorProto.FLOAT:
+        ctx.gradient_shapes.setdefault(grad, shape)
 
 
 def _check_names(facts: GraphFacts, sink: str, layers: Sequence[str]) -> None:
@@ -242,14 +257,13 @@ def _assemble(
     sink: str,
     variants: bool,
     top_seeded: bool,
+    rules: bool,
 ) -> onnx.ModelProto:
     graph = model.graph
     sink_shape = ctx.shape(sink)
-    inputs = [
-        *graph.input,
-        helper.make_tensor_value_info(SEED, TensorProto.FLOAT, sink_shape),
-        helper.make_tensor_value_info(RELU_RULE, TensorProto.INT64, []),
-    ]
+    inputs = [*graph.input, helper.make_tensor_value_info(SEED, TensorProto.FLOAT, sink_shape)]
+    if rules:
+        inputs.append(helper.make_tensor_value_info(RELU_RULE, TensorProto.INT64, []))
     if top_seeded:
         rows = sink_shape[0] if sink_shape else None
         inputs.append(helper.make_tensor_value_info(TOP_SEED, TensorProto.FLOAT, [rows, 1]))
@@ -262,11 +276,25 @@ def _assemble(
         inputs,
         values,
         [*graph.initializer, *ctx.initializers],
+        value_info=_gradient_value_info(ctx, {v.name for v in values}),
     )
     opsets = upgraded_opsets(model)
     explain = helper.make_model(new_graph, opset_imports=opsets, producer_name="lantern")
     explain.ir_version = max(model.ir_version, helper.find_min_ir_version_for(opsets))
     return explain
+
+
+def _gradient_value_info(ctx: BackwardContext, outputs: set[str]) -> list[onnx.ValueInfoProto]:
+    """The shapes of the outer graph's gradient tensors, with the forward tensors' symbols.
+    onnxruntime's own inference gives some of them new symbols for the batch axis; its NCHWc
+    layout then cannot tell a gradient and an activation apart in shape, and reorders both to
+    NCHW to multiply them (EfficientNet-Lite0: 90 reorders, 17 with these shapes)."""
+    made = {name for node in ctx.nodes for name in node.output}
+    return [
+        helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+        for name, shape in ctx.gradient_shapes.items()
+        if name in made and name not in outputs
+    ]
 
 
 def _propagation_inputs(image_shape) -> list[onnx.ValueInfoProto]:

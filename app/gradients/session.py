@@ -88,8 +88,11 @@ class ExplainSession:
         feeds: dict[str, np.ndarray] = {
             g.input_name: np.asarray(image, dtype=np.float32, order="C"),
             g.seed_name: np.asarray(seed, dtype=np.float32, order="C"),
-            g.relu_rule_name: np.asarray(int(relu_rule), dtype=np.int64),
         }
+        if g.relu_rule_name is not None:
+            feeds[g.relu_rule_name] = np.asarray(int(relu_rule), dtype=np.int64)
+        elif relu_rule:
+            raise ValueError("this explain graph has no ReLU rules (it was built without rules)")
         if g.top_seed_name is not None:
             rows = np.zeros((len(seed), 1), np.float32) if top_seed is None else top_seed
             feeds[g.top_seed_name] = np.asarray(rows, dtype=np.float32).reshape(len(seed), 1)

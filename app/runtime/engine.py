@@ -1,5 +1,8 @@
 """One model's gradient engine: its explain graphs, derived on first use per (layer set, input
-gradient or not, objective) and kept in the model's session cache.
+gradient or not, rules or not, objective) and kept in the model's session cache.
+
+A plain gradient runs on a graph without rules, the leanest (graph.py); guided backprop,
+deconvnet, LRP and DeepLIFT on a graph with them, built the first time one of those runs.
 
 No gradient leaves the engine before the self-check has passed on its default graphs: either
 `verify` ran (at load, the default) or `verify_on_first_use` arranged for the first gradient
@@ -220,12 +223,13 @@ class GradientEngine:
         """
         self._ready()
         layers = layers or self.default_layers
-        session = self.session(layers, input_gradient)
         if propagation is not None and propagation.kind != Propagation.GRADIENT:
             reason = self.propagation_error(propagation.kind)
             if reason is not None:
                 raise GradientsUnsupportedError(reason)
+            session = self.session(layers, input_gradient, rules=True)
             return session.run(image, seed, relu_rule, propagation, top_seed)  # ungrouped
+        session = self.session(layers, input_gradient, rules=relu_rule != 0)
         group = current_group()  # explanations admitted together share the run
         if group is None:
             return session.run(image, seed, relu_rule, None, top_seed)
@@ -247,7 +251,7 @@ class GradientEngine:
         """Why `kind` cannot run on this model (None: it can)."""
         if self.error is not None:
             return self.error
-        refusal = self.session(self.default_layers, True).graph.refusals.get(kind)
+        refusal = self._refusals().get(kind)
         if refusal is None:
             return None
         return f"{kind.name.lower()} has no rule for an op of this model: {refusal}"
@@ -261,24 +265,43 @@ class GradientEngine:
         )
         return session.run(image, seed)
 
-    def session(self, layers: tuple[str, ...], input_gradient: bool) -> ExplainSession:
-        """The explain session for `layers`, built on first use."""
+    def session(
+        self, layers: tuple[str, ...], input_gradient: bool, rules: bool = False
+    ) -> ExplainSession:
+        """The explain session for `layers`, built on first use; with `rules`, the graph that
+        also runs the ReLU and propagation rules (build_explain_graph)."""
         return self.cache.get(
-            ("explain", layers, input_gradient), lambda: self._built(layers, input_gradient)
+            ("explain", layers, input_gradient, rules),
+            lambda: self._built(layers, input_gradient, rules),
         )
 
-    def _built(self, layers: tuple[str, ...], input_gradient: bool) -> ExplainSession:
+    def _refusals(self) -> dict[Propagation, str]:
+        """The propagation rules this model's ops refuse, from building the graph with rules
+        once (no session: a model whose LRP is only listed never holds one)."""
+
+        def build() -> dict[Propagation, str]:
+            try:
+                graph = build_explain_graph(self.graph, list(self.default_layers), rules=True)
+            except Exception as error:  # the gradient keeps working; these rules do not
+                return {kind: cannot_build(error) for kind in Propagation if kind}
+            return dict(graph.refusals)
+
+        return self.cache.get(("refusals",), build)
+
+    def _built(self, layers: tuple[str, ...], input_gradient: bool, rules: bool) -> ExplainSession:
         started, memory = time.perf_counter(), resident_bytes()
         try:
-            graph = build_explain_graph(self.graph, list(layers), input_gradient=input_gradient)
+            graph = build_explain_graph(
+                self.graph, list(layers), input_gradient=input_gradient, rules=rules
+            )
             session = self._session_on(graph)
         except Exception as error:  # the default graphs: the gradient methods go off, with why
-            if layers != self.default_layers:
+            if layers != self.default_layers or rules:
                 raise
             unsupported = isinstance(error, UnsupportedOpError)
             self.error = str(error) if unsupported else cannot_build(error)
             raise GradientsUnsupportedError(self.error) from error
-        if layers == self.default_layers:
+        if layers == self.default_layers and not rules:
             seconds = self.stats.build_seconds + time.perf_counter() - started
             grown = self.stats.session_bytes + max(0, resident_bytes() - memory)
             self.stats = EngineStats(seconds, grown)

@@ -18,12 +18,13 @@ ROWS = [(name, batch) for name in ZOO for batch in (1, 3)]
 
 
 @functools.cache
-def explained(name: str):
-    """(torch net, explain session, ONNX name of its CAM layer), built once per net."""
+def explained(name: str, rules: bool = False):
+    """(torch net, explain session, ONNX name of its CAM layer), built once per net: the graph
+    without rules for the gradient (as the engine runs it), with them for the ReLU rules."""
     net = make_net(name)
     model = export_onnx(net)
     layer = onnx_tensor_of(model, net.cam_layer)
-    return net, explain_session(build_explain_graph(model, [layer])), layer
+    return net, explain_session(build_explain_graph(model, [layer], rules=rules)), layer
 
 
 def sample(net: nn.Module, batch: int, row_seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +68,7 @@ def test_network_gradients_match_torch_autograd(name, batch):
     ids=["guided_backprop", "deconvnet"],
 )
 def test_network_relu_rules_match_captum(name, batch, rule, method):
-    net, session, _ = explained(name)
+    net, session, _ = explained(name, rules=True)
     image, seed = sample(net, batch, row_seed=batch * 17 + len(name))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -14,6 +14,7 @@ import pytest
 from app.errors import GradientsUnverifiedError
 from app.gradients import build_explain_graph
 from app.gradients.ops import BACKWARD_RULES
+from app.gradients.propagation import Propagation, PropagationRule
 from app.runtime import self_check_run
 from app.runtime.cancellation import RunCancelledError, with_run_options
 from app.runtime.derived import DerivedSessions
@@ -122,3 +123,31 @@ def test_a_graph_built_again_is_byte_identical_to_the_one_checked(tmp_path):
     layers = [model.layers.cam_layer]
     first, again = (build_explain_graph(model.graph, layers).model for _ in range(2))
     assert first.SerializeToString() == again.SerializeToString()
+
+
+def _graphs_built(model: RunningModel) -> set[tuple]:
+    return {key for key in model.engine.cache if key[0] == "explain"}
+
+
+def test_the_gradient_runs_without_rules_and_a_rule_builds_the_graph_with_them(tmp_path):
+    model = _model(tmp_path, LoadOptions(eager_explain_graphs=True))
+    layers = (model.layers.cam_layer,)
+    plain = model.engine.run(*_inputs(model)).required_input_grad()
+    assert _graphs_built(model) == {
+        ("explain", layers, True, False),
+        ("explain", layers, False, False),
+    }
+    guided = model.engine.run(*_inputs(model), relu_rule=1)
+    assert ("explain", layers, True, True) in _graphs_built(model)
+    assert not np.array_equal(guided.required_input_grad(), plain)
+
+
+def test_whether_a_propagation_rule_applies_is_known_without_a_session_with_rules(tmp_path):
+    model = _model(tmp_path, LoadOptions(eager_explain_graphs=True))
+    assert model.engine.propagation_error(Propagation.LRP_EPSILON) is None
+    assert all(not key[-1] for key in _graphs_built(model))  # no session with rules yet
+    relevance = model.engine.run(
+        *_inputs(model), propagation=PropagationRule(Propagation.LRP_EPSILON)
+    )
+    assert relevance.required_input_grad().shape == (1, 1, 28, 28)
+    assert any(key[-1] for key in _graphs_built(model))

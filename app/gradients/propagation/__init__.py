@@ -1,10 +1,10 @@
 """Propagation rules: LRP and DeepLIFT as variants of the backward pass, chosen at run time.
 
-The explain graph's `propagation` input (see Propagation) picks one of several backward
-passes held in If branches: the gradient (with the `relu_rule`), LRP with the epsilon rule on
-every layer, LRP's CNN composite, or DeepLIFT's Rescale rule. Each variant is a table of
-per-op rules (rules.py); an op missing from a variant's table makes that variant refused for
-the model (ExplainGraph.refusals), while the gradient keeps working.
+The `propagation` input of an explain graph built with rules (see Propagation) picks one of
+several backward passes held in If branches: the gradient (with the `relu_rule`), LRP with
+the epsilon rule on every layer, LRP's CNN composite, or DeepLIFT's Rescale rule. Each
+variant is a table of per-op rules (rules.py); an op missing from a variant's table makes that
+variant refused for the model (ExplainGraph.refusals), while the gradient keeps working.
 
 Under LRP and DeepLIFT, `input_grad` and `grad:L` hold relevances (contributions), not
 gradients: they sum to the explained logit (LRP, up to what biases and stabilisers absorb) or

@@ -32,8 +32,29 @@ def test_relu_gradient_matches_torch():
 def test_relu_rule_input_selects_how_relu_passes_the_gradient(relu_rule, passes):
     model = op_model([helper.make_node("Relu", ["x"], ["y"])], ["N", 3, 4, 5])
     x, seed = random_input((2, 3, 4, 5)), random_input((2, 3, 4, 5), seed=7)
-    result = explain_session(build_explain_graph(model)).run(x, seed, relu_rule)
+    result = explain_session(build_explain_graph(model, rules=True)).run(x, seed, relu_rule)
     np.testing.assert_array_equal(result.input_grad, np.where(passes(x, seed), seed, 0))
+
+
+def test_a_graph_without_rules_has_no_rule_input_and_refuses_a_rule():
+    model = op_model([helper.make_node("Relu", ["x"], ["y"])], ["N", 3, 4, 5])
+    graph = build_explain_graph(model)
+    assert graph.relu_rule_name is None
+    assert "relu_rule" not in {v.name for v in graph.model.graph.input}
+    x, seed = random_input((2, 3, 4, 5)), random_input((2, 3, 4, 5), seed=7)
+    with pytest.raises(ValueError, match="no ReLU rules"):
+        explain_session(graph).run(x, seed, 1)
+
+
+def test_the_plain_gradient_passes_exactly_where_the_output_is_positive_even_denormal():
+    """The graph without rules masks with HardSigmoids (steps.py): exact at 0, at the
+    smallest denormal and at the largest float, as torch's grad * (x > 0)."""
+    model = op_model([helper.make_node("Relu", ["x"], ["y"])], ["N", 8])
+    tiny = np.float32(2.0**-149)
+    x = np.array([[0.0, -0.0, tiny, -tiny, 1e-38, 3.4e38, -1.0, 0.5]], np.float32)
+    seed = np.arange(1, 9, dtype=np.float32)[None] * np.float32(1.5)
+    result = explain_session(build_explain_graph(model)).run(x, seed)
+    np.testing.assert_array_equal(result.input_grad, np.where(x > 0, seed, 0))
 
 
 @pytest.mark.parametrize("relu_rule", [1, 2])
@@ -45,7 +66,8 @@ def test_relu_rule_leaves_relu6_and_leaky_relu_on_their_plain_gradient(relu_rule
     model = op_model(nodes, ["N", 8], {"lo": np.float32(0), "hi": np.float32(6)})
     x, seed = random_input((4, 8)) * 5, random_input((4, 8), seed=3)
     plain = explain_session(build_explain_graph(model)).run(x, seed, 0).input_grad
-    ruled = explain_session(build_explain_graph(model)).run(x, seed, relu_rule).input_grad
+    graph = build_explain_graph(model, rules=True)
+    ruled = explain_session(graph).run(x, seed, relu_rule).input_grad
     np.testing.assert_array_equal(ruled, plain)
 
 

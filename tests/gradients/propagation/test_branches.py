@@ -17,7 +17,7 @@ from tests.nets import export_onnx, make_net
 
 
 def _session(model) -> ExplainSession:
-    graph = build_explain_graph(model)
+    graph = build_explain_graph(model, rules=True)
     return ExplainSession(graph, ort.InferenceSession(graph.model.SerializeToString()))
 
 
@@ -37,7 +37,7 @@ def test_a_variant_without_a_rule_for_an_op_is_refused_and_the_gradient_still_wo
         nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Softmax(dim=1), nn.Linear(64, 3)
     )
     model = onnx_of(net, (1, 6, 6))
-    graph = build_explain_graph(model)
+    graph = build_explain_graph(model, rules=True)
     assert set(graph.refusals) == {
         Propagation.LRP_EPSILON, Propagation.LRP_COMPOSITE, Propagation.DEEPLIFT_RESCALE,
     }  # fmt: skip
@@ -50,7 +50,7 @@ def test_a_variant_without_a_rule_for_an_op_is_refused_and_the_gradient_still_wo
 def _stored_in_branches(model: onnx.ModelProto, folder) -> list[tuple[int, ...]]:
     """The shapes of the initializers onnxruntime keeps inside the If branches of `model`'s
     explain graph, once it has optimised it as the server does."""
-    graph = build_explain_graph(model)
+    graph = build_explain_graph(model, rules=True)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.optimized_model_filepath = str(folder / "optimized.onnx")

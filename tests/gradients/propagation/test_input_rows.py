@@ -18,7 +18,7 @@ def _never_on_input_rows(*_args, **_kwargs):
 
 
 def _deeplift(net, rows: int = 2) -> np.ndarray:
-    session = explain_session(build_explain_graph(export_onnx(net)))
+    session = explain_session(build_explain_graph(export_onnx(net), rules=True))
     rng = np.random.default_rng(0)
     batch = rng.normal(size=(2 * rows, *net.input_shape)).astype(np.float32)
     seeds = np.zeros((2 * rows, 10), np.float32)

@@ -52,11 +52,12 @@ def with_taps(graph_model: onnx.ModelProto, names: list[str]) -> onnx.ModelProto
     return tapped
 
 
-@functools.lru_cache(maxsize=1)  # one entry at a time: conftest.py runs them in turn
-def engine(key: str) -> Engine:
+@functools.lru_cache(maxsize=2)  # one model's two graphs at a time: conftest.py runs them in turn
+def engine(key: str, rules: bool = False) -> Engine:
+    """The graph the engine runs the gradient on, or (`rules`) the one with the ReLU rules."""
     model = exported(key)
     layer = default_cam_layer(model, None)
-    graph = build_explain_graph(model, [layer] if layer else [])
+    graph = build_explain_graph(model, [layer] if layer else [], rules=rules)
     computed = {name for node in graph.model.graph.node for name in node.output}
     computed.add(graph.input_name)
     kinks = [node for node in kink_nodes(model) if read_tensor(node) in computed]  # not folded
@@ -75,7 +76,7 @@ def batch(key: str) -> tuple[np.ndarray, np.ndarray]:
 
 def run_engine(key: str, image: np.ndarray, seed: np.ndarray, rule: ReluRule):
     """(Outputs, the kink values of this forward) from the explain graph."""
-    found = engine(key)
+    found = engine(key, rules=rule != ReluRule.GRADIENT)
     graph = found.session.graph
     feeds = found.session.feeds(image, seed, int(rule))
     names = [graph.logits_name, graph.input_grad_name]
