@@ -29,6 +29,7 @@ import numpy as np
 import onnx
 
 from app.gradients.context import BackwardContext, node_attr
+from app.gradients.phases import woven
 from app.gradients.windows import resolve_pads
 
 MAX_OFFSETS = 16  # window elements; larger windows keep the Indices route (fewer ops there)
@@ -86,8 +87,8 @@ def route(ctx: BackwardContext, node: onnx.NodeProto, grad: str) -> str:
         shares.setdefault(phase, []).append((row, column, share))
     sums = [_phase_sum(ctx, shares[p], out, grid) if p in shares else "" for p in range(stride**2)]
     sums = [s or ctx.zeros_like(next(filter(None, sums))) for s in sums]
-    woven = _woven(ctx, sums, grid, stride)  # (N, C, *grid * stride): over the padded input
-    return _cropped(ctx, woven, [g * stride for g in grid], sizes, pads[:2])
+    whole = woven(ctx, sums, grid, stride)  # (N, C, *grid * stride): over the padded input
+    return _cropped(ctx, whole, [g * stride for g in grid], sizes, pads[:2])
 
 
 def _phases(ctx: BackwardContext, x: str, sizes, grid, stride: int, begins) -> str:
@@ -109,29 +110,6 @@ def _phase_sum(ctx: BackwardContext, shares: list[Share], out, grid) -> str:
         widths = [0, 0, row, column, 0, 0, grid[0] - out[0] - row, grid[1] - out[1] - column]
         placed.append(ctx.emit("Pad", [share, ctx.ints(widths)]) if any(widths) else share)
     return placed[0] if len(placed) == 1 else ctx.emit("Sum", placed)
-
-
-def _woven(ctx: BackwardContext, sums: list[str], grid, stride: int) -> str:
-    """The phases (N, C, *grid), in DCR order, interleaved: (N, C, *grid * stride). Concat and
-    Reshape do it faster than onnxruntime's DepthToSpace (measured on ResNet-18's stem pool)."""
-    if stride == 1:
-        return sums[0]
-    rows, columns, width = grid[0], grid[1], grid[1] * stride
-    bands = [
-        _stacked(
-            ctx, sums[p * stride : (p + 1) * stride], [0, 0, rows, columns, 1], [0, 0, rows, width]
-        )
-        for p in range(stride)
-    ]  # (N, C, rows, width) each: phase row p with its columns interleaved
-    return _stacked(ctx, bands, [0, 0, rows, 1, width], [0, 0, rows * stride, width])
-
-
-def _stacked(ctx: BackwardContext, parts: list[str], expanded: list[int], merged: list[int]):
-    """`parts` taken in turn along the new axis of 1 in `expanded` (the last of its 1s; 0
-    keeps a dim): each reshaped to `expanded`, concatenated there, reshaped to `merged`."""
-    axis = len(expanded) - 1 - expanded[::-1].index(1)
-    reshaped = [ctx.emit("Reshape", [part, ctx.ints(expanded)]) for part in parts]
-    return ctx.emit("Reshape", [ctx.emit("Concat", reshaped, axis=axis), ctx.ints(merged)])
 
 
 def _cropped(ctx: BackwardContext, padded: str, padded_size, sizes, begins) -> str:

@@ -1,12 +1,14 @@
 """Conv: the input gradient is a ConvTranspose with the same weights, or for a stride-1 Conv
 with constant weights, a Conv with the weights flipped (onnxruntime's Conv is faster), unless
-its input is narrow (an image's 1-3 channels)."""
+its input is narrow (an image's 1-3 channels); for a strided depthwise Conv with a large
+kernel, one small Conv per stride phase (app/gradients/polyphase.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import onnx
 
+from app.gradients import polyphase
 from app.gradients.context import BackwardContext, node_attr
 from app.gradients.errors import UnsupportedOpError
 from app.gradients.windows import resolve_pads, scatter_windows, window_attrs
@@ -40,6 +42,10 @@ def backward(ctx: BackwardContext, node: onnx.NodeProto, grads: list) -> list:
     flipped = flipped_conv(ctx, grads[0], weight, geometry)
     if flipped is not None:
         return [flipped]
+    if polyphase.applies(ctx.value(weight), geometry):
+        phased = polyphase.polyphase(ctx, grads[0], weight, sizes, list(y_dims[2:]), geometry)
+        if phased is not None:
+            return [phased]
     return [scatter_windows(ctx, grads[0], weight, sizes, list(y_dims[2:]), geometry)]
 
 

@@ -52,6 +52,15 @@ CASES = [
      (1, 1, 1, 1), True),
     ("wide_pads_past_reach", (1, 64, 5, 5), (64, 64, 1, 1), {"pads": [1, 1, 1, 1]},
      (1, 1, 1, 1), False),
+    # strided depthwise with a large kernel: one Conv per stride phase (polyphase.py)
+    ("phases_lite0", (2, 8, 14, 14), (8, 1, 5, 5), {"group": 8, "strides": [2, 2],
+     "pads": [1, 1, 2, 2]}, (1, 2, 1, 2), True),
+    ("phases_odd", (1, 8, 13, 11), (8, 1, 5, 5), {"group": 8, "strides": [2, 2],
+     "pads": [2, 2, 2, 2]}, (2, 2, 2, 2), False),
+    ("phases_stride_3", (2, 4, 17, 16), (4, 1, 7, 5), {"group": 4, "strides": [3, 3],
+     "pads": [3, 0, 1, 2]}, (0, 2, 3, 1), True),
+    ("phases_no_pads", (1, 4, 12, 15), (4, 1, 5, 6), {"group": 4, "strides": [2, 2]},
+     (0, 0, 0, 0), False),
 ]  # fmt: skip
 
 
@@ -100,7 +109,7 @@ def test_conv_1d_input_gradient_matches_torch():
         (3, 1, [1, 1], "ConvTranspose"),
         (32, 32, [1, 1], "Conv"),
         (64, 1, [2, 2], "ConvTranspose"),
-        (32, 32, [2, 2], "ConvTranspose"),
+        (32, 32, [2, 2], "ConvTranspose"),  # a 3x3 kernel: the phases lost to it
     ],
     ids=["wide", "eight", "image", "depthwise", "strided", "strided_depthwise"],
 )
