@@ -1,6 +1,7 @@
 """The one cache of sessions derived from a model: explain graphs per layer set, forward runs
-with extra outputs (taps), activation-maximisation objectives. Each is built once, on first
-use, under a lock per key (two requests for the same new session build it once); the least
+with extra outputs (taps), activation-maximisation objectives, and what building a graph
+found (the propagation rules a model refuses). Each is built once, on first use, under a
+lock per key (two requests for the same new session build it once); the least
 recently used is dropped past `capacity`."""
 
 from __future__ import annotations

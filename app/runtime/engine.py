@@ -178,6 +178,7 @@ class GradientEngine:
                 f"gradient methods are off: {check.describe()}"
             )
         self.check = check
+        self._refusals()  # now, with the check, not when a request first lists the methods
         return check
 
     def _refuse(self, reason: str) -> None:

@@ -144,6 +144,7 @@ def test_the_gradient_runs_without_rules_and_a_rule_builds_the_graph_with_them(t
 
 def test_whether_a_propagation_rule_applies_is_known_without_a_session_with_rules(tmp_path):
     model = _model(tmp_path, LoadOptions(eager_explain_graphs=True))
+    assert ("refusals",) in set(model.engine.cache)  # found with the check, before any request
     assert model.engine.propagation_error(Propagation.LRP_EPSILON) is None
     assert all(not key[-1] for key in _graphs_built(model))  # no session with rules yet
     relevance = model.engine.run(
