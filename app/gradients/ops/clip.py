@@ -21,7 +21,9 @@ def _bound(ctx: BackwardContext, node: onnx.NodeProto, index: int, attr: str):
     None where there is none."""
     if node_input(node, index):
         value = ctx.value(node.input[index])
-        return float(value) if value is not None and value.size == 1 else node.input[index]
+        if value is None or value.size != 1:
+            return node.input[index]
+        return float(value.reshape(-1)[0])
     value = node_attr(node, attr)
     return None if value is None else float(value)
 

@@ -66,3 +66,14 @@ def test_clip_backward_reads_only_the_clip_output_so_a_conv_and_clip_stay_fusabl
         return F.relu6(F.conv2d(t, torch.tensor(constants["w"], dtype=t.dtype), padding=1))
 
     assert_gradient_matches(model, reference, x)
+
+
+def test_clip_with_one_element_bound_tensors_masks_like_scalar_bounds():
+    """Bounds stored as 1-element tensors, as some exporters write them, are constants too."""
+    node = helper.make_node("Clip", ["x", "lo", "hi"], ["y"])
+    bounds = {"lo": np.array([0.0], np.float32), "hi": np.array([6.0], np.float32)}
+    model = op_model([node], ["N", 8], bounds)
+    emitted = {n.op_type for n in gradient_nodes(build_explain_graph(model))}
+    assert "HardSigmoid" in emitted and "Greater" not in emitted
+    x = np.array([[-1.0, 0.0, 1e-40, 3.0, 6.0, 7.0, 5.999999, 0.5]], np.float32)
+    assert_gradient_matches(model, lambda t: F.hardtanh(t, 0.0, 6.0), x)
